@@ -1,0 +1,69 @@
+"""exposure: how much of a portfolio really rides on a handful of AI-infrastructure hubs.
+
+Quick start::
+
+    import exposure as ex
+    web = ex.DealWeb.bundled()
+    pf = ex.Portfolio.from_weights({"ORCL": 0.4, "CRWV": 0.3, "AMD": 0.3})
+    report = ex.analyze(pf, web)
+    report.hubs.head(), report.score, report.paths("openai")
+
+Heavy libraries (cvxpy, yfinance, matplotlib) are imported only by the functions that use them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from exposure.analyze import analyze, build_context
+from exposure.dealweb import DealWeb
+from exposure.errors import (
+    ConstraintError,
+    DealWebError,
+    ExposureError,
+    InfeasibleError,
+    MarketDataError,
+    PortfolioError,
+    ScenarioError,
+)
+from exposure.models import Company, Deal, DealType, ExposureModel, Layer, Status
+from exposure.portfolio import Portfolio
+from exposure.report import ExposureReport
+
+__version__ = "0.1.0"
+
+# Public names that live in modules with heavy imports, loaded on first use.
+_LAZY = {
+    "stress": "exposure.scenarios",
+    "StressResult": "exposure.scenarios",
+    "load_scenarios": "exposure.scenarios",
+    "suggest": "exposure.optimize",
+    "frontier": "exposure.optimize",
+    "Constraints": "exposure.optimize",
+    "Suggestion": "exposure.optimize",
+    "SnapshotProvider": "exposure.market",
+    "YFinanceProvider": "exposure.market",
+    "analyze_many": "exposure.batch",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from exposure.market import SnapshotProvider, YFinanceProvider  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'exposure' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "Company", "ConstraintError", "Deal", "DealType", "DealWeb", "DealWebError", "ExposureError",
+    "ExposureModel", "ExposureReport", "InfeasibleError", "Layer", "MarketDataError", "Portfolio",
+    "PortfolioError", "ScenarioError", "Status", "analyze", "build_context", *_LAZY,
+]

@@ -1,0 +1,239 @@
+"""analyze(): portfolio + deal web (+ market data) -> ExposureReport. The one place they meet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from exposure.dealweb import DealWeb
+from exposure.metrics import effective_number, grade, hhi, score
+from exposure.models import AI_LAYERS, ExposureModel
+from exposure.network import Sensitivity, chains, check_stable, hub_exposures
+from exposure.portfolio import Portfolio, look_through
+from exposure.report import HUB_COLUMNS, ExposureReport
+
+if TYPE_CHECKING:
+    from exposure.market import MarketData
+
+
+@dataclass
+class Context:
+    """Everything the engine needs for one portfolio on one web, built once by :func:`build_context`.
+
+    ``weights`` is the look-through portfolio weight of each company (fractions of portfolio value),
+    aligned with ``ids`` and the rows of ``L``.
+    """
+
+    ids: list[str]
+    index: dict[str, int]
+    L: sp.csr_matrix
+    weights: np.ndarray
+    holdings: pd.DataFrame
+    web: DealWeb
+    model: ExposureModel
+    portfolio: Portfolio
+    sensitivity: Sensitivity
+    spectral_radius: float
+    notes: list[str] = field(default_factory=list)
+
+
+def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,
+                  market: MarketData | None = None) -> Context:
+    """Value the portfolio, look through its funds, map it onto the web and build ``L``.
+
+    ``market`` defaults to the bundled snapshot; a live provider also refreshes the web's market caps
+    and revenues (names it could not fetch keep the snapshot, and its warnings say which).
+    """
+    from exposure.market import SnapshotProvider
+
+    web = web if web is not None else DealWeb.bundled()
+    model = model or ExposureModel()
+    market = market if market is not None else SnapshotProvider()
+    notes = list(pf.notes)
+    if (note := pf.normalisation_note()) is not None:
+        notes.append(note)
+    web = _refreshed(web, market)
+
+    def usd_price(ticker: str) -> float | None:
+        figures = market.fundamentals([ticker])
+        if ticker not in figures.index:
+            return None
+        value = figures.at[ticker, "price_usd"]
+        return None if pd.isna(value) else float(value)
+
+    valued = pf.valued(usd_price if pf.kind == "shares" else None)
+    rows = look_through(valued, market.fund_holdings)
+    holdings = _mapped(rows, web, valued)
+    notes.extend(getattr(market, "warnings", []))
+
+    sensitivity = web.sensitivity(model)
+    rho = check_stable(sensitivity.matrix)
+    weights = np.zeros(len(sensitivity.ids))
+    mapped = holdings[holdings["mapped"]]
+    for cid, weight in mapped.groupby("company_id")["weight"].sum().items():
+        weights[sensitivity.index[cid]] = weight
+    return Context(ids=sensitivity.ids, index=sensitivity.index, L=sensitivity.matrix, weights=weights,
+                   holdings=holdings, web=web, model=model, portfolio=pf, sensitivity=sensitivity,
+                   spectral_radius=rho, notes=notes)
+
+
+def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,
+            hubs: list[str] | None = None, market: MarketData | None = None) -> ExposureReport:
+    """Score a portfolio's exposure to the deal web's hubs.
+
+    Parameters
+    ----------
+    pf : the holdings.
+    web : the deal web; the bundled one when omitted (use ``web.as_of(date)`` for history).
+    model : how deals become dependence; ``ExposureModel()`` defaults (DESIGN section 4).
+    hubs : restrict the hub table to these companies (ids, names or tickers); all companies by default.
+    market : market data provider; the bundled snapshot by default.
+
+    Returns
+    -------
+    ExposureReport with fractions of portfolio value (see its docstring).
+    """
+    ctx = build_context(pf, web, model, market)
+    web = ctx.web
+    hub_ids = [web.resolve(h) for h in hubs] if hubs else list(ctx.ids)
+    table = exposure_table(ctx, hub_ids)
+    companies = web.companies
+    table.insert(0, "name", companies.loc[table.index, "name"])
+    table.insert(1, "layer", companies.loc[table.index, "layer"])
+    table = table.sort_values(["total", "first_order"], ascending=False, kind="stable")
+    table.index.name = "company"
+
+    holdings = ctx.holdings
+    layers = holdings.groupby("layer", sort=False)["weight"].sum().sort_values(ascending=False).to_frame()
+    layers.index.name = "layer"
+    in_ai = holdings["layer"].isin(AI_LAYERS)
+    companies_only = holdings[~holdings["kind"].isin(["cash"])]
+    totals = table["total"].to_numpy()
+    top = table.index[0] if len(table) and totals[0] > 0 else None
+    largest = float(totals[0]) if len(table) else 0.0
+    value = score(largest)
+    coverage = _coverage(ctx)
+    metrics = {
+        "ai_share": float(holdings.loc[in_ai, "weight"].sum()),
+        "name_hhi": hhi(companies_only.groupby("ticker")["weight"].sum().to_numpy()),
+        "effective_names": effective_number(companies_only.groupby("ticker")["weight"].sum().to_numpy()),
+        "hub_hhi": hhi(totals),
+        "effective_hubs": effective_number(totals),
+        "largest_hub": top,
+        "largest_hub_total": largest,
+        "spectral_radius": ctx.spectral_radius,
+    }
+    return ExposureReport(
+        hubs=table, layers=layers, holdings=holdings, coverage=coverage, metrics=metrics, score=value,
+        grade=grade(value), hub=top, hub_name=None if top is None else str(companies.at[top, "name"]),
+        notes=ctx.notes, parameters=ctx.model.model_dump(mode="json"),
+        as_of=None if web.cutoff is None else web.cutoff.isoformat(),
+        _paths=lambda hub, top_n: hub_paths(ctx, hub, top_n), _resolve=web.resolve,
+    )
+
+
+def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
+    """``direct, first_order, network, total`` per hub (fractions of portfolio value), DESIGN section 5."""
+    positions = [ctx.index[h] for h in hub_ids]
+    network = hub_exposures(ctx.L, positions)  # x_h per hub, including the first-order term
+    first = ctx.L[:, positions].toarray() if positions else np.zeros((len(ctx.ids), 0))
+    direct = ctx.weights[positions]
+    first_order = ctx.weights @ first
+    total_indirect = ctx.weights @ network
+    frame = pd.DataFrame({"direct": direct, "first_order": first_order,
+                          "network": np.clip(total_indirect - first_order, 0.0, None)}, index=hub_ids)
+    frame["total"] = np.clip(frame["direct"] + frame["first_order"] + frame["network"], 0.0, 1.0)
+    return frame[HUB_COLUMNS]
+
+
+def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
+    """The ``top`` chains holding -> ... -> hub, with the deals on each hop and their share of the total."""
+    position = ctx.index[hub]
+    total = float(exposure_table(ctx, [hub]).at[hub, "total"])
+    starts = {k: float(w) for k, w in enumerate(ctx.weights) if w > 0 and k != position}
+    names = ctx.web.companies["name"]
+    contributions = ctx.sensitivity.contributions
+    by_edge = {key: group for key, group in contributions.groupby(["affected", "source"])}
+    rows = []
+    if ctx.weights[position] > 0:
+        rows.append({"holding": _ticker(ctx, hub), "chain": f"{names[hub]} (held directly)", "hops": 0,
+                     "deals": "", "exposure": float(ctx.weights[position])})
+    for chain, contribution in chains(ctx.L, position, starts, limit=max(top * 5, 50)):
+        ids = [ctx.ids[k] for k in chain]
+        hops = []
+        for affected, source in zip(ids[:-1], ids[1:], strict=True):
+            edge = by_edge[(affected, source)].sort_values("value", ascending=False)
+            hops.append(", ".join(f"{d} {c} {v:.3f}" for d, c, v in
+                                  zip(edge["deal_id"], edge["channel"], edge["value"], strict=True)))
+        rows.append({"holding": _ticker(ctx, ids[0]), "chain": " -> ".join(names[i] for i in ids),
+                     "hops": len(ids) - 1, "deals": " | ".join(hops), "exposure": contribution})
+    frame = pd.DataFrame(rows, columns=["holding", "chain", "hops", "deals", "exposure"])
+    frame = frame.sort_values("exposure", ascending=False, kind="stable").head(top).reset_index(drop=True)
+    frame["share"] = frame["exposure"] / total if total > 0 else 0.0
+    frame.index.name = "rank"
+    return frame
+
+
+def _ticker(ctx: Context, cid: str) -> str:
+    ticker = ctx.web.companies.at[cid, "ticker"]
+    return str(ticker) if isinstance(ticker, str) else cid
+
+
+def _refreshed(web: DealWeb, market: MarketData) -> DealWeb:
+    """The web with live market caps and revenues where the provider has them (not snapshot rows)."""
+    listed = web.listed
+    if listed.empty:
+        return web
+    figures = market.fundamentals(list(listed["ticker"]))
+    if figures.empty or "source" not in figures:
+        return web
+    fresh = figures[figures["source"].isin(["live", "cache"])]
+    if fresh.empty:
+        return web
+    by_id = fresh.rename(index={t: cid for cid, t in listed["ticker"].items()})
+    return web.with_fundamentals(by_id)
+
+
+def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFrame:
+    """Add ``company_id, name, layer, mapped, kind`` to look-through rows (kind: company, cash, fund_other,
+    unmapped)."""
+    cash = set(valued.loc[valued["is_cash"], "ticker"])
+    company_ids, kinds, layers, names = [], [], [], []
+    given_names = dict(zip(valued["ticker"], valued["name"], strict=True))
+    for ticker, via, looked in zip(rows["ticker"], rows["via"], rows["looked_through"], strict=True):
+        cid = None if ticker in cash else web.company_for_ticker(ticker)
+        company_ids.append(cid)
+        if ticker in cash and not via:
+            kinds.append("cash"), layers.append("cash"), names.append("Cash")
+        elif cid is not None:
+            kinds.append("company"), layers.append(str(web.companies.at[cid, "layer"]))
+            names.append(str(web.companies.at[cid, "name"]))
+        elif via and not looked:
+            kinds.append("fund_other"), layers.append("fund, not looked through")
+            names.append(f"{via} holdings beyond the published top holdings")
+        else:
+            kinds.append("unmapped"), layers.append("unmapped"), names.append(given_names.get(ticker) or "")
+    out = rows.assign(company_id=company_ids, name=names, layer=layers, kind=kinds)
+    out["mapped"] = out["company_id"].notna()
+    return out[["ticker", "name", "company_id", "layer", "weight", "via", "kind", "mapped"]]
+
+
+def _coverage(ctx: Context) -> dict[str, object]:
+    holdings = ctx.holdings
+    left_out = ctx.sensitivity.coverage
+    unmapped = holdings[holdings["kind"] == "unmapped"]
+    return {
+        "unmapped_weight": float(unmapped["weight"].sum()),
+        "unmapped_tickers": sorted(set(unmapped["ticker"])),
+        "not_looked_through_weight": float(holdings.loc[holdings["kind"] == "fund_other", "weight"].sum()),
+        "cash_weight": float(holdings.loc[holdings["kind"] == "cash", "weight"].sum()),
+        "deals_in_web": int(len(ctx.web.deals)),
+        "deals_left_out": len(set(left_out["deal_id"]) - set(ctx.sensitivity.contributions["deal_id"])),
+        "left_out": left_out,
+        "estimated_deals": sorted(set(ctx.sensitivity.contributions.loc[
+            ctx.sensitivity.contributions["estimate"], "deal_id"])),
+    }

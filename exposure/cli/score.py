@@ -1,0 +1,102 @@
+"""``exposure score`` and ``exposure paths``: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exposure.cli import Format, app
+from exposure.cli.output import emit_csv, emit_json, print_table, say
+
+FileArg = Annotated[Path, typer.Argument(help="Holdings CSV: ticker and one of weight, market_value, shares.")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced on or before YYYY-MM-DD.")]
+Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
+Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]
+Fmt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+
+
+def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None):
+    """Read the portfolio and the web as the options ask; returns (portfolio, web, market or None)."""
+    from exposure.dealweb import DealWeb
+    from exposure.portfolio import Portfolio
+
+    portfolio = Portfolio.from_csv(file)
+    web = DealWeb.bundled()
+    if deals is not None:
+        web = web.with_deals(deals)
+    if as_of:
+        web = web.as_of(as_of)
+    market = None
+    if live:
+        from exposure.market import YFinanceProvider
+
+        market = YFinanceProvider()
+    return portfolio, web, market
+
+
+@app.command()
+def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.Option(
+        "--hubs", help="Comma-separated hubs to show (ids, names or tickers).")] = None,
+          top: Annotated[int, typer.Option("--top", help="Hub rows to show in the table.")] = 10,
+          live: Live = False, deals: Deals = None, format: Fmt = Format.table) -> None:
+    """Score a portfolio: exposure to every hub (direct, first order, network), layers, concentration."""
+    from exposure.analyze import analyze
+
+    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    hub_list = [h.strip() for h in hubs.split(",") if h.strip()] if hubs else None
+    report = analyze(portfolio, web, hubs=hub_list, market=market)
+    if format is Format.json:
+        emit_json(report.to_dict())
+        return
+    if format is Format.csv:
+        emit_csv(report.hubs)
+        return
+    say(f"[bold]{file.name}[/bold]: exposure score [bold]{report.score:.0f}[/bold] ({report.grade}). "
+        f"{report.explain()}")
+    shown = report.hubs[report.hubs["total"] > 0]
+    print_table(shown[["name", "layer", "direct", "first_order", "network", "total"]],
+                title=f"Exposure to hubs (fractions of portfolio value), top {min(top, len(shown))}",
+                percent_columns=("direct", "first_order", "network", "total"), max_rows=top)
+    print_table(report.layers, title="Look-through weight by layer", percent_columns=("weight",))
+    m, c = report.metrics, report.coverage
+    say(f"AI share {100 * m['ai_share']:.1f}% | effective names {m['effective_names']:.1f} | "
+        f"effective hubs {m['effective_hubs']:.1f} | spectral radius of L {m['spectral_radius']:.3f}")
+    say(f"Coverage: unmapped {100 * c['unmapped_weight']:.1f}%"
+        + (f" ({', '.join(c['unmapped_tickers'])})" if c["unmapped_tickers"] else "")
+        + f", funds not looked through {100 * c['not_looked_through_weight']:.1f}%, "
+        f"{c['deals_left_out']} of {c['deals_in_web']} deals left out of L (undisclosed amounts or figures), "
+        f"{len(c['estimated_deals'])} deals valued from gigawatts (estimates).")
+    for note in report.notes:
+        say(f"[yellow]note:[/yellow] {note}")
+    if report.hub:
+        say(f"Why: `exposure paths {file} --hub {report.hub}`")
+
+
+@app.command()
+def paths(file: FileArg, hub: Annotated[str, typer.Option("--hub", help="Hub id, name or ticker.")],
+          top: Annotated[int, typer.Option("--top", help="Number of chains.")] = 10,
+          as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table) -> None:
+    """Explain one hub's exposure: the chains holding -> deal -> ... -> hub behind it."""
+    from exposure.analyze import analyze
+
+    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    report = analyze(portfolio, web, market=market)
+    hub_id = web.resolve(hub)
+    table = report.paths(hub_id, top=top)
+    if format is Format.json:
+        emit_json({"hub": hub_id, "total": report.hubs.at[hub_id, "total"], "paths": table})
+        return
+    if format is Format.csv:
+        emit_csv(table)
+        return
+    row = report.hubs.loc[hub_id]
+    say(f"[bold]{row['name']}[/bold]: total {100 * row['total']:.2f}% of portfolio value "
+        f"(direct {100 * row['direct']:.2f}%, first order {100 * row['first_order']:.2f}%, "
+        f"network {100 * row['network']:.2f}%).")
+    if table.empty:
+        say("No chain of deals links this portfolio to that hub.")
+        return
+    print_table(table, title=f"Top {len(table)} chains to {row['name']} (deal id, channel, dependence per hop)",
+                percent_columns=("exposure", "share"))

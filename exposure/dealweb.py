@@ -1,0 +1,290 @@
+"""The deal web: companies (nodes) and deals (edges), loaded, validated, filtered by date, resolved by name.
+
+Every deal carries a source URL, an announcement date and a status; loading refuses a file that breaks
+that promise with one line naming the file, row (line number in the file), column and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+from datetime import date
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from exposure.errors import DealWebError, located
+from exposure.models import Company, Deal, ExposureModel
+from exposure.network import Sensitivity, build_sensitivity
+
+if TYPE_CHECKING:
+    import networkx
+
+COMPANY_COLUMNS = ["id", "name", "ticker", "layer", "revenue_usd_bn", "market_cap_usd_bn", "as_of",
+                   "source_url", "notes"]
+DEAL_COLUMNS = ["id", "payer", "payee", "type", "amount_usd_bn", "duration_years", "announced", "status",
+                "source_url", "notes"]
+OPTIONAL_DEAL_COLUMNS = ["capacity_gw", "firm_usd_bn"]
+_FIXES = {
+    "type": "use one of equity_investment, cloud_compute_contract, chip_supply, custom_chip_partnership, "
+            "data_center_project, licensing_partnership, other.",
+    "status": "use one of completed, announced, reported, rumored.",
+    "layer": "use one of model_lab, hyperscaler_cloud, neocloud, semiconductor, foundry_equipment, "
+             "networking_hardware, data_center_power, investor, application, other.",
+    "announced": "write the date as YYYY-MM or YYYY-MM-DD.",
+    "source_url": "give the URL of the public report the row comes from.",
+    "id": "give every row a non-empty id (companies: lowercase letters, digits and _).",
+}
+Source = str | Path | io.StringIO
+
+
+def _data_file(name: str) -> Path:
+    return Path(str(resources.files("exposure") / "data" / name))
+
+
+class DealWeb:
+    """Companies and deals, validated. Build with :meth:`bundled` or :meth:`from_csv`.
+
+    Attributes
+    ----------
+    companies : DataFrame indexed by company id (``name, ticker, layer, revenue_usd_bn, market_cap_usd_bn,
+        as_of, source_url, notes``; figures in USD bn, NaN where no dated source was found).
+    deals : DataFrame of deals (``id, payer, payee, type, amount_usd_bn, duration_years, announced, status,
+        source_url, notes, capacity_gw, firm_usd_bn``).
+    aliases : extra names and tickers (upper case) that resolve to a company id.
+    cutoff : the as-of date the deals were filtered to, or None.
+    """
+
+    def __init__(self, companies: pd.DataFrame, deals: pd.DataFrame, aliases: dict[str, str] | None = None,
+                 cutoff: date | None = None) -> None:
+        self.companies = companies
+        self.deals = deals.reset_index(drop=True)
+        self.aliases = dict(aliases or {})
+        self.cutoff = cutoff
+        self._sensitivity: dict[str, Sensitivity] = {}
+
+    # ----------------------------------------------------------------------------------------- loading
+    @classmethod
+    def bundled(cls) -> DealWeb:
+        """The web shipped with the package (``exposure/data``), sourced and dated; see its SOURCES.md."""
+        return cls.from_csv(_data_file("companies.csv"), _data_file("deals.csv"), _data_file("aliases.csv"))
+
+    @classmethod
+    def from_csv(cls, companies: Source, deals: Source, aliases: Source | None = None) -> DealWeb:
+        """Load and validate a web from CSV files in the bundled format (see README, "Data")."""
+        company_frame = _read_companies(companies)
+        deal_frame = _read_deals(deals, set(company_frame.index), companies_file=companies)
+        alias_map = _read_aliases(aliases, set(company_frame.index)) if aliases is not None else {}
+        return cls(company_frame, deal_frame, alias_map)
+
+    def with_deals(self, path: Source) -> DealWeb:
+        """A new web with a user's deals file merged in (same format); a row with an existing id replaces it."""
+        extra = _read_deals(path, set(self.companies.index))
+        kept = self.deals[~self.deals["id"].isin(extra["id"])]
+        return DealWeb(self.companies, pd.concat([kept, extra], ignore_index=True), self.aliases, self.cutoff)
+
+    def with_fundamentals(self, figures: pd.DataFrame) -> DealWeb:
+        """A new web with market caps and revenues replaced where ``figures`` (indexed by id) has them."""
+        companies = self.companies.copy()
+        for column in ("market_cap_usd_bn", "revenue_usd_bn", "as_of"):
+            if column in figures:
+                update = figures[column].dropna()
+                companies.loc[update.index.intersection(companies.index), column] = update
+        return DealWeb(companies, self.deals, self.aliases, self.cutoff)
+
+    def as_of(self, when: str | date) -> DealWeb:
+        """The web as it stood on ``when``: only deals announced on or before it (a month counts from its 1st)."""
+        cutoff = parse_as_of(when)
+        announced = pd.to_datetime(self.deals["announced"].str.slice(0, 10), format="mixed").dt.date
+        return DealWeb(self.companies, self.deals[announced <= cutoff], self.aliases, cutoff)
+
+    # -------------------------------------------------------------------------------------- look-ups
+    def resolve(self, key: str) -> str:
+        """Company id for an id, name, ticker or alias (case-insensitive); DealWebError with close matches."""
+        found = self._lookup.get(str(key).strip().upper())
+        if found is None:
+            close = difflib.get_close_matches(str(key).strip().upper(), list(self._lookup), n=3, cutoff=0.6)
+            hint = f" Did you mean {', '.join(sorted({self._lookup[c] for c in close}))}?" if close else ""
+            raise DealWebError(f"unknown company '{key}'.{hint} Fix: use a company id, name or ticker from "
+                               "`exposure companies`.")
+        return found
+
+    def company_for_ticker(self, ticker: str) -> str | None:
+        """Company id held through ``ticker`` (listing, share class or alias), or None when not in the web."""
+        return self._tickers.get(normalise_ticker(ticker))
+
+    @cached_property
+    def _tickers(self) -> dict[str, str]:
+        mapping = {normalise_ticker(t): cid for cid, t in self.companies["ticker"].dropna().items()}
+        for alias, cid in self.aliases.items():
+            mapping.setdefault(normalise_ticker(alias), cid)
+        return mapping
+
+    @cached_property
+    def _lookup(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        for cid, row in self.companies.iterrows():
+            for key in (cid, row["name"], row["ticker"]):
+                if isinstance(key, str) and key:
+                    table.setdefault(key.upper(), str(cid))
+        for alias, cid in self.aliases.items():
+            table.setdefault(alias.upper(), cid)
+        for ticker, cid in self._tickers.items():
+            table.setdefault(ticker, cid)
+        return table
+
+    @property
+    def listed(self) -> pd.DataFrame:
+        """Companies with a ticker (the ones a portfolio can hold)."""
+        return self.companies[self.companies["ticker"].notna()]
+
+    # --------------------------------------------------------------------------------------- engine
+    def sensitivity(self, model: ExposureModel | None = None) -> Sensitivity:
+        """The sensitivity matrix ``L`` under ``model`` with its deal-level contributions and coverage."""
+        model = model or ExposureModel()
+        key = model.model_dump_json()
+        if key not in self._sensitivity:
+            self._sensitivity[key] = build_sensitivity(self.companies, self.deals, model)
+        return self._sensitivity[key]
+
+    def to_networkx(self) -> networkx.MultiDiGraph:
+        """The web as a networkx MultiDiGraph: one edge per deal, payer -> payee, with the deal's fields."""
+        import networkx as nx
+
+        graph = nx.MultiDiGraph()
+        for cid, row in self.companies.iterrows():
+            graph.add_node(cid, **{k: (None if _blank(v) else v) for k, v in row.items()})
+        for row in self.deals.to_dict("records"):
+            graph.add_edge(row["payer"], row["payee"], key=row["id"],
+                           **{k: (None if _blank(v) else v) for k, v in row.items()})
+        return graph
+
+    def __repr__(self) -> str:
+        when = f", as of {self.cutoff}" if self.cutoff else ""
+        return f"DealWeb({len(self.companies)} companies, {len(self.deals)} deals{when})"
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def normalise_ticker(ticker: str) -> str:
+    """Upper-case, trimmed, share-class dot as dash (``BRK.B`` -> ``BRK-B``); exchange suffixes kept."""
+    text = str(ticker).strip().upper()
+    head, dot, tail = text.rpartition(".")
+    if dot and len(tail) == 1 and tail.isalpha():
+        return f"{head}-{tail}"
+    return text
+
+
+def parse_as_of(when: str | date) -> date:
+    """A past or present date from ``YYYY-MM-DD`` (or a date); DealWebError otherwise."""
+    if isinstance(when, date):
+        parsed = when
+    else:
+        try:
+            parsed = date.fromisoformat(str(when).strip())
+        except ValueError:
+            raise DealWebError(f"as-of date '{when}' is not a date. Fix: write it as YYYY-MM-DD.") from None
+    if parsed > date.today():
+        raise DealWebError(f"as-of date {parsed} is in the future (today is {date.today()}). "
+                           "Fix: use today's date or an earlier one.")
+    return parsed
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
+
+
+def _read_table(source: Source, required: list[str], what: str) -> tuple[pd.DataFrame, str]:
+    name = getattr(source, "name", None) or ("<text>" if isinstance(source, io.StringIO) else str(source))
+    try:
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False, skip_blank_lines=True,
+                            encoding="utf-8-sig" if not isinstance(source, io.StringIO) else None)
+    except FileNotFoundError:
+        raise DealWebError(f"{name}: file not found. Fix: check the path of the {what} file.") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DealWebError(f"{name}: cannot read the {what} file as CSV ({error}). "
+                           "Fix: save it as UTF-8 comma-separated values with a header row.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DealWebError(located(f"missing column(s) {', '.join(missing)}", file=name,
+                                   fix=f"the header must include {', '.join(required)}."))
+    return frame.map(str.strip), name
+
+
+def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]) -> list[dict]:
+    records = []
+    for position, raw in enumerate(frame.to_dict("records")):
+        values = {k: (None if v == "" else v) for k, v in raw.items()}
+        try:
+            records.append(model.model_validate(values).model_dump(mode="json"))
+        except ValidationError as error:
+            first = error.errors()[0]
+            column = str(first["loc"][0]) if first["loc"] else None
+            shown = values.get(column) if column else None
+            message = f"{first['msg'].lower()} (got {shown!r})" if shown is not None else first["msg"].lower()
+            fix = _FIXES.get(column or "", f"correct the value of '{column}'.")
+            raise DealWebError(located(message, file=name, row=position + 2, column=column, fix=fix)) from None
+    return records
+
+
+def _read_companies(source: Source) -> pd.DataFrame:
+    frame, name = _read_table(source, ["id", "name", "ticker", "layer"], "companies")
+    records = _validated(frame, name, Company)
+    seen: dict[str, int] = {}
+    for position, record in enumerate(records):
+        row = position + 2
+        if record["id"] in seen:
+            raise DealWebError(located(f"duplicate company id '{record['id']}' (first on row {seen[record['id']]})",
+                                       file=name, row=row, column="id", fix="give each company one row."))
+        seen[record["id"]] = row
+        if record["market_cap_usd_bn"] is not None and not record["ticker"]:
+            raise DealWebError(located(f"company '{record['id']}' has a market cap but no ticker", file=name,
+                                       row=row, column="ticker",
+                                       fix="give a listed company its Yahoo ticker, or leave its market cap blank."))
+    companies = pd.DataFrame(records, columns=COMPANY_COLUMNS).set_index("id")
+    companies["ticker"] = companies["ticker"].replace("", None)
+    for column in ("revenue_usd_bn", "market_cap_usd_bn"):
+        companies[column] = companies[column].astype(float)
+    return companies
+
+
+def _read_deals(source: Source, company_ids: set[str], companies_file: Source | None = None) -> pd.DataFrame:
+    frame, name = _read_table(source, DEAL_COLUMNS[:4] + ["announced", "status", "source_url"], "deals")
+    records = _validated(frame, name, Deal)
+    seen: dict[str, int] = {}
+    for position, record in enumerate(records):
+        row = position + 2
+        if record["id"] in seen:
+            raise DealWebError(located(f"duplicate deal id '{record['id']}' (first on row {seen[record['id']]})",
+                                       file=name, row=row, column="id", fix="give each deal a unique id."))
+        seen[record["id"]] = row
+        for column in ("payer", "payee"):
+            if record[column] not in company_ids:
+                close = difflib.get_close_matches(record[column], sorted(company_ids), n=1)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                where = f" in {companies_file}" if companies_file is not None else ""
+                raise DealWebError(located(f"unknown company '{record[column]}'.{hint}", file=name, row=row,
+                                           column=column, fix=f"use a company id{where} or add the company."))
+        if record["payer"] == record["payee"]:
+            raise DealWebError(located(f"company '{record['payer']}' deals with itself", file=name, row=row,
+                                       column="payee", fix="a deal needs two different companies."))
+    deals = pd.DataFrame(records, columns=DEAL_COLUMNS + OPTIONAL_DEAL_COLUMNS)
+    for column in ("amount_usd_bn", "duration_years", "capacity_gw", "firm_usd_bn"):
+        deals[column] = deals[column].astype(float)
+    return deals
+
+
+def _read_aliases(source: Source, company_ids: set[str]) -> dict[str, str]:
+    frame, name = _read_table(source, ["alias", "company_id"], "aliases")
+    aliases = {}
+    for position, (alias, cid) in enumerate(zip(frame["alias"], frame["company_id"], strict=True)):
+        if cid not in company_ids:
+            raise DealWebError(located(f"unknown company '{cid}'", file=name, row=position + 2,
+                                       column="company_id", fix="use a company id from companies.csv."))
+        aliases[alias.upper()] = cid
+    return aliases

@@ -1,0 +1,40 @@
+"""Concentration metrics and the 0-100 score (DESIGN section 6, METHODS section 3). Pure functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Upper bounds (exclusive) of the score's grades, in score points (percent of portfolio value).
+GRADES: tuple[tuple[float, str], ...] = ((10.0, "low"), (25.0, "moderate"), (50.0, "high"))
+
+
+def hhi(shares: np.ndarray) -> float:
+    """Herfindahl-Hirschman index of non-negative shares, normalised to sum to 1 (0 when all are 0).
+
+    Shares of 30/30/20/20 percent give 0.26 (2,600 in the DOJ/FTC percent convention).
+    """
+    values = np.clip(np.asarray(shares, dtype=float), 0.0, None)
+    total = values.sum()
+    if total <= 0:
+        return 0.0
+    fractions = values / total
+    return float(np.sum(fractions**2))
+
+
+def effective_number(shares: np.ndarray) -> float:
+    """``1 / HHI``: the number of equal positions with the same concentration (0 when all shares are 0)."""
+    index = hhi(shares)
+    return 1.0 / index if index > 0 else 0.0
+
+
+def score(largest_hub_total: float) -> float:
+    """The 0-100 score: 100 x the largest hub total exposure (a fraction of portfolio value)."""
+    return float(100.0 * min(max(largest_hub_total, 0.0), 1.0))
+
+
+def grade(value: float) -> str:
+    """``low`` < 10, ``moderate`` < 25, ``high`` < 50, else ``extreme``."""
+    for bound, name in GRADES:
+        if value < bound:
+            return name
+    return "extreme"

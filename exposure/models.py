@@ -1,0 +1,165 @@
+"""Validated data models at the boundaries: companies, deals, and the exposure model's parameters.
+
+Every parameter of how a deal becomes exposure lives in :class:`ExposureModel`, so a report can say
+exactly which assumptions produced its numbers.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Layer(StrEnum):
+    """Where a company sits in the AI-infrastructure stack."""
+
+    model_lab = "model_lab"
+    hyperscaler_cloud = "hyperscaler_cloud"
+    neocloud = "neocloud"
+    semiconductor = "semiconductor"
+    foundry_equipment = "foundry_equipment"
+    networking_hardware = "networking_hardware"
+    data_center_power = "data_center_power"
+    investor = "investor"
+    application = "application"
+    other = "other"
+
+
+#: Layers counted in a portfolio's AI sleeve (``ai_share``); ``investor`` and ``other`` are not.
+AI_LAYERS: frozenset[str] = frozenset(
+    {"model_lab", "hyperscaler_cloud", "neocloud", "semiconductor", "foundry_equipment",
+     "networking_hardware", "data_center_power", "application"}
+)
+
+
+class DealType(StrEnum):
+    """What a deal is; it decides the dependence channel (see :class:`ExposureModel`)."""
+
+    equity_investment = "equity_investment"
+    cloud_compute_contract = "cloud_compute_contract"
+    chip_supply = "chip_supply"
+    custom_chip_partnership = "custom_chip_partnership"
+    data_center_project = "data_center_project"
+    licensing_partnership = "licensing_partnership"
+    other = "other"
+
+
+class Status(StrEnum):
+    """How firm the public record of a deal is."""
+
+    completed = "completed"
+    announced = "announced"
+    reported = "reported"
+    rumored = "rumored"
+
+
+#: Deal types whose money is revenue for the payee (a contract): the payee depends on the payer.
+CONTRACT_TYPES: frozenset[str] = frozenset(
+    {"cloud_compute_contract", "chip_supply", "custom_chip_partnership", "data_center_project",
+     "licensing_partnership"}
+)
+
+
+class Company(BaseModel):
+    """A node of the deal web. Figures are USD billions; blank figures are ``None``."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    ticker: str | None = None
+    layer: Layer
+    revenue_usd_bn: float | None = Field(default=None, ge=0)
+    market_cap_usd_bn: float | None = Field(default=None, gt=0)
+    as_of: str | None = None
+    source_url: str | None = None
+    notes: str | None = None
+
+
+class Deal(BaseModel):
+    """An edge of the deal web: ``payer`` pays or invests, ``payee`` receives the money."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1)
+    payer: str = Field(min_length=1)
+    payee: str = Field(min_length=1)
+    type: DealType
+    amount_usd_bn: float | None = Field(default=None, ge=0)
+    duration_years: float | None = Field(default=None, gt=0)
+    announced: str = Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")
+    status: Status
+    source_url: str = Field(min_length=1)
+    notes: str | None = None
+    capacity_gw: float | None = Field(default=None, ge=0)
+    firm_usd_bn: float | None = Field(default=None, ge=0)
+
+
+def _default_durations() -> dict[str, float]:
+    # Years over which an undisclosed-term contract is spread. Cloud deals of 2024-2026 were reported as
+    # 4-7 year terms (OpenAI-Oracle 5, OpenAI-AWS 7, Microsoft-Nebius 5); chip and design deals as
+    # multi-year roll-outs (4); data-centre builds are long-lived (10); licences 3.
+    return {
+        "cloud_compute_contract": 5.0,
+        "chip_supply": 4.0,
+        "custom_chip_partnership": 4.0,
+        "data_center_project": 10.0,
+        "licensing_partnership": 3.0,
+    }
+
+
+def _default_usd_per_gw() -> dict[str, float]:
+    # USD bn per GW for deals stated only in gigawatts, by the payee's layer. Nvidia's CEO (Aug/Sep 2025
+    # earnings call) put a GW of AI data-centre capacity at $50-60B, about $35B of it Nvidia's content:
+    # we use 35 for a chip maker's share and 50 for a cloud or data-centre builder's whole build cost.
+    return {
+        "semiconductor": 35.0,
+        "foundry_equipment": 35.0,
+        "networking_hardware": 35.0,
+        "hyperscaler_cloud": 50.0,
+        "neocloud": 50.0,
+        "data_center_power": 50.0,
+    }
+
+
+class ExposureModel(BaseModel):
+    """How deals become the sensitivity matrix ``L`` (DESIGN section 4). Every default is documented.
+
+    ``L[i, j]`` is the fraction of company i's equity value lost per unit fractional loss of company j.
+
+    Parameters
+    ----------
+    kappa : revenue-to-equity elasticity of the revenue channel (1 = value proportional to revenue).
+    phi : weight of the funding channel (the investee depends on its investor's money), default 0.5.
+    theta : weight of the supply channel (the payer depends on its supplier's delivery), default 0.
+    status_weights : multiplier of a deal's amount by status (rumoured deals count half).
+    use_firm : count "up to" deals at their firm part (``firm_usd_bn``) where the data gives it.
+    use_estimates : convert deals stated only in gigawatts to dollars at ``usd_per_gw``; False leaves them out.
+    default_duration_years : years a contract is spread over when its term is undisclosed, by deal type.
+    usd_per_gw : USD bn per GW by the payee's layer, for gigawatt-only deals.
+    gw_duration_years : years a gigawatt deal's estimated amount is spread over.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kappa: float = Field(default=1.0, ge=0, le=1)
+    phi: float = Field(default=0.5, ge=0, le=1)
+    theta: float = Field(default=0.0, ge=0, le=1)
+    status_weights: dict[Status, float] = Field(
+        default_factory=lambda: {Status.completed: 1.0, Status.announced: 1.0,
+                                 Status.reported: 0.75, Status.rumored: 0.5}
+    )
+    use_firm: bool = False
+    use_estimates: bool = True
+    default_duration_years: dict[str, float] = Field(default_factory=_default_durations)
+    usd_per_gw: dict[str, float] = Field(default_factory=_default_usd_per_gw)
+    gw_duration_years: float = Field(default=5.0, gt=0)
+
+    @field_validator("status_weights")
+    @classmethod
+    def _weights_in_unit_interval(cls, value: dict[Status, float]) -> dict[Status, float]:
+        for status, weight in value.items():
+            if not 0 <= weight <= 1:
+                raise ValueError(f"status weight for {status} must be in [0, 1], got {weight}")
+        return value

@@ -1,0 +1,275 @@
+"""The engine's core: deals -> sensitivity matrix ``L``; ``L`` -> network exposure to hubs; paths.
+
+``L[i, j]`` is the fraction of company i's equity value lost per unit fractional loss of company j
+(row = affected, column = source), one unit for every deal type so contributions add up
+(DESIGN section 4, METHODS section 1). Pure: arrays and frames in, arrays and frames out, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from exposure.errors import DealWebError
+from exposure.models import CONTRACT_TYPES, ExposureModel
+
+#: Above this many companies the solves switch from dense LAPACK to sparse LU.
+DENSE_LIMIT = 800
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """The sensitivity matrix with the deal-level pieces it was summed from.
+
+    Attributes
+    ----------
+    ids : company ids, the order of L's rows and columns.
+    matrix : L as a scipy.sparse CSR matrix.
+    contributions : one row per (deal, channel) that entered L: ``deal_id, affected, source, channel,
+        value, annual_usd_bn, estimate, assumed_duration``.
+    coverage : one row per (deal, channel) left out of L: ``deal_id, channel, reason``.
+    """
+
+    ids: list[str]
+    matrix: sp.csr_matrix
+    contributions: pd.DataFrame
+    coverage: pd.DataFrame
+    index: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", {cid: k for k, cid in enumerate(self.ids)})
+
+    def dense(self) -> np.ndarray:
+        """L as a dense array (for small webs and tests)."""
+        return self.matrix.toarray()
+
+
+def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
+                      model: ExposureModel | None = None) -> Sensitivity:
+    """Turn deals into ``L`` (DESIGN section 4).
+
+    Parameters
+    ----------
+    companies : indexed by company id, with ``layer, revenue_usd_bn, market_cap_usd_bn`` (USD bn, NaN = unknown).
+    deals : ``id, payer, payee, type, amount_usd_bn, duration_years, status`` and optionally
+        ``capacity_gw, firm_usd_bn``; payer and payee are company ids.
+    model : the channel weights and defaults; ``ExposureModel()`` when omitted.
+
+    Channels: revenue (contracts: the payee depends on the payer, ``kappa * annual / F_payee`` with
+    ``F = revenue + annual amounts received in the web``), value (equity: the investor depends on the
+    investee, ``amount / market_cap_investor``), funding (equity: the investee depends on its investor's
+    money, ``phi * amount / (equity received in the web + revenue)``) and supply (contracts: the payer depends
+    on its supplier, ``theta * annual / max(revenue, annual spend in the web)``).
+    """
+    model = model or ExposureModel()
+    ids = list(companies.index)
+    position = {cid: k for k, cid in enumerate(ids)}
+    d = _prepared_deals(companies, deals, model)
+    revenue = companies["revenue_usd_bn"].astype(float)
+    mcap = companies["market_cap_usd_bn"].astype(float)
+
+    pieces: list[pd.DataFrame] = []
+    left_out: list[pd.DataFrame] = [_rows(d[d["reason"].notna()], "all", d["reason"])]
+    usable = d[d["reason"].isna()]
+
+    contracts = usable[usable["type"].isin(CONTRACT_TYPES)]
+    received = contracts.groupby("payee")["annual"].sum()
+    forward = revenue + received.reindex(revenue.index).fillna(0.0)
+    payee_f = contracts["payee"].map(forward)
+    ok = payee_f.notna() & (payee_f > 0)
+    pieces.append(_piece(contracts[ok], "payee", "payer", "revenue",
+                         model.kappa * contracts.loc[ok, "annual"] / payee_f[ok]))
+    left_out.append(_rows(contracts[~ok], "revenue", "payee revenue unknown: cannot normalise"))
+    if model.theta > 0:
+        spent = contracts.groupby("payer")["annual"].sum()
+        base = np.fmax(revenue.reindex(spent.index), spent).reindex(revenue.index)
+        payer_base = contracts["payer"].map(base)
+        ok = payer_base.notna() & (payer_base > 0)
+        pieces.append(_piece(contracts[ok], "payer", "payee", "supply",
+                             model.theta * contracts.loc[ok, "annual"] / payer_base[ok]))
+
+    equity = usable[usable["type"] == "equity_investment"]
+    payer_mcap = equity["payer"].map(mcap)
+    ok = payer_mcap.notna()
+    pieces.append(_piece(equity[ok], "payer", "payee", "value", equity.loc[ok, "amount"] / payer_mcap[ok]))
+    left_out.append(_rows(equity[~ok], "value", "investor has no market cap (private): no listed value at stake"))
+    if model.phi > 0:
+        equity_in = equity.groupby("payee")["amount"].sum()
+        sources = equity_in.reindex(revenue.index).fillna(0.0) + revenue.fillna(0.0)
+        pieces.append(_piece(equity, "payee", "payer", "funding",
+                             model.phi * equity["amount"] / equity["payee"].map(sources)))
+
+    contributions = _concat(pieces)
+    contributions = contributions[contributions["value"] > 0].reset_index(drop=True)
+    rows = contributions["affected"].map(position).to_numpy(dtype=np.int64)
+    cols = contributions["source"].map(position).to_numpy(dtype=np.int64)
+    n = len(ids)
+    matrix = sp.coo_matrix((contributions["value"].to_numpy(float), (rows, cols)), shape=(n, n)).tocsr()
+    matrix.sum_duplicates()
+    coverage = _concat(left_out)
+    return Sensitivity(ids=ids, matrix=matrix, contributions=contributions, coverage=coverage)
+
+
+def _prepared_deals(companies: pd.DataFrame, deals: pd.DataFrame, model: ExposureModel) -> pd.DataFrame:
+    """Add ``amount`` (status-weighted USD bn), ``annual``, ``estimate``, ``assumed_duration`` and ``reason``."""
+    d = deals.copy()
+    for optional in ("capacity_gw", "firm_usd_bn", "duration_years"):
+        if optional not in d:
+            d[optional] = np.nan
+    headline = d["amount_usd_bn"].astype(float)
+    if model.use_firm:
+        headline = d["firm_usd_bn"].astype(float).fillna(headline)
+    payee_layer = d["payee"].map(companies["layer"].astype(str))
+    per_gw = payee_layer.map(model.usd_per_gw).astype(float)
+    gw_amount = d["capacity_gw"].astype(float) * per_gw
+    d["estimate"] = headline.isna() & gw_amount.notna() & model.use_estimates
+    amount = headline.where(~d["estimate"], gw_amount)
+    weight = d["status"].astype(str).map({str(k): v for k, v in model.status_weights.items()}).astype(float)
+    d["amount"] = amount * weight
+    duration = d["duration_years"].astype(float)
+    d["assumed_duration"] = duration.isna()
+    default = d["type"].astype(str).map(model.default_duration_years).astype(float)
+    duration = duration.fillna(default.where(~d["estimate"], model.gw_duration_years))
+    d["annual"] = d["amount"] / duration
+
+    reason = pd.Series(None, index=d.index, dtype=object)
+    reason[d["type"].astype(str) == "other"] = "type 'other' (e.g. warrants) has no dependence channel"
+    gw_only = headline.isna() & d["capacity_gw"].notna()
+    reason[reason.isna() & gw_only & ~model.use_estimates] = "stated in GW only; estimates are off"
+    reason[reason.isna() & gw_only & per_gw.isna()] = "stated in GW only; no USD-per-GW figure for the payee's layer"
+    reason[reason.isna() & d["amount"].isna()] = "amount undisclosed"
+    reason[reason.isna() & (d["amount"] <= 0)] = "status weight is 0"
+    d["reason"] = reason
+    return d
+
+
+def _piece(rows: pd.DataFrame, affected: str, source: str, channel: str, value: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame({
+        "deal_id": rows["id"].to_numpy(),
+        "affected": rows[affected].to_numpy(),
+        "source": rows[source].to_numpy(),
+        "channel": channel,
+        "value": value.to_numpy(dtype=float),
+        "amount_usd_bn": rows["amount"].to_numpy(dtype=float),
+        "annual_usd_bn": rows["annual"].to_numpy(dtype=float) if channel in ("revenue", "supply")
+        else np.full(len(rows), np.nan),
+        "estimate": rows["estimate"].to_numpy(dtype=bool),
+        "assumed_duration": (rows["assumed_duration"].to_numpy(dtype=bool) if channel in ("revenue", "supply")
+                             else np.zeros(len(rows), dtype=bool)),
+    })
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate, keeping the columns when every frame is empty."""
+    non_empty = [f for f in frames if len(f)]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0].iloc[:0]
+
+
+def _rows(rows: pd.DataFrame, channel: str, reason: str | pd.Series) -> pd.DataFrame:
+    reasons = reason[rows.index].to_numpy(dtype=object) if isinstance(reason, pd.Series) else reason
+    return pd.DataFrame({"deal_id": rows["id"].to_numpy(), "channel": channel, "reason": reasons})
+
+
+def spectral_radius(matrix: sp.spmatrix | np.ndarray) -> float:
+    """Largest absolute eigenvalue of ``L``; the Leontief series converges only when it is below 1."""
+    n = matrix.shape[0]
+    if n == 0:
+        return 0.0
+    if n <= DENSE_LIMIT or not sp.issparse(matrix):
+        dense = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
+        return float(np.max(np.abs(np.linalg.eigvals(dense))))
+    try:
+        value = spla.eigs(matrix.astype(float), k=1, which="LM", return_eigenvectors=False, maxiter=5000,
+                          tol=1e-8)
+        return float(np.abs(value[0]))
+    except spla.ArpackNoConvergence:
+        # Power iteration on |L| bounds rho for a non-negative matrix and always returns.
+        x = np.ones(n) / n
+        value = 0.0
+        for _ in range(500):
+            y = matrix @ x
+            value = float(np.abs(y).sum())
+            if value == 0:
+                return 0.0
+            x = y / value
+        return value
+
+
+def check_stable(matrix: sp.spmatrix | np.ndarray) -> float:
+    """Return the spectral radius of ``L``, raising :class:`DealWebError` when it is 1 or more."""
+    rho = spectral_radius(matrix)
+    if rho >= 1:
+        raise DealWebError(
+            f"the deal web's sensitivity matrix has spectral radius {rho:.3f} >= 1, so network exposure "
+            "is unbounded. Fix: lower ExposureModel.kappa or phi, check the deals' amounts and the "
+            "companies' revenue and market caps (a tiny market cap makes a stake look huge)."
+        )
+    return rho
+
+
+def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray) -> np.ndarray:
+    """Network exposure of every company to each hub, a dense ``(n, len(hubs))`` array of fractions.
+
+    Column k is ``x_h = (I - L_h)^-1 L[:, h]`` with ``L_h`` = L with row h set to zero: every chain of
+    dependence ending at hub h, stopping there (h absorbs; its own entry is 0). This equals linear
+    DebtRank's company losses when h is wiped out and nothing saturates (METHODS 1.3, 2.2).
+    ``I - L`` is factorised once and each hub is a Sherman-Morrison rank-one correction, because
+    ``I - L_h = (I - L) + e_h L[h, :]``. Values are capped at 1 (limited liability).
+    """
+    hubs = np.asarray(hubs, dtype=np.int64)
+    n = matrix.shape[0]
+    if len(hubs) == 0:
+        return np.zeros((n, 0))
+    csr = sp.csr_matrix(matrix, dtype=float)
+    identity_cols = np.zeros((n, len(hubs)))
+    identity_cols[hubs, np.arange(len(hubs))] = 1.0
+    rhs = np.hstack([csr[:, hubs].toarray(), identity_cols])
+    if n <= DENSE_LIMIT:
+        solved = np.linalg.solve(np.eye(n) - csr.toarray(), rhs)
+    else:
+        lu = spla.splu((sp.identity(n, format="csc") - csr.tocsc()).tocsc())
+        solved = lu.solve(rhs)
+    y, z = solved[:, : len(hubs)], solved[:, len(hubs):]
+    rows = csr[hubs, :]  # r_k = L[h_k, :]
+    r_y = np.asarray(rows.multiply(y.T).sum(axis=1)).ravel()
+    r_z = np.asarray(rows.multiply(z.T).sum(axis=1)).ravel()
+    x = y - z * (r_y / (1.0 + r_z))
+    x[hubs, np.arange(len(hubs))] = 0.0
+    return np.clip(x, 0.0, 1.0)
+
+
+def chains(matrix: sp.spmatrix | np.ndarray, hub: int, starts: dict[int, float], *, max_hops: int = 6,
+           min_contribution: float = 1e-6, limit: int = 5000) -> list[tuple[tuple[int, ...], float]]:
+    """Simple chains ``start -> ... -> hub`` of dependence and their contribution ``w_start * prod(L)``.
+
+    ``starts`` maps a company position to its portfolio weight. Chains never pass through the hub
+    before their end and never revisit a company; branches below ``min_contribution`` are pruned.
+    Returns ``(chain, contribution)`` pairs, largest first, at most ``limit``.
+    """
+    csc = sp.csc_matrix(matrix, dtype=float)
+    best = max(starts.values(), default=0.0)
+    found: list[tuple[tuple[int, ...], float]] = []
+    # Walk backwards from the hub: who depends on the current node (column of L).
+    stack: list[tuple[tuple[int, ...], float]] = [((hub,), 1.0)]
+    while stack:
+        suffix, product = stack.pop()
+        node = suffix[0]
+        column = csc.getcol(node)
+        for affected, value in zip(column.indices, column.data, strict=True):
+            if affected in suffix:
+                continue
+            chain_product = product * value
+            if best * chain_product < min_contribution:
+                continue
+            chain = (int(affected),) + suffix
+            weight = starts.get(int(affected), 0.0)
+            if weight > 0 and weight * chain_product >= min_contribution:
+                found.append((chain, weight * chain_product))
+            if len(chain) - 1 < max_hops:
+                stack.append((chain, chain_product))
+    found.sort(key=lambda item: -item[1])
+    return found[:limit]
