@@ -52,3 +52,4 @@ def main() -> None:
 # Command modules register themselves on ``app`` when imported (one line each).
 from exposure.cli import score as _score  # noqa: E402,F401
 from exposure.cli import web as _web  # noqa: E402,F401
+from exposure.cli import stress as _stress  # noqa: E402,F401
