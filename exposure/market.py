@@ -283,7 +283,14 @@ class YFinanceProvider:
         self.warnings: list[str] = []
         #: False makes every request skip cache reads (used by :func:`refresh`); writes still happen.
         self.read_cache = True
+        #: After a request fails entirely on the network, live fetches are skipped for this many seconds,
+        #: so one unreachable network costs one timeout, not one per call.
+        self.network_backoff = 60.0
         self._clock: Callable[[], float] = time.time
+        self._offline_until = 0.0
+        self._offline_reason = ""
+        self._unchecked_funds: list[str] = []
+        self._unchecked_at: int | None = None
 
     # -- public API --------------------------------------------------------------------------------
 
@@ -373,16 +380,23 @@ class YFinanceProvider:
         cached = self._cache_read("holdings", name)
         if cached is not None:
             return _holdings_frame([{**r, "source": "cache"} for r in cached])
+        quote_ = self._cache_read("fundamentals", name) or {}
+        if quote_.get("quote_type") not in (None, "ETF", "MUTUALFUND"):
+            return _holdings_frame([])  # a stock, known from its cached quote: nothing to look through
         deadline = time.monotonic() + self.timeout
         outcome = self._run({name: lambda: self._retrying(lambda: _fetch_top_holdings(name), deadline)},
                             deadline, label=f"Fetching holdings of {name}", size=1)[name]
         if isinstance(outcome, BaseException):
-            frame = self._from_fallback(lambda: self.fallback.fund_holdings(name))
-            frame = frame.assign(source="snapshot")
-            found = "using the bundled snapshot" if not frame.empty else "and no bundled holdings either"
-            reason = _describe(outcome, self)
-            self.warnings.append(f"Live holdings of {name} unavailable ({reason}); {found}.")
+            frame = self._from_fallback(lambda: self.fallback.fund_holdings(name)).assign(source="snapshot")
+            if frame.empty:
+                self._note_unchecked_fund(name, _describe(outcome, self))
+            else:
+                self.warnings.append(f"Live holdings of {name} unavailable ({_describe(outcome, self)}); "
+                                     f"using the bundled snapshot (as of {frame['as_of'].iloc[0]}).")
             return _holdings_frame(frame.to_dict("records"))
+        if not outcome:  # Yahoo has no fund data: a stock. Remembered for the holdings TTL.
+            self._cache_write("holdings", name, [])
+            return _holdings_frame([])
         records = [{"ticker": t, "weight": w, "as_of": self._today()} for t, w in outcome.items()]
         self._cache_write("holdings", name, records)
         self.warnings.append(f"Live holdings of {name} are Yahoo's top {len(records)} only "
@@ -407,10 +421,15 @@ class YFinanceProvider:
                                   auto_adjust=True, progress=False, threads=True,
                                   timeout=max(1.0, min(self.timeout, deadline - time.monotonic())))
             frame = normalize_download(raw, tickers)
-            if any(_is_rate_limit_text(e) for e in errors) and not set(tickers) <= _filled(frame):
+            if set(tickers) <= _filled(frame):
+                return frame
+            if any(_is_rate_limit_text(e) for e in errors):
                 from yfinance.exceptions import YFRateLimitError
 
                 raise YFRateLimitError()
+            network = [e for e in errors if any(m in e for m in _NETWORK_MARKERS)]
+            if network and not _filled(frame):  # yf.download logs connection errors instead of raising
+                raise ConnectionError(network[0][:200])
             return frame
 
         return self._retrying(once, deadline)
@@ -463,6 +482,17 @@ class YFinanceProvider:
                                 revenue_usd_bn=None if revenue is None else revenue / 1e9,
                                 as_of=raw.get("as_of"), source=source)
 
+    def _note_unchecked_fund(self, name: str, reason: str) -> None:
+        """One warning, updated in place, for every name not known to be a fund that could not be checked."""
+        self._unchecked_funds.append(name)
+        text = (f"Could not check live whether {', '.join(self._unchecked_funds)} are funds ({reason}); "
+                "they are not in the bundled fund holdings either, so they are treated as single stocks.")
+        if self._unchecked_at is None:
+            self._unchecked_at = len(self.warnings)
+            self.warnings.append(text)
+        else:
+            self.warnings[self._unchecked_at] = text
+
     def _retrying(self, fetch: Callable[[], Any], deadline: float) -> Any:
         """Call ``fetch``; on a Yahoo rate limit wait ``backoff * 2**k`` s and retry, within the deadline."""
         from yfinance.exceptions import YFRateLimitError
@@ -480,6 +510,9 @@ class YFinanceProvider:
     def _run(self, tasks: dict[str, Callable[[], Any]], deadline: float, label: str,
              size: int) -> dict[str, Any]:
         """Run ``tasks`` in daemon threads: each result or exception, ``TimeoutError`` past the deadline."""
+        if time.monotonic() < self._offline_until:
+            skipped = _NotTried(f"not tried: {self._offline_reason} moments ago")
+            return dict.fromkeys(tasks, skipped)
         pending: queue.Queue[str] = queue.Queue()
         done: queue.Queue[tuple[str, Any]] = queue.Queue()
         for key in tasks:
@@ -513,6 +546,9 @@ class YFinanceProvider:
                 advance()
         for key in tasks:
             results.setdefault(key, TimeoutError(f"no answer within {self.timeout:g} s"))
+        if results and all(_is_network_failure(v) for v in results.values()):
+            self._offline_until = time.monotonic() + self.network_backoff
+            self._offline_reason = _describe(next(iter(results.values())), self)
         return results
 
     def _from_fallback(self, call: Callable[[], Any]) -> Any:
@@ -654,7 +690,8 @@ def _fetch_quote(ticker: str) -> dict[str, Any]:
     info = handle.info or {}
     quote_ = {"price": _first(info, "currentPrice", "regularMarketPrice", "previousClose"),
               "currency": info.get("currency"), "market_cap": info.get("marketCap"),
-              "revenue": info.get("totalRevenue"), "financial_currency": info.get("financialCurrency")}
+              "revenue": info.get("totalRevenue"), "financial_currency": info.get("financialCurrency"),
+              "quote_type": info.get("quoteType")}
     if quote_["price"] is None or quote_["market_cap"] is None or quote_["currency"] is None:
         try:
             fast = handle.fast_info
@@ -671,10 +708,16 @@ def _fetch_quote(ticker: str) -> dict[str, Any]:
 
 def _fetch_top_holdings(fund: str) -> dict[str, float]:
     import yfinance as yf
+    from yfinance.exceptions import YFException, YFRateLimitError
 
-    table = yf.Ticker(fund).funds_data.top_holdings
+    try:
+        table = yf.Ticker(fund).funds_data.top_holdings
+    except YFRateLimitError:
+        raise
+    except (KeyError, IndexError, TypeError, YFException):  # Yahoo has no fund data for a stock
+        return {}
     if table is None or table.empty:
-        raise MarketDataError("no holdings returned (not a fund?)")
+        return {}
     weights = table["Holding Percent"] if "Holding Percent" in table.columns else table.iloc[:, -1]
     return {_ticker(symbol): float(weight) for symbol, weight in weights.items()}
 
@@ -709,6 +752,18 @@ class _captured_yf_errors:
         self.logger.removeHandler(self.handler)
 
 
+class _NotTried(ConnectionError):
+    """A live fetch skipped because the network failed moments before."""
+
+
+_NETWORK_MARKERS = ("DNSError", "Could not resolve", "ConnectionError", "Timeout", "timed out", "curl: (")
+
+
+def _is_network_failure(outcome: Any) -> bool:
+    """A failure of the connection (not of the symbol): worth pausing live fetches for."""
+    return isinstance(outcome, OSError | TimeoutError) or type(outcome).__name__ == "YFRateLimitError"
+
+
 def _is_rate_limit_text(message: str) -> bool:
     return "RateLimit" in message or "Too Many Requests" in message
 
@@ -739,7 +794,7 @@ def _progress(label: str, total: int, show: bool) -> Any:
 
 def _describe(error: BaseException, provider: YFinanceProvider) -> str:
     """One short reason for the user."""
-    if isinstance(error, TimeoutError):
+    if isinstance(error, _NotTried | TimeoutError):
         return str(error) or f"no answer within {provider.timeout:g} s"
     if type(error).__name__ == "YFRateLimitError":
         return f"rate-limited by Yahoo after {provider.retries} retries"

@@ -29,7 +29,7 @@ from exposure.market import (
 )
 
 yf = pytest.importorskip("yfinance")
-from yfinance.exceptions import YFRateLimitError  # noqa: E402
+from yfinance.exceptions import YFDataException, YFRateLimitError  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yf"
 SNAPSHOT = FIXTURES / "snapshot"
@@ -91,8 +91,8 @@ class FakeDownload:
 class FakeFunds:
     def __init__(self, symbol: str) -> None:
         path = FIXTURES / f"top_holdings_{symbol}.csv"
-        if not path.is_file():
-            raise OSError("DNSError: could not resolve host")
+        if not path.is_file():  # what yfinance raises for a stock: its quoteSummary has no topHoldings
+            raise YFDataException(f"{symbol}: No Fund data found.")
         self.top_holdings = pd.read_csv(path, index_col="Symbol")
 
 
@@ -395,8 +395,40 @@ def test_fund_holdings_live_top10_and_fallback(provider: YFinanceProvider,
     provider.read_cache = False
     fallback = provider.fund_holdings("SMH")
     assert fallback["ticker"].tolist() == ["NVDA", "TSM"] and (fallback["source"] == "snapshot").all()
-    assert provider.fund_holdings("NOPE").empty
-    assert "no bundled holdings" in provider.warnings[-1]
+    assert provider.fund_holdings("NOPE").empty and provider.fund_holdings("NVDA").empty
+    assert "NOPE, NVDA are funds" in provider.warnings[-1] and "single stocks" in provider.warnings[-1]
+    assert sum("are funds" in w for w in provider.warnings) == 1  # one warning, updated in place
+
+
+def test_stock_is_not_a_fund_without_warning(provider: YFinanceProvider, fake_ticker: type[FakeTicker]) -> None:
+    assert provider.fund_holdings("NVDA").empty and provider.warnings == []
+    assert provider.fund_holdings("NVDA").empty and fake_ticker.calls == ["NVDA"]  # cached negative
+    provider.fundamentals(["9984.T"])  # its quote says EQUITY: no holdings request at all
+    assert provider.fund_holdings("9984.T").empty and fake_ticker.calls.count("9984.T") == 1
+
+
+def test_network_failure_pauses_live_fetches(monkeypatch: pytest.MonkeyPatch, provider: YFinanceProvider,
+                                             fake_ticker: type[FakeTicker]) -> None:
+    from curl_cffi.requests.exceptions import DNSError
+
+    fake = fake_download(monkeypatch, DNSError("Could not resolve host"))
+    provider.prices(["NVDA"], **RANGE)
+    table = provider.fundamentals(["NVDA"])
+    assert fake_ticker.calls == [] and len(fake.calls) == 1  # no second attempt while offline
+    assert table.loc["NVDA", "source"] == "snapshot"
+    assert "not tried: network error: DNSError moments ago" in provider.warnings[-1]
+    provider._offline_until = 0.0  # the pause is over
+    assert provider.fundamentals(["NVDA"]).loc["NVDA", "source"] == "live"
+
+
+def test_logged_network_errors_in_download(monkeypatch: pytest.MonkeyPatch, provider: YFinanceProvider) -> None:
+    def offline() -> pd.DataFrame:  # yfinance 1.7 offline: logs per-ticker curl errors, returns empty
+        logging.getLogger("yfinance").error("['NVDA']: DNSError('Failed to perform, curl: (6) Could not resolve')")
+        return read_layout("column").iloc[0:0]
+
+    fake_download(monkeypatch, offline)
+    assert provider.prices(["NVDA"], **RANGE).attrs["source"] == {"NVDA": "snapshot"}
+    assert "network error: ConnectionError" in provider.warnings[0]
 
 
 def test_refresh_fills_cache(monkeypatch: pytest.MonkeyPatch, provider: YFinanceProvider,
