@@ -327,9 +327,10 @@ class YFinanceProvider:
                     self._cache_write("prices", name, {"start": first, "end": last, "series": column})
         if failed:
             snapshot = self._from_fallback(lambda: self.fallback.prices(list(failed), first, last))
+            known = snapshot.attrs.get("source", {})
             for name in failed:
                 series[name] = snapshot[name].dropna() if name in snapshot.columns else pd.Series(dtype=float)
-                source[name] = "snapshot"
+                source[name] = "missing" if series[name].empty or known.get(name) == "missing" else "snapshot"
             self._warn("prices", failed)
         frame = pd.concat([series[n].rename(n) for n in names], axis=1) if names else pd.DataFrame()
         frame = frame.reindex(columns=names).sort_index()

@@ -471,3 +471,28 @@ def test_real_yfinance_offline_falls_back_within_limit(tmp_path: Path) -> None:
 def test_import_does_not_import_yfinance() -> None:
     code = "import sys, exposure, exposure.market, exposure.risk; assert 'yfinance' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+# -- CLI ----------------------------------------------------------------------------------------------
+
+
+def test_cli_refresh_fills_cache_and_reports(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                            fake_ticker: type[FakeTicker]) -> None:
+    from typer.testing import CliRunner
+
+    from exposure.cli import app
+
+    fake_download(monkeypatch, read_layout("column"))
+    runner = CliRunner()
+    result = runner.invoke(app, ["refresh", "NVDA", "AMD", "--fund", "SMH", "--cache-dir", str(tmp_path),
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["cache_dir"] == str(tmp_path)
+    sources = {row["ticker"]: row for row in payload["sources"]}
+    assert sources["NVDA"]["prices"] == "live" and sources["SMH"]["holdings"] == "live"
+    assert (tmp_path / "prices" / "NVDA.pkl").is_file() and (tmp_path / "fundamentals" / "NVDA.json").is_file()
+
+    fake_download(monkeypatch, OSError("offline"))
+    offline = runner.invoke(app, ["refresh", "NVDA", "--cache-dir", str(tmp_path / "empty")])
+    assert offline.exit_code == 1 and "snapshot" in offline.stdout
