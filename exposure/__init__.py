@@ -29,14 +29,12 @@ from exposure.errors import (
 from exposure.models import Company, Deal, DealType, ExposureModel, Layer, Status
 from exposure.portfolio import Portfolio
 from exposure.report import ExposureReport
+from exposure.scenarios import StressResult, load_scenarios, stress  # after the engine module exposure.stress
 
 __version__ = "0.1.0"
 
 # Public names that live in modules with heavy imports, loaded on first use.
 _LAZY = {
-    "stress": "exposure.scenarios",
-    "StressResult": "exposure.scenarios",
-    "load_scenarios": "exposure.scenarios",
     "suggest": "exposure.optimize",
     "frontier": "exposure.optimize",
     "Constraints": "exposure.optimize",
@@ -65,5 +63,6 @@ def __dir__() -> list[str]:
 __all__ = [
     "Company", "ConstraintError", "Deal", "DealType", "DealWeb", "DealWebError", "ExposureError",
     "ExposureModel", "ExposureReport", "InfeasibleError", "Layer", "MarketDataError", "Portfolio",
-    "PortfolioError", "ScenarioError", "Status", "analyze", "build_context", *_LAZY,
+    "PortfolioError", "ScenarioError", "Status", "StressResult", "analyze",
+    "build_context", "load_scenarios", "stress", *_LAZY,
 ]

@@ -167,15 +167,21 @@ def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
         hops = []
         for affected, source in zip(ids[:-1], ids[1:], strict=True):
             edge = by_edge[(affected, source)].sort_values("value", ascending=False)
-            hops.append(", ".join(f"{d} {c} {v:.3f}" for d, c, v in
-                                  zip(edge["deal_id"], edge["channel"], edge["value"], strict=True)))
+            hops.append(", ".join(f"{d} ({_amount(a, est)}, {c} {v:.3f})" for d, a, est, c, v in zip(
+                edge["deal_id"], edge["amount_usd_bn"], edge["estimate"], edge["channel"], edge["value"],
+                strict=True)))
         rows.append({"holding": _ticker(ctx, ids[0]), "chain": " -> ".join(names[i] for i in ids),
                      "hops": len(ids) - 1, "deals": " | ".join(hops), "exposure": contribution})
     frame = pd.DataFrame(rows, columns=["holding", "chain", "hops", "deals", "exposure"])
     frame = frame.sort_values("exposure", ascending=False, kind="stable").head(top).reset_index(drop=True)
     frame["share"] = frame["exposure"] / total if total > 0 else 0.0
-    frame.index.name = "rank"
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="rank")
     return frame
+
+
+def _amount(amount_usd_bn: float, estimate: bool) -> str:
+    """A deal's counted amount for a path row: ``$300bn`` or ``~$350bn est.`` (status-weighted)."""
+    return f"~${amount_usd_bn:,.0f}bn est." if estimate else f"${amount_usd_bn:,.1f}bn".replace(".0bn", "bn")
 
 
 def _ticker(ctx: Context, cid: str) -> str:

@@ -170,11 +170,14 @@ class DealWeb:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+_SHARE_CLASSES = frozenset("ABCDE")  # single-letter exchange suffixes (.T Tokyo, .L London) are other letters
+
+
 def normalise_ticker(ticker: str) -> str:
-    """Upper-case, trimmed, share-class dot as dash (``BRK.B`` -> ``BRK-B``); exchange suffixes kept."""
+    """Upper-case, trimmed, share-class dot as dash (``BRK.B`` -> ``BRK-B``); exchange suffixes (``9984.T``) kept."""
     text = str(ticker).strip().upper()
     head, dot, tail = text.rpartition(".")
-    if dot and len(tail) == 1 and tail.isalpha():
+    if dot and tail in _SHARE_CLASSES and not head.isdigit():
         return f"{head}-{tail}"
     return text
 

@@ -79,7 +79,7 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     contracts = usable[usable["type"].isin(CONTRACT_TYPES)]
     received = contracts.groupby("payee")["annual"].sum()
     forward = revenue + received.reindex(revenue.index).fillna(0.0)
-    payee_f = contracts["payee"].map(forward)
+    payee_f = contracts["payee"].map(forward).astype(float)
     ok = payee_f.notna() & (payee_f > 0)
     pieces.append(_piece(contracts[ok], "payee", "payer", "revenue",
                          model.kappa * contracts.loc[ok, "annual"] / payee_f[ok]))
@@ -87,13 +87,13 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     if model.theta > 0:
         spent = contracts.groupby("payer")["annual"].sum()
         base = np.fmax(revenue.reindex(spent.index), spent).reindex(revenue.index)
-        payer_base = contracts["payer"].map(base)
+        payer_base = contracts["payer"].map(base).astype(float)
         ok = payer_base.notna() & (payer_base > 0)
         pieces.append(_piece(contracts[ok], "payer", "payee", "supply",
                              model.theta * contracts.loc[ok, "annual"] / payer_base[ok]))
 
     equity = usable[usable["type"] == "equity_investment"]
-    payer_mcap = equity["payer"].map(mcap)
+    payer_mcap = equity["payer"].map(mcap).astype(float)
     ok = payer_mcap.notna()
     pieces.append(_piece(equity[ok], "payer", "payee", "value", equity.loc[ok, "amount"] / payer_mcap[ok]))
     left_out.append(_rows(equity[~ok], "value", "investor has no market cap (private): no listed value at stake"))
@@ -101,7 +101,7 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
         equity_in = equity.groupby("payee")["amount"].sum()
         sources = equity_in.reindex(revenue.index).fillna(0.0) + revenue.fillna(0.0)
         pieces.append(_piece(equity, "payee", "payer", "funding",
-                             model.phi * equity["amount"] / equity["payee"].map(sources)))
+                             model.phi * equity["amount"] / equity["payee"].map(sources).astype(float)))
 
     contributions = _concat(pieces)
     contributions = contributions[contributions["value"] > 0].reset_index(drop=True)
@@ -227,7 +227,9 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
     csr = sp.csr_matrix(matrix, dtype=float)
     identity_cols = np.zeros((n, len(hubs)))
     identity_cols[hubs, np.arange(len(hubs))] = 1.0
-    rhs = np.hstack([csr[:, hubs].toarray(), identity_cols])
+    sources = csr[:, hubs].toarray()
+    sources[hubs, np.arange(len(hubs))] = 0.0  # a hub's self-dependence (none in a valid web) is not exposure
+    rhs = np.hstack([sources, identity_cols])
     if n <= DENSE_LIMIT:
         solved = np.linalg.solve(np.eye(n) - csr.toarray(), rhs)
     else:

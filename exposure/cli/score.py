@@ -56,7 +56,7 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
     say(f"[bold]{file.name}[/bold]: exposure score [bold]{report.score:.0f}[/bold] ({report.grade}). "
         f"{report.explain()}")
     shown = report.hubs[report.hubs["total"] > 0]
-    print_table(shown[["name", "layer", "direct", "first_order", "network", "total"]],
+    print_table(shown[["name", "direct", "first_order", "network", "total"]],
                 title=f"Exposure to hubs (fractions of portfolio value), top {min(top, len(shown))}",
                 percent_columns=("direct", "first_order", "network", "total"), max_rows=top)
     print_table(report.layers, title="Look-through weight by layer", percent_columns=("weight",))

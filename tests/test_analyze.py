@@ -1,0 +1,101 @@
+"""analyze() on a hand-built web (numbers by hand) and on the bundled web and samples."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import PORTFOLIOS
+
+import exposure as ex
+
+# From tests/test_network.py: the entries of L for the small web, worked out by hand.
+L_CLOUD_LAB, L_CHIP_CLOUD, L_CHIP_LAB, L_LAB_CHIP = 0.4, 7.5 / 74.5, 7 / 74.5 + 0.02, 0.25
+
+
+def test_hub_table_by_hand(small_web):
+    report = ex.analyze(ex.Portfolio.from_weights({"CLD": 0.5, "CHP": 0.5}), small_web)
+    lab = report.hubs.loc["lab"]
+    assert lab["direct"] == 0
+    assert lab["first_order"] == pytest.approx(0.5 * L_CLOUD_LAB + 0.5 * L_CHIP_LAB)
+    assert lab["network"] == pytest.approx(0.5 * L_CHIP_CLOUD * L_CLOUD_LAB)
+    assert lab["total"] == pytest.approx(lab["direct"] + lab["first_order"] + lab["network"])
+    chip = report.hubs.loc["chip"]
+    # Cloud reaches chip only through lab: 0.4 * 0.25 = 0.1.
+    assert (chip["direct"], chip["first_order"]) == (0.5, 0)
+    assert chip["network"] == pytest.approx(0.5 * 0.1)
+    # Cloud is the largest hub: held 50% plus chip's dependence on it around the chip <-> lab cycle.
+    x_chip = L_CHIP_CLOUD / (1 - L_CHIP_LAB * L_LAB_CHIP)
+    assert report.hubs.index[0] == "cloud"
+    assert report.hubs.loc["cloud", "total"] == pytest.approx(0.5 + 0.5 * x_chip)
+    assert report.score == pytest.approx(100 * (0.5 + 0.5 * x_chip))
+    assert report.grade == "extreme"
+    assert report.explain().startswith("55: 55% of this portfolio's value depends on Cloud Co")
+
+
+def test_paths_add_up_to_the_total(small_web):
+    report = ex.analyze(ex.Portfolio.from_weights({"CLD": 0.5, "CHP": 0.5}), small_web)
+    paths = report.paths("Lab")
+    assert list(paths["chain"]) == ["Cloud Co -> Lab", "Chip Co -> Lab", "Chip Co -> Cloud Co -> Lab"]
+    assert list(paths["exposure"]) == pytest.approx([0.2, 0.5 * L_CHIP_LAB, 0.5 * L_CHIP_CLOUD * 0.4])
+    assert paths["share"].sum() == pytest.approx(1.0)
+    assert "D1" in paths.iloc[0]["deals"] and "D2" in paths.iloc[2]["deals"]
+
+
+def test_cash_unmapped_and_normalisation(small_web):
+    pf = ex.Portfolio.from_weights({"cld": 4, "CHP": 4, "CASH": 1, "ZZZZ": 1})
+    report = ex.analyze(pf, small_web)
+    assert report.coverage["unmapped_weight"] == pytest.approx(0.1)
+    assert report.coverage["unmapped_tickers"] == ["ZZZZ"]
+    assert report.coverage["cash_weight"] == pytest.approx(0.1)
+    assert any("normalised" in note for note in report.notes)
+    assert report.layers.loc["cash", "weight"] == pytest.approx(0.1)
+    assert report.hubs.loc["chip", "direct"] == pytest.approx(0.4)
+    assert report.metrics["ai_share"] == pytest.approx(0.8)
+    # Name HHI over the three non-cash positions 0.4, 0.4, 0.1 (renormalised): (16+16+1)/81.
+    assert report.metrics["name_hhi"] == pytest.approx(33 / 81)
+
+
+def test_hubs_option_and_resolution(small_web):
+    report = ex.analyze(ex.Portfolio.from_weights({"CLD": 1}), small_web, hubs=["Lab", "CHP"])
+    assert set(report.hubs.index) == {"lab", "chip"}
+    assert report.hub_row("chp")["total"] == pytest.approx(0.1)
+    with pytest.raises(ex.DealWebError, match="Did you mean"):
+        report.paths("labb")
+
+
+def test_ai_heavy_sample_has_network_exposure():
+    report = ex.analyze(ex.Portfolio.from_csv(PORTFOLIOS / "ai_heavy.csv"))
+    for hub in ("openai", "nvidia"):
+        assert report.hubs.loc[hub, "network"] > 0
+    openai = report.paths("OpenAI", top=5)
+    assert openai.iloc[0]["holding"] == "ORCL" and "D004" in openai.iloc[0]["deals"]
+    assert 0 < report.score <= 100
+    data = json.loads(report.to_json())
+    assert {"score", "grade", "hub", "explain", "metrics", "hubs", "layers", "coverage", "parameters"} <= set(data)
+    assert "<h4>Exposure score" in report._repr_html_()
+
+
+def test_estimates_switch_halves_openai_exposure():
+    # DESIGN 4 sanity check: ~30% total OpenAI exposure with gigawatt conversions, ~15% without.
+    pf = ex.Portfolio.from_weights({"NVDA": .22, "ORCL": .18, "CRWV": .14, "MSFT": .14, "AMD": .12, "AVGO": .10,
+                                    "NBIS": .05})
+    with_gw = ex.analyze(pf).hubs.loc["openai", "total"]
+    without = ex.analyze(pf, model=ex.ExposureModel(use_estimates=False)).hubs.loc["openai", "total"]
+    assert 0.2 < with_gw < 0.4 and 0.1 < without < 0.2
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in PORTFOLIOS.glob("*.csv")))
+def test_every_sample_scores(sample):
+    report = ex.analyze(ex.Portfolio.from_csv(PORTFOLIOS / sample))
+    assert ((report.hubs[["direct", "first_order", "network", "total"]] >= 0).all().all())
+    assert (report.hubs["total"] <= 1).all()
+    assert report.holdings["weight"].sum() == pytest.approx(1.0)
+
+
+def test_as_of_before_the_boom_has_less_exposure():
+    pf = ex.Portfolio.from_csv(PORTFOLIOS / "ai_heavy.csv")
+    web = ex.DealWeb.bundled()
+    early = ex.analyze(pf, web.as_of("2023-06-30")).hubs.loc["openai", "total"]
+    late = ex.analyze(pf, web).hubs.loc["openai", "total"]
+    assert early < late
