@@ -56,6 +56,9 @@ DUAL_TOL = 1e-6
 #: Trades smaller than this (fraction of portfolio value) are solver noise and dropped.
 TRADE_TOL = 1e-8
 _CASH = "CASH"
+#: Bounds are tightened by this much inside the solver, so solver tolerance and rounding never leave a target
+#: above a cap (a bound of exactly 0 or 1 stays exact).
+MARGIN = 1e-7
 _SLACK_LIMIT = 10.0  # an allowed slack can move a bound this far (fractions): more than any bound needs
 
 
@@ -750,33 +753,44 @@ class Program:
         p["w0"].value = data.w0
         p["costs"].value = data.costs
         p["lower"].value = np.zeros(n) if constraints.long_only else np.full(n, -constraints.max_weight)
-        p["max_weight"].value = np.full(n, constraints.max_weight)
+        p["max_weight"].value = np.full(n, _inside(constraints.max_weight, -1))
         p["exclude_upper"].value = np.where(data.excluded, data.w0, 1.0)
         p["frozen_mask"].value = data.frozen.astype(float)
         p["frozen_w0"].value = np.where(data.frozen, data.w0, 0.0)
-        p["min_cash"].value = constraints.min_cash
-        p["max_cash"].value = 1.0 if constraints.max_cash is None else constraints.max_cash
-        p["max_turnover"].value = 2.0 * (1 + n) if constraints.max_turnover is None else constraints.max_turnover
+        p["min_cash"].value = _inside(constraints.min_cash, +1)
+        p["max_cash"].value = 1.0 if constraints.max_cash is None else _inside(constraints.max_cash, -1)
+        p["max_turnover"].value = (2.0 * (1 + n) if constraints.max_turnover is None
+                                   else _inside(constraints.max_turnover, -1))
         hub_columns = [data.company_ids.index(h) for h in data.hub_ids]
         p["hub_root"].value = np.sqrt(constraints.gamma) * data.loadings_all[:, hub_columns].T
         if self.shape.caps:
             p["cap_loadings"].value = data.loadings_all[:, [data.company_ids.index(h) for h in data.cap_ids]].T
-            p["caps"].value = data.caps
+            p["caps"].value = np.array([_inside(c, -1) for c in data.caps])
         if self.shape.bands:
-            shares, lo, hi = data.layer_shares.T, data.band_lo[:, None], data.band_hi[:, None]
+            squeeze = np.where(data.band_hi - data.band_lo > 2 * MARGIN, MARGIN, 0.0)
+            band_lo = np.where(data.band_lo > 0, data.band_lo + squeeze, data.band_lo)
+            band_hi = np.where(data.band_hi < 1, data.band_hi - squeeze, data.band_hi)
+            shares, lo, hi = data.layer_shares.T, band_lo[:, None], band_hi[:, None]
             if constraints.layer_basis == "ai_sleeve":
                 base, cash_coeff = data.ai_share[None, :], np.zeros(len(data.band_lo))
             else:
                 base, cash_coeff = np.ones((1, n)), np.ones(len(data.band_lo))
             p["band_lo"].value = shares - lo * base          # >= 0: layer - lo * base
-            p["band_lo_cash"].value = -data.band_lo * cash_coeff
+            p["band_lo_cash"].value = -band_lo * cash_coeff
             p["band_hi"].value = shares - hi * base          # <= 0: layer - hi * base
-            p["band_hi_cash"].value = -data.band_hi * cash_coeff
+            p["band_hi_cash"].value = -band_hi * cash_coeff
         if self.shape.scenarios:
             p["losses"].value = data.scenario_losses.T
-            p["loss_caps"].value = data.scenario_caps
+            p["loss_caps"].value = np.array([_inside(c, -1) for c in data.scenario_caps])
         if self.shape.risk_rank:
             p["risk_root"].value = data.risk_root
+
+
+def _inside(bound: float, direction: int) -> float:
+    """``bound`` moved by MARGIN into the feasible side (``-1`` for an upper bound), kept within [0, 1]."""
+    if bound <= 0 or bound >= 1:
+        return float(bound)
+    return float(min(max(bound + direction * MARGIN, 0.0), 1.0))
 
 
 _PROGRAMS: OrderedDict[Shape, Program] = OrderedDict()
@@ -993,6 +1007,9 @@ def _suggestion(ctx: Context, data: ProblemData, constraints: Constraints, solve
     after = analyze(target_pf, ctx.web, ctx.model, market=market)
     turnover = float(np.abs(target - data.w0).sum())
     notes = list(data.notes)
+    if constraints.max_cash is None and cash > max(constraints.min_cash, data.cash0) + 0.01:
+        notes.append(f"sale proceeds are held as cash ({percent(cash)}): the fewest trades; set max_cash "
+                     "(--max-cash) to reinvest them.")
     if solved.status == cp.OPTIMAL_INACCURATE:
         notes.append("the solver reported an inaccurate optimum; check the constraints in .after.")
     return Suggestion(

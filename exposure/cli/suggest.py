@@ -1,0 +1,145 @@
+"""``exposure suggest``: the fewest trades that bring a portfolio under hub caps (thin over ex.suggest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from exposure.cli import Format, app
+from exposure.cli.output import emit_csv, emit_json, print_table, say
+from exposure.cli.score import AsOf, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.errors import ConstraintError
+
+if TYPE_CHECKING:
+    from exposure.optimize import Suggestion
+
+Caps = Annotated[list[str] | None, typer.Option(
+    "--hub-cap", help="HUB=CAP, the largest total exposure to a hub (repeatable), e.g. openai=0.15.")]
+Bands = Annotated[list[str] | None, typer.Option(
+    "--layer", help="LAYER=LO:HI, a band as a share of the AI sleeve (repeatable), e.g. semiconductor=0.2:0.45. "
+                    "Giving any --layer replaces the default bands.")]
+
+
+@app.command()
+def suggest(
+    file: FileArg,
+    max_weight: Annotated[float | None, typer.Option("--max-weight", help="Largest weight of one name "
+                                                     "(default 0.10).")] = None,
+    hub_cap: Caps = None,
+    min_cash: Annotated[float | None, typer.Option("--min-cash", help="Cash floor (default 0.05).")] = None,
+    max_cash: Annotated[float | None, typer.Option("--max-cash", help="Cash ceiling: reinvest sale proceeds "
+                                                   "instead of holding them as cash (default none).")] = None,
+    layer: Bands = None,
+    max_turnover: Annotated[float | None, typer.Option("--max-turnover", help="Largest sum of |trades| "
+                                                       "(default none).")] = None,
+    frozen: Annotated[str | None, typer.Option("--frozen", help="Comma-separated tickers not to trade.")] = None,
+    exclude: Annotated[str | None, typer.Option("--exclude", help="Comma-separated tickers not to buy.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the target holdings CSV here "
+                                             "(never over the input).")] = None,
+    as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
+) -> None:
+    """Suggest trades: hub caps, no name above --max-weight, a cash floor, layer bands on the AI sleeve."""
+    from exposure.files import atomic_write
+    from exposure.optimize import Constraints
+    from exposure.optimize import suggest as run_suggest
+
+    given: dict[str, object] = {}
+    if max_weight is not None:
+        given["max_weight"] = max_weight
+    if min_cash is not None:
+        given["min_cash"] = min_cash
+    if max_cash is not None:
+        given["max_cash"] = max_cash
+    if max_turnover is not None:
+        given["max_turnover"] = max_turnover
+    if hub_cap:
+        given["hub_caps"] = dict(_pair(item, "--hub-cap", "HUB=CAP, e.g. openai=0.15") for item in hub_cap)
+    if layer:
+        given["layer_bands"] = {name: _band(value) for name, value in
+                                (_split(item, "--layer", "LAYER=LO:HI, e.g. semiconductor=0.2:0.45") for item in layer)}
+    if frozen:
+        given["frozen"] = _tickers(frozen)
+    if exclude:
+        given["exclude"] = _tickers(exclude)
+    constraints = Constraints(**given)
+
+    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    if out is not None:  # refuse before solving, so a mistake costs nothing
+        atomic_write_check(out, file)
+    result = run_suggest(portfolio, web, constraints, market=market)
+    if out is not None:
+        atomic_write(out, result.target_csv(), inputs=[file])
+
+    if format is Format.json:
+        emit_json(result.to_dict())
+    elif format is Format.csv:
+        emit_csv(result.weights)
+    else:
+        _print(result, file, out)
+
+
+def atomic_write_check(out: Path, source: Path) -> None:
+    """Refuse ``--out`` pointing at the input file (the same check :func:`atomic_write` makes)."""
+    from exposure.errors import ExposureError
+
+    if out.exists() and source.exists() and out.resolve() == source.resolve():
+        raise ExposureError(f"{out}: refusing to write over the input file. Fix: choose another --out path.")
+
+
+def _print(result: Suggestion, file: Path, out: Path | None) -> None:
+    say(f"[bold]{file.name}[/bold]: {result.summary()}")
+    if result.trades.empty:
+        say("No trade needed: the portfolio already meets every constraint.")
+    else:
+        print_table(result.trades.set_index("ticker"), title="Trades (fractions of portfolio value)",
+                    percent_columns=("weight",))
+    print_table(result.weights, title="Current and target weights", percent_columns=("current", "target", "trade"))
+    from exposure.optimize import _hub_change
+
+    hubs = _hub_change(result.before, result.after)
+    print_table(hubs, title="Total exposure to hubs, before and after", percent_columns=("before", "after"),
+                max_rows=8)
+    if not result.binding.empty:
+        print_table(result.binding.set_index("constraint")[["bound", "value", "dual", "reading"]],
+                    title="Binding constraints (dual: objective saved per unit of relaxation)")
+    shown = result.constraints.reset_index()
+    say("Constraints: " + "; ".join(f"{c} {v}{' (default)' if s == 'default' else ''}"
+                                    for c, v, s in zip(shown["constraint"], shown["value"], shown["source"],
+                                                       strict=True)))
+    for note in result.notes:
+        say(f"[yellow]note:[/yellow] {note}")
+    if out is not None:
+        say(f"Target written to {out}.")
+
+
+def _split(item: str, option: str, form: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise ConstraintError(f"{option} '{item}' is not {form.split(',')[0]}. Fix: write {form}.")
+    return name.strip(), value.strip()
+
+
+def _pair(item: str, option: str, form: str) -> tuple[str, float]:
+    name, value = _split(item, option, form)
+    return name, _number(value, option, item)
+
+
+def _band(value: str) -> tuple[float, float]:
+    lo, sep, hi = value.partition(":")
+    if not sep:
+        raise ConstraintError(f"--layer band '{value}' is not LO:HI. Fix: write e.g. semiconductor=0.2:0.45.")
+    return _number(lo, "--layer", value), _number(hi, "--layer", value)
+
+
+def _number(text: str, option: str, item: str) -> float:
+    try:
+        return float(text.strip().rstrip("%")) / (100.0 if text.strip().endswith("%") else 1.0)
+    except ValueError:
+        raise ConstraintError(f"{option} '{item}': '{text}' is not a number. Fix: write a fraction such as 0.15.") \
+            from None
+
+
+def _tickers(text: str) -> list[str]:
+    return [t.strip().upper() for t in text.split(",") if t.strip()]
