@@ -365,6 +365,7 @@ class YFinanceProvider:
                     outcome["as_of"] = self._today()
                     raw[name], source[name] = outcome, "live"
                     self._cache_write("fundamentals", name, outcome)
+        failed = {n: failed[n] for n in names if n in failed}  # request order, not completion order
         rates: dict[str, float] = {}
         rows = {n: self._fundamental_row(raw[n], source[n], deadline, rates) for n in raw}
         if failed:
@@ -510,10 +511,13 @@ class YFinanceProvider:
 
     def _run(self, tasks: dict[str, Callable[[], Any]], deadline: float, label: str,
              size: int) -> dict[str, Any]:
-        """Run ``tasks`` in daemon threads: each result or exception, ``TimeoutError`` past the deadline."""
-        if time.monotonic() < self._offline_until:
-            skipped = _NotTried(f"not tried: {self._offline_reason} moments ago")
-            return dict.fromkeys(tasks, skipped)
+        """Run ``tasks`` in daemon threads: each result or exception, ``TimeoutError`` past the deadline.
+
+        When the first answers are all network failures the network is taken as down: the remaining
+        tasks, and every request for :attr:`network_backoff` seconds, are skipped (``not tried``).
+        """
+        if self._offline():
+            return dict.fromkeys(tasks, self._not_tried())
         pending: queue.Queue[str] = queue.Queue()
         done: queue.Queue[tuple[str, Any]] = queue.Queue()
         for key in tasks:
@@ -525,6 +529,9 @@ class YFinanceProvider:
                     key = pending.get_nowait()
                 except queue.Empty:
                     return
+                if self._offline():
+                    done.put((key, self._not_tried()))
+                    continue
                 try:
                     done.put((key, tasks[key]()))
                 except Exception as error:  # every failure becomes a fallback, reported by name
@@ -533,6 +540,7 @@ class YFinanceProvider:
         for _ in range(min(self.workers, len(tasks))):
             threading.Thread(target=work, daemon=True, name="exposure-market").start()
         results: dict[str, Any] = {}
+        failures = successes = 0
         # While a handler is attached, yfinance's own log lines do not reach stderr: our warning says it.
         with _captured_yf_errors(), _progress(label, len(tasks), show=size > PROGRESS_THRESHOLD) as advance:
             while len(results) < len(tasks):
@@ -545,12 +553,27 @@ class YFinanceProvider:
                     break
                 results[key] = value
                 advance()
+                failures, successes = (failures + 1, successes) if _is_network_failure(value) else (
+                    failures, successes + 1)
+                if successes == 0 and failures >= min(3, len(tasks)):
+                    self._trip(value)
         for key in tasks:
             results.setdefault(key, TimeoutError(f"no answer within {self.timeout:g} s"))
-        if results and all(_is_network_failure(v) for v in results.values()):
-            self._offline_until = time.monotonic() + self.network_backoff
-            self._offline_reason = _describe(next(iter(results.values())), self)
+        if all(_is_network_failure(v) for v in results.values()):
+            self._trip(next(iter(results.values()), None))
         return results
+
+    def _offline(self) -> bool:
+        return time.monotonic() < self._offline_until
+
+    def _not_tried(self) -> _NotTried:
+        return _NotTried(f"not tried: {self._offline_reason} moments ago")
+
+    def _trip(self, error: Any) -> None:
+        """Take the network as down for :attr:`network_backoff` seconds."""
+        if isinstance(error, BaseException) and not isinstance(error, _NotTried) and not self._offline():
+            self._offline_until = time.monotonic() + self.network_backoff
+            self._offline_reason = _describe(error, self)
 
     def _from_fallback(self, call: Callable[[], Any]) -> Any:
         """Call the fallback provider and pass its own warnings on to the user."""
