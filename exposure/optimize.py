@@ -71,7 +71,8 @@ class Constraints(BaseModel):
 
     Parameters
     ----------
-    max_weight : largest target weight of any one ticker (default 0.10, the article's "no name above 10%").
+    max_weight : largest target weight of any one name (default 0.10, the article's "no name above 10%"). Funds
+        (looked through) are exempt: a fund is not one name, and its holdings count in the hub caps and bands.
     min_cash : cash floor (default 0.05: keep liquidity). ``max_cash`` : cash ceiling (default none).
     hub_caps : ``{hub: cap}``, the largest total exposure to a hub (id, name or ticker), e.g. ``{"openai": .15}``.
     layer_bands : ``{layer: (lo, hi)}``. With ``layer_basis="ai_sleeve"`` (default) the bounds are shares of the
@@ -369,6 +370,7 @@ class ProblemData:
     costs: np.ndarray
     frozen: np.ndarray
     excluded: np.ndarray
+    is_fund: np.ndarray
     risk_root: np.ndarray | None
     value_usd: float | None
     notes: list[str] = field(default_factory=list)
@@ -409,6 +411,7 @@ def _problem_data(ctx: Context, constraints: Constraints, risk: Any, market: Mar
         compositions[fund] = (mapped.groupby("company_id")["weight"].sum() / total).to_dict()
         layer_mix[fund] = (rows.groupby("layer")["weight"].sum() / total).to_dict()
         names[fund] = f"{fund} (fund, looked through)"
+    funds = set(held.loc[held["via"] != "", "via"])
     held_companies = {cid for comp in compositions.values() for cid, s in comp.items() if s == 1.0}
 
     extra = constraints.universe if constraints.universe is not None else list(web.listed["ticker"])
@@ -430,6 +433,7 @@ def _problem_data(ctx: Context, constraints: Constraints, risk: Any, market: Mar
                 notes.append(f"{ticker} is not in the deal web: it loads on no hub.")
             else:
                 compositions[ticker], layer_mix[ticker] = _fund_mix(fund, web)
+                funds.add(ticker)
                 names[ticker] = f"{ticker} (fund, looked through)"
         w0[ticker] = 0.0
         held_companies.update(c for c, s in compositions[ticker].items() if s == 1.0)
@@ -476,7 +480,8 @@ def _problem_data(ctx: Context, constraints: Constraints, risk: Any, market: Mar
         band_hi=np.array([constraints.layer_bands[g][1] for g in band_layers]),
         layer_shares=band_shares, ai_share=ai_share, scenario_names=scenario_names, scenario_losses=losses,
         scenario_caps=np.array([constraints.stress_caps[s] for s in constraints.stress_caps]), costs=costs,
-        frozen=frozen, excluded=excluded, risk_root=_risk_root(risk, tickers, constraints.risk_aversion, notes),
+        frozen=frozen, excluded=excluded, is_fund=np.array([t in funds for t in tickers], dtype=bool),
+        risk_root=_risk_root(risk, tickers, constraints.risk_aversion, notes),
         value_usd=_portfolio_value(ctx.portfolio, market), notes=notes,
     )
 
@@ -753,7 +758,7 @@ class Program:
         p["w0"].value = data.w0
         p["costs"].value = data.costs
         p["lower"].value = np.zeros(n) if constraints.long_only else np.full(n, -constraints.max_weight)
-        p["max_weight"].value = np.full(n, _inside(constraints.max_weight, -1))
+        p["max_weight"].value = np.where(data.is_fund, 1.0, _inside(constraints.max_weight, -1))
         p["exclude_upper"].value = np.where(data.excluded, data.w0, 1.0)
         p["frozen_mask"].value = data.frozen.astype(float)
         p["frozen_w0"].value = np.where(data.frozen, data.w0, 0.0)
