@@ -1,0 +1,586 @@
+"""Matplotlib figures of exposure, the deal web, its history, stress and the suggestion frontier.
+
+Every function returns a :class:`matplotlib.figure.Figure` (show it in a notebook, or ``fig.savefig``).
+Matplotlib is imported inside the functions, so ``import exposure`` stays light; without a display the
+non-interactive Agg backend is used. Exposures and losses are fractions of portfolio value, drawn as
+percents; deal amounts are USD billions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from exposure.dealweb import DealWeb
+    from exposure.portfolio import Portfolio
+    from exposure.report import ExposureReport
+    from exposure.scenarios import StressResult
+
+__all__ = ["LAYER_COLORS", "deal_web", "exposure_history", "exposure_over_time", "frontier_plot",
+           "hub_bars", "layer_mix", "stress_waterfall"]
+
+#: One colour per layer of the stack (colour-blind-friendly Tableau hues), shared by every figure.
+LAYER_COLORS: dict[str, str] = {
+    "model_lab": "#d62728",
+    "hyperscaler_cloud": "#1f77b4",
+    "neocloud": "#17becf",
+    "semiconductor": "#2ca02c",
+    "foundry_equipment": "#bcbd22",
+    "networking_hardware": "#9467bd",
+    "data_center_power": "#ff7f0e",
+    "investor": "#8c564b",
+    "application": "#e377c2",
+    "other": "#7f7f7f",
+    "cash": "#c7c7c7",
+    "unmapped": "#dddddd",
+    "fund, not looked through": "#aaaaaa",
+}
+_PARTS = {"direct": "#1f4e79", "first_order": "#4f9bd9", "network": "#a9cfef"}
+_PART_LABELS = {"direct": "direct (hub held)", "first_order": "first order (one deal)",
+                "network": "network (two deals or more)"}
+#: Where the history starts when no dates are given.
+HISTORY_START = date(2023, 1, 1)
+
+
+# ------------------------------------------------------------------------------------------ figures
+
+def hub_bars(report: ExposureReport, top: int = 10) -> Figure:
+    """Horizontal bars of the ``top`` hubs' total exposure, stacked direct / first order / network.
+
+    Lengths are percents of portfolio value; the total is written at the end of each bar.
+    """
+    plt = _pyplot()
+    shown = report.hubs[report.hubs["total"] > 0].head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(shown), 3) + 1.6), layout="constrained")
+    left = np.zeros(len(shown))
+    for part, colour in _PARTS.items():
+        values = shown[part].to_numpy(dtype=float)
+        ax.barh(shown["name"], values, left=left, color=colour, label=_PART_LABELS[part], height=0.7)
+        left += values
+    for y, total in enumerate(shown["total"]):
+        ax.text(total, y, f" {100 * total:.1f}%", va="center", fontsize=9)
+    _percent_axis(ax.xaxis)
+    ax.set_xlim(0, max(float(shown["total"].max()) * 1.15, 0.01) if len(shown) else 0.01)
+    ax.set_xlabel("exposure, % of portfolio value")
+    ax.set_title(f"Exposure to the deal web's hubs (top {len(shown)}); score {report.score:.0f}, {report.grade}")
+    if shown.empty:
+        ax.text(0.5, 0.5, "no exposure to any hub", transform=ax.transAxes, ha="center", va="center")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    _tidy(ax, grid="x")
+    return fig
+
+
+def layer_mix(before: Any, after: Any = None, labels: tuple[str, str] = ("before", "after")) -> Figure:
+    """Look-through weight by layer of the stack, optionally before and after (grouped bars).
+
+    ``before`` and ``after`` are :class:`~exposure.report.ExposureReport` objects, their ``layers``
+    frames, or Series of weights indexed by layer (fractions of portfolio value).
+    """
+    plt = _pyplot()
+    frame = pd.DataFrame({labels[0]: _layer_weights(before)})
+    if after is not None:
+        frame[labels[1]] = _layer_weights(after)
+    frame = frame.fillna(0.0)
+    frame = frame.loc[frame.max(axis=1).sort_values(ascending=True).index]
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(frame) * (1.4 if after is not None else 1) + 1.6),
+                           layout="constrained")
+    y = np.arange(len(frame))
+    colours = [LAYER_COLORS.get(layer, "#7f7f7f") for layer in frame.index]
+    if after is None:
+        ax.barh(y, frame.iloc[:, 0], color=colours, height=0.7)
+        _bar_values(ax, y, frame.iloc[:, 0])
+    else:
+        height = 0.38
+        ax.barh(y + height / 2, frame.iloc[:, 0], height=height, color=colours, alpha=0.45,
+                label=labels[0], edgecolor="#555555", linewidth=0.5)
+        ax.barh(y - height / 2, frame.iloc[:, 1], height=height, color=colours, label=labels[1],
+                edgecolor="#333333", linewidth=0.5)
+        _bar_values(ax, y + height / 2, frame.iloc[:, 0], size=8)
+        _bar_values(ax, y - height / 2, frame.iloc[:, 1], size=8)
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(facecolor="#888888", alpha=0.45, edgecolor="#555555", label=f"{labels[0]} (light)"),
+                           Patch(facecolor="#555555", edgecolor="#333333", label=f"{labels[1]} (solid)")],
+                  loc="lower right", frameon=False, fontsize=9)
+    ax.set_yticks(y, [_pretty(layer) for layer in frame.index])
+    _percent_axis(ax.xaxis)
+    ax.set_xlim(0, max(float(frame.to_numpy().max()) * 1.18, 0.01))
+    ax.set_xlabel("look-through weight, % of portfolio value")
+    ax.set_title("Portfolio by layer of the AI stack" + (f" ({labels[0]} and {labels[1]})" if after is not None
+                                                        else ""))
+    _tidy(ax, grid="x")
+    return fig
+
+
+def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[str] | None = None,
+             label_top: int = 16) -> Figure:
+    """The deal web as a graph: companies as nodes, deals as arrows from payer to payee.
+
+    Node colour is the company's layer; node area is the portfolio's total exposure to the company when
+    ``report`` is given (else the company's deal volume, USD bn); arrow width grows with the deals'
+    amount (USD bn; undisclosed amounts are thin dashed lines). Companies sit in columns by layer, in
+    the order money flows (investors, labs, clouds, chips, equipment and power), so the picture is the
+    same every run. Every company is named; ``hubs`` (ids, names or tickers) and the ``label_top``
+    largest nodes in bold, with the portfolio's exposure.
+    """
+    plt = _pyplot()
+    from matplotlib.lines import Line2D
+
+    companies = web.companies
+    edges = _edges(web)
+    involved = sorted(set(edges["payer"]) | set(edges["payee"]))
+    volume = pd.concat([edges.groupby("payer")["amount"].sum(), edges.groupby("payee")["amount"].sum()])
+    volume = volume.groupby(level=0).sum().reindex(involved, fill_value=0.0)
+    if report is not None:
+        size_value = report.hubs["total"].reindex(involved, fill_value=0.0).astype(float)
+        size_label = "portfolio exposure"
+        area = 20 + 1100 * size_value / max(float(size_value.max()), 1e-9)
+    else:
+        size_value = volume
+        size_label = "disclosed deal volume"
+        area = 20 + 1100 * size_value / max(float(size_value.max()), 1e-9)
+    positions = _layout(involved, edges, companies["layer"])
+
+    fig, ax = plt.subplots(figsize=(14, 10), layout="constrained")
+    _draw_edges(ax, edges, positions, area)
+    for k, group in enumerate(WEB_COLUMNS):
+        ax.text(k, 1.03, "\n".join(_pretty(layer) for layer in group if layer in set(companies.loc[involved, "layer"])),
+                ha="center", va="bottom", fontsize=9, color="#555555", style="italic")
+    xy = np.array([positions[c] for c in involved])
+    colours = [LAYER_COLORS.get(str(companies.at[c, "layer"]), "#7f7f7f") for c in involved]
+    ax.scatter(xy[:, 0], xy[:, 1], s=area.to_numpy(), c=colours, edgecolors="white", linewidths=0.8, zorder=3)
+
+    wanted = [web.resolve(h) for h in hubs] if hubs is not None else []
+    ranked = [c for c in size_value.sort_values(ascending=False).index if size_value[c] > 0]
+    main = list(dict.fromkeys([h for h in wanted if h in positions] + ranked[:label_top]))
+    ax.set_ylim(-0.03, 1.1)
+    ax.set_xlim(-0.6, len(WEB_COLUMNS) - 0.5)
+
+    layer_handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=LAYER_COLORS[layer],
+                            markeredgecolor="white", label=_pretty(layer))
+                     for layer in LAYER_COLORS if layer in set(companies.loc[involved, "layer"])]
+    legend = ax.legend(handles=layer_handles, title="layer (node colour)", loc="upper left",
+                       bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
+    ax.add_artist(legend)
+    ax.legend(handles=_edge_handles(edges), title="deal amount (arrow width)", loc="upper left",
+              bbox_to_anchor=(1.0, 0.55), frameon=False, fontsize=9)
+    when = f" as of {web.cutoff}" if getattr(web, "cutoff", None) else ""
+    ax.set_title(f"The AI-infrastructure deal web{when}: {len(involved)} companies, {len(web.deals)} deals\n"
+                 f"arrows run from payer or investor to payee; node area: {size_label}"
+                 + (" (% of portfolio value, labelled)" if report is not None else " (USD bn)"), fontsize=11)
+    ax.set_axis_off()
+    _labels(ax, involved, set(main), positions, companies, size_value if report is not None else None, area)
+    return fig
+
+
+def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
+                     model: Any = None, top_jumps: int = 4) -> pd.DataFrame:
+    """A portfolio's exposure to ``hub`` as the web stood on each date.
+
+    ``dates`` default to 2023-01-01 and every date a deal was announced since, up to today. Returns a
+    frame indexed by date with ``direct, first_order, network, total`` (fractions of portfolio value),
+    ``change`` (versus the previous date), ``new_deals`` (ids announced since the previous date) and
+    ``drivers``: for the ``top_jumps`` largest rises, the new deals that add most, ranked by their
+    marginal contribution to the total on that date (the derivative of the total with respect to each
+    deal's entries of ``L``, times the entries).
+    """
+    from dataclasses import replace
+
+    from exposure.analyze import build_context, exposure_table
+
+    hub_id = web.resolve(hub)
+    ctx = build_context(pf, web, model)
+    announced = _announced(web)
+    points = sorted({parse_date(d) for d in dates}) if dates is not None else _deal_dates(announced)
+    rows, states = [], {}
+    previous: date | None = None
+    for point in points:
+        sub = _subweb(web, announced <= point, point)
+        sens = sub.sensitivity(ctx.model)
+        state = replace(ctx, L=sens.matrix, sensitivity=sens, web=sub)
+        row = exposure_table(state, [hub_id]).loc[hub_id].to_dict()
+        fresh = web.deals.loc[(announced <= point) & (announced > previous), "id"] if previous else []
+        row.update(date=pd.Timestamp(point), new_deals=list(fresh))
+        rows.append(row)
+        states[pd.Timestamp(point)] = state
+        previous = point
+    frame = pd.DataFrame(rows).set_index("date")
+    frame["change"] = frame["total"].diff().fillna(0.0)
+    frame["drivers"] = [[] for _ in range(len(frame))]
+    for when in frame["change"].nlargest(top_jumps).index:
+        if frame.at[when, "change"] > 1e-6:
+            effect = _deal_effects(states[when], hub_id)
+            ranked = effect.reindex(frame.at[when, "new_deals"]).dropna().sort_values(ascending=False)
+            frame.at[when, "drivers"] = list(ranked[ranked > 1e-6].index[:3])
+    return frame
+
+
+def exposure_over_time(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
+                       model: Any = None, top_jumps: int = 4) -> Figure:
+    """How a portfolio's exposure to ``hub`` grew deal by deal (see :func:`exposure_history`).
+
+    A step line of the total split into direct / first order / network (percent of portfolio value),
+    with the ``top_jumps`` largest rises annotated by the deal ids behind them.
+    """
+    plt = _pyplot()
+    import matplotlib.dates as mdates
+
+    history = exposure_history(pf, web, hub, dates, model, top_jumps)
+    name = str(web.companies.at[web.resolve(hub), "name"])
+    fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
+    x = history.index.to_numpy()
+    stacks = [history[p].to_numpy(dtype=float) for p in _PARTS]
+    ax.stackplot(x, *stacks, step="post", colors=list(_PARTS.values()), labels=list(_PART_LABELS.values()),
+                 alpha=0.9)
+    ax.step(x, history["total"], where="post", color="#0b2a45", linewidth=1.4)
+    peak = max(float(history["total"].max()), 0.01)
+    biggest = float(history["change"].max())
+    jumps = history[(history["drivers"].map(len) > 0) & (history["change"] >= max(0.001, 0.1 * biggest))]
+    deals = web.deals.set_index("id")
+    names = web.companies["name"].str.split(" (", regex=False).str[0]
+    level, last_when = -1, None
+    for when, row in jumps.sort_index().iterrows():
+        # stack annotations whose jumps are close in time instead of letting them overlap
+        level = level + 1 if last_when is not None and (when - last_when).days < 150 else 0
+        last_when = when
+        text = f"+{100 * row['change']:.1f} pts on {when:%d %b %Y}:\n" + "\n".join(
+            f"{d} {names[deals.at[d, 'payer']]} \u2192 {names[deals.at[d, 'payee']]}" for d in row["drivers"])
+        ax.annotate(text, (when, row["total"]), xytext=(-10, 14 + 52 * level), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=8,
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.7},
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#bbbbbb", "lw": 0.5})
+    _percent_axis(ax.yaxis)
+    ax.set_ylim(0, peak * (1.3 + 0.25 * max(level, 0)))
+    ax.set_xlim(x[0], max(pd.Timestamp(date.today()), x[-1]))
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.set_ylabel(f"exposure to {name}, % of portfolio value")
+    ax.set_xlabel("deals announced up to this date (web as of)")
+    last = history["total"].iloc[-1]
+    verb = "grew" if last >= history["total"].iloc[0] else "changed"
+    ax.set_title(f"How the portfolio's exposure to {name} {verb} deal by deal: "
+                 f"{100 * history['total'].iloc[0]:.1f}% on {history.index[0]:%d %b %Y} to {100 * last:.1f}% now")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    _tidy(ax, grid="y")
+    return fig
+
+
+def frontier_plot(frame: pd.DataFrame, hub: str | None = None) -> Figure:
+    """The suggestion frontier: turnover needed (left) and score reached (right) per hub cap.
+
+    ``frame`` is :func:`exposure.optimize.frontier`'s output: ``cap, turnover, score, hub_exposure, status``
+    (cap, turnover and exposure as fractions; score 0-100). Infeasible caps are marked with a cross.
+    """
+    plt = _pyplot()
+    frame = frame.sort_values("cap")
+    ok = frame["status"].astype(str).str.startswith("optimal")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+    left.plot(frame.loc[ok, "cap"], frame.loc[ok, "turnover"], "o-", color="#1f4e79")
+    right.plot(frame.loc[ok, "cap"], frame.loc[ok, "hub_exposure"], "o-", color="#1f4e79",
+               label="exposure after the trades")
+    if "score" in frame:
+        right.plot(frame.loc[ok, "cap"], frame.loc[ok, "score"] / 100, "s--", color="#ff7f0e",
+                   markersize=4, label="score after / 100 (largest hub)")
+    caps = frame["cap"].to_numpy(dtype=float)
+    right.plot(caps, caps, ":", color="#888888", label="cap (exposure = cap)")
+    for ax in (left, right):
+        for cap in frame.loc[~ok, "cap"]:
+            ax.axvline(cap, color="#d62728", alpha=0.25, lw=6)
+        _percent_axis(ax.xaxis)
+        _percent_axis(ax.yaxis)
+        who = f"{hub} " if hub else ""
+        ax.set_xlabel(f"cap on {who}hub exposure, % of portfolio value")
+        _tidy(ax, grid="both")
+    if (~ok).any():
+        left.plot([], [], color="#d62728", alpha=0.25, lw=6, label="infeasible cap")
+        left.legend(frameon=False, fontsize=8)
+    left.set_ylabel("turnover needed, % of portfolio value")
+    left.set_title("Trading needed to meet the cap")
+    right.set_ylabel("% of portfolio value")
+    right.set_title("Hub exposure after the trades")
+    right.legend(frameon=False, fontsize=8)
+    left.set_ylim(bottom=0)
+    right.set_ylim(bottom=0)
+    return fig
+
+
+def stress_waterfall(result: StressResult, top: int = 10) -> Figure:
+    """Waterfall of a stress scenario's portfolio loss by holding (percent of portfolio value).
+
+    Each bar is a holding's contribution (weight x the company's loss, summed over ETF look-through);
+    the last bar is the portfolio loss. Holdings beyond ``top`` are summed as "others".
+    """
+    plt = _pyplot()
+    held = result.holdings[result.holdings["contribution"] > 0]
+    label = held["ticker"].where(held["via"].fillna("").eq(""), held["ticker"] + " (via " +
+                                 held["via"].fillna("").astype(str) + ")")
+    by = held.assign(label=label.str.replace(r" \(via (.*)\)", " (in funds)", regex=True))
+    parts = by.groupby("label")["contribution"].sum().sort_values(ascending=False)
+    if len(parts) > top:
+        parts = pd.concat([parts.head(top), pd.Series({f"{len(parts) - top} others": parts.iloc[top:].sum()})])
+    names = list(parts.index) + ["portfolio loss"]
+    starts = np.concatenate([[0.0], np.cumsum(parts.to_numpy())[:-1], [0.0]])
+    heights = np.concatenate([parts.to_numpy(), [float(result.portfolio_loss)]])
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.75 * len(names) + 2), 4.8), layout="constrained")
+    colours = ["#d62728"] * len(parts) + ["#1f4e79"]
+    ax.bar(names, heights, bottom=starts, color=colours, width=0.65)
+    for k, (start, height) in enumerate(zip(starts, heights, strict=True)):
+        ax.text(k, start + height, f"{100 * height:.1f}%", ha="center", va="bottom", fontsize=8)
+        if k < len(parts) - 1:
+            ax.plot([k + 0.33, k + 0.67], [start + height] * 2, color="#888888", lw=0.7)
+    from matplotlib.lines import Line2D
+    from matplotlib.patheffects import withStroke
+
+    last = len(names) - 1
+    ax.hlines(result.lower_bound, last - 0.325, last + 0.325, colors="white", linestyles="--", lw=1.2)
+    ax.legend(handles=[Line2D([], [], color="white", ls="--", lw=1.2,
+                              path_effects=[withStroke(linewidth=4, foreground="#1f4e79")],
+                              label=f"lower bound {100 * result.lower_bound:.1f}% (original DebtRank)")],
+              loc="upper left", frameon=False, fontsize=8)
+    _percent_axis(ax.yaxis)
+    ax.set_ylim(0, max(float((starts + heights).max()), 0.001) * 1.18)
+    ax.set_ylabel("loss, % of portfolio value")
+    ax.tick_params(axis="x", rotation=35)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
+    ax.set_title(f"{result._label()}: where the {100 * result.portfolio_loss:.1f}% loss comes from "
+                 f"({result.method} DebtRank)", fontsize=11)
+    _tidy(ax, grid="y")
+    return fig
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+def parse_date(when: str | date) -> date:
+    """A date from ``YYYY-MM-DD``, ``YYYY-MM`` (its 1st) or a date."""
+    from exposure.dealweb import parse_as_of
+
+    return parse_as_of(when)
+
+
+def _pyplot() -> Any:
+    """matplotlib.pyplot, on the Agg backend when there is no display (scripts, CI, the CLI)."""
+    import matplotlib
+
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if headless and "matplotlib.pyplot" not in sys.modules and "ipykernel" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _percent_axis(axis: Any) -> None:
+    """Tick labels as percents of a fraction, with a decimal only where a tick needs one."""
+    from matplotlib.ticker import FuncFormatter
+
+    def label(value: float, _position: float) -> str:
+        points = 100 * value
+        return f"{points:.0f}%" if abs(points - round(points)) < 1e-9 else f"{points:.1f}%"
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+def _tidy(ax: Axes, grid: str) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis=grid, color="#e5e5e5", linewidth=0.7)
+    ax.set_axisbelow(True)
+
+
+def _bar_values(ax: Axes, y: np.ndarray, values: pd.Series, size: int = 9) -> None:
+    for position, value in zip(y, values, strict=True):
+        if value > 0:
+            ax.text(value, position, f" {100 * value:.1f}%", va="center", fontsize=size)
+
+
+def _pretty(layer: str) -> str:
+    return str(layer).replace("_", " ")
+
+
+def _layer_weights(source: Any) -> pd.Series:
+    layers = getattr(source, "layers", source)
+    if isinstance(layers, pd.DataFrame):
+        layers = layers["weight"]
+    series = pd.Series(layers, dtype=float)
+    return series.groupby(level=0).sum()
+
+
+def _announced(web: DealWeb) -> pd.Series:
+    return pd.to_datetime(web.deals["announced"].astype(str).str.slice(0, 10), format="mixed").dt.date
+
+
+def _deal_dates(announced: pd.Series) -> list[date]:
+    today = date.today()
+    later = {d for d in announced if HISTORY_START < d <= today}
+    return sorted({HISTORY_START, *later, today})
+
+
+def _deal_effects(ctx: Any, hub: str) -> pd.Series:
+    """Each deal's marginal contribution to the portfolio's indirect exposure to ``hub`` (a fraction).
+
+    With ``x = (I - L_h)^-1 L[:, h]`` and ``u = (I - L_h)^-T w``, the derivative of ``w'x`` with respect
+    to ``L[i, j]`` (i not h) is ``u_i (x_j + [j = h])``; a deal's effect sums that times its entries.
+    """
+    h = ctx.index[hub]
+    dense = ctx.L.toarray()
+    dense[h, :] = 0.0
+    system = np.eye(len(ctx.ids)) - dense
+    x = np.linalg.solve(system, ctx.L[:, [h]].toarray().ravel())
+    u = np.linalg.solve(system.T, ctx.weights)
+    parts = ctx.sensitivity.contributions
+    affected = parts["affected"].map(ctx.index).to_numpy()
+    source = parts["source"].map(ctx.index).to_numpy()
+    gain = u[affected] * (x[source] + (source == h)) * parts["value"].to_numpy(dtype=float)
+    gain[affected == h] = 0.0
+    return pd.Series(gain, index=parts["deal_id"].to_numpy()).groupby(level=0).sum()
+
+
+def _subweb(web: DealWeb, keep: pd.Series, cutoff: date) -> DealWeb:
+    """``web.as_of(cutoff)`` restricted to ``keep``."""
+    from exposure.dealweb import DealWeb
+
+    # object ids: with no contract deal yet (early 2023) build_sensitivity divides an empty string-typed map
+    deals = web.deals[keep].astype({"payer": object, "payee": object})
+    return DealWeb(web.companies, deals, web.aliases, cutoff)
+
+
+def _edges(web: DealWeb) -> pd.DataFrame:
+    """One row per (payer, payee): summed disclosed amount (USD bn; gigawatt-only deals count 0) and count."""
+    deals = web.deals.copy()
+    deals["amount"] = pd.to_numeric(deals["amount_usd_bn"], errors="coerce")
+    deals["disclosed"] = deals["amount"].notna()
+    deals["amount"] = deals["amount"].fillna(0.0)
+    grouped = deals.groupby(["payer", "payee"], sort=False)
+    return grouped.agg(amount=("amount", "sum"), disclosed=("disclosed", "any"),
+                       deals=("id", "count")).reset_index()
+
+
+#: Columns of the deal-web picture, left to right, roughly the way money flows through the stack.
+WEB_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("investor",), ("model_lab", "application"), ("hyperscaler_cloud", "neocloud"), ("semiconductor",),
+    ("foundry_equipment", "networking_hardware", "data_center_power", "other"),
+)
+
+
+def _layout(nodes: Sequence[str], edges: pd.DataFrame, layers: pd.Series) -> dict[str, np.ndarray]:
+    """Layered layout: one column per group of layers (:data:`WEB_COLUMNS`), ordered within a column by
+    the barycentre of each company's partners (a few sweeps), to keep arrows short and crossings few."""
+    column_of = {layer: k for k, group in enumerate(WEB_COLUMNS) for layer in group}
+    columns: list[list[str]] = [[] for _ in WEB_COLUMNS]
+    for node in nodes:
+        columns[column_of.get(str(layers[node]), len(WEB_COLUMNS) - 1)].append(node)
+    rank = {layer: k for k, layer in enumerate(LAYER_COLORS)}
+    for members in columns:
+        members.sort(key=lambda n: (rank.get(str(layers[n]), 99), n))
+    partners: dict[str, list[tuple[str, float]]] = {n: [] for n in nodes}
+    for payer, payee, amount in edges[["payer", "payee", "amount"]].itertuples(index=False):
+        weight = 1.0 + math.log1p(amount)
+        partners[payer].append((payee, weight))
+        partners[payee].append((payer, weight))
+
+    def heights(members: list[str]) -> dict[str, float]:
+        return {n: (k + 0.5) / len(members) for k, n in enumerate(members)}
+
+    y = {n: v for members in columns for n, v in heights(members).items()}
+    for _ in range(6):
+        for members in columns:
+            def centre(node: str) -> float:
+                linked = partners[node]
+                if not linked:
+                    return y[node]
+                return sum(y[p] * w for p, w in linked) / sum(w for _, w in linked)
+
+            # keep each layer together inside its column, order by barycentre within the layer
+            members.sort(key=lambda n: (rank.get(str(layers[n]), 99), centre(n)))
+            y.update(heights(members))
+    return {n: np.array([float(k), 1.0 - y[n]]) for k, members in enumerate(columns) for n in members}
+
+
+def _edge_width(amount: float) -> float:
+    return 0.5 + 1.1 * math.sqrt(amount / 10.0)
+
+
+def _draw_edges(ax: Axes, edges: pd.DataFrame, positions: dict[str, np.ndarray], area: pd.Series) -> None:
+    from matplotlib.patches import FancyArrowPatch
+
+    for row in edges.sort_values("amount").itertuples(index=False):
+        if row.payer == row.payee:
+            continue
+        disclosed = row.amount > 0
+        width = _edge_width(row.amount) if disclosed else 0.6
+        arrow = FancyArrowPatch(
+            positions[row.payer], positions[row.payee], arrowstyle="-|>", mutation_scale=8 + width,
+            connectionstyle="arc3,rad=0.12", linewidth=width, linestyle="-" if disclosed else (0, (3, 2)),
+            color="#6b6b6b", alpha=0.45 if disclosed else 0.35, zorder=1,
+            shrinkA=math.sqrt(area[row.payer]) / 2, shrinkB=math.sqrt(area[row.payee]) / 2 + 1)
+        ax.add_patch(arrow)
+
+
+def _edge_handles(edges: pd.DataFrame) -> list[Any]:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="#6b6b6b", alpha=0.6, lw=_edge_width(a), label=f"${a:g}B")
+               for a in (5, 50, 300)]
+    if (edges["amount"] <= 0).any():
+        handles.append(Line2D([], [], color="#6b6b6b", alpha=0.6, lw=0.6, ls=(0, (3, 2)),
+                              label="undisclosed or in GW"))
+    return handles
+
+
+def _labels(ax: Axes, nodes: Sequence[str], main: set[str], positions: dict[str, np.ndarray],
+            companies: pd.DataFrame, exposure: pd.Series | None, area: pd.Series) -> None:
+    """Names above their nodes (``main`` ones bold, with exposure), nudged apart so that none overlap."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    to_px = ax.transData.transform
+    texts = []
+    for node in nodes:
+        bold = node in main
+        name = str(companies.at[node, "name"]).split(" (")[0]
+        if bold and exposure is not None and exposure.get(node, 0) > 0:
+            value = 100 * float(exposure[node])
+            name += f" {value:.0f}%" if value >= 9.95 else f" {value:.1f}%"
+        style = {"fontsize": 9 if bold else 7, "fontweight": "bold" if bold else "normal",
+                 "color": "#111111" if bold else "#444444"}
+        probe = ax.text(0, 0, name, **style)
+        box = probe.get_window_extent(renderer)
+        probe.remove()
+        x, y = to_px(positions[node])
+        offset = math.sqrt(area[node]) / 2 * fig.dpi / 72 + 2
+        texts.append({"node": node, "text": name, "style": style, "x": x, "y": y + offset + box.height / 2,
+                      "w": box.width + 4, "h": box.height + 2, "home": y + offset + box.height / 2})
+    for _ in range(300):
+        moved = False
+        for a in range(len(texts)):
+            for b in range(a + 1, len(texts)):
+                p, q = texts[a], texts[b]
+                dx = (p["w"] + q["w"]) / 2 - abs(p["x"] - q["x"])
+                dy = (p["h"] + q["h"]) / 2 - abs(p["y"] - q["y"])
+                if dx > 0 and dy > 0:
+                    moved = True
+                    sign = 1 if p["y"] >= q["y"] else -1
+                    p["y"] += sign * (dy / 2 + 0.5)
+                    q["y"] -= sign * (dy / 2 + 0.5)
+        if not moved:
+            break
+    inverse = ax.transData.inverted().transform
+    for item in texts:
+        x, y = inverse((item["x"], item["y"]))
+        moved_far = abs(item["y"] - item["home"]) > 4  # a leader line only when the label had to move
+        ax.annotate(item["text"], positions[item["node"]], xytext=(x, y), ha="center", va="center", zorder=5,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
+                    arrowprops={"arrowstyle": "-", "color": "#aaaaaa", "lw": 0.4, "shrinkA": 0,
+                                "shrinkB": math.sqrt(area[item["node"]]) / 2} if moved_far else None,
+                    **item["style"])
