@@ -77,7 +77,8 @@ class MarketData(Protocol):
         ...
 
     def fundamentals(self, tickers: Iterable[str]) -> pd.DataFrame:
-        """Index ticker; columns :data:`FUNDAMENTAL_COLUMNS`."""
+        """Index ticker (as requested); columns :data:`FUNDAMENTAL_COLUMNS`; ``source`` is ``live``,
+        ``cache``, ``snapshot`` or ``missing`` (NaN values: no source knows the ticker)."""
         ...
 
     def fund_holdings(self, fund: str) -> pd.DataFrame:
@@ -131,8 +132,8 @@ class SnapshotProvider:
             source[name] = "missing" if row is None else "snapshot"
         self._warn_missing("prices", [n for n in names if source[n] == "missing"])
         dates = [d for d in as_of.values() if d]
-        index = pd.DatetimeIndex([pd.Timestamp(max(dates))] if dates else [pd.NaT], name="date")
-        frame = pd.DataFrame([values], index=index, columns=names, dtype=float)
+        index = pd.DatetimeIndex([pd.Timestamp(max(dates))] if dates else [], name="date")
+        frame = pd.DataFrame([values] if dates else [], index=index, columns=names, dtype=float)
         frame.attrs.update(source=source, as_of=as_of)
         return frame
 
