@@ -41,6 +41,8 @@ _LAZY = {
     "Suggestion": "exposure.optimize",
     "SnapshotProvider": "exposure.market",
     "YFinanceProvider": "exposure.market",
+    "refresh": "exposure.market",
+    "RiskModel": "exposure.risk",
     "analyze_many": "exposure.batch",
 }
 

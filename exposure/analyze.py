@@ -13,7 +13,7 @@ from exposure.dealweb import DealWeb
 from exposure.metrics import effective_number, grade, hhi, score
 from exposure.models import AI_LAYERS, ExposureModel
 from exposure.network import Sensitivity, chains, check_stable, hub_exposures
-from exposure.portfolio import Portfolio, look_through
+from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
 from exposure.report import HUB_COLUMNS, ExposureReport
 
 if TYPE_CHECKING:
@@ -56,14 +56,15 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     notes = list(pf.notes)
     if (note := pf.normalisation_note()) is not None:
         notes.append(note)
-    web = _refreshed(web, market)
+    # One batched fundamentals request for everything we may need: the web's listed companies (fresh
+    # market caps and revenues) and the portfolio's own tickers (prices for shares).
+    held = [t for t in pf.positions["ticker"] if t not in CASH_TICKERS]
+    figures = market.fundamentals(list(dict.fromkeys(list(web.listed["ticker"]) + held)))
+    web = _refreshed(web, figures)
 
     def usd_price(ticker: str) -> float | None:
-        figures = market.fundamentals([ticker])
-        if ticker not in figures.index:
-            return None
-        value = figures.at[ticker, "price_usd"]
-        return None if pd.isna(value) else float(value)
+        value = figures.at[ticker, "price_usd"] if ticker in figures.index else None
+        return None if value is None or pd.isna(value) else float(value)
 
     valued = pf.valued(usd_price if pf.kind == "shares" else None)
     rows = look_through(valued, market.fund_holdings)
@@ -189,19 +190,17 @@ def _ticker(ctx: Context, cid: str) -> str:
     return str(ticker) if isinstance(ticker, str) else cid
 
 
-def _refreshed(web: DealWeb, market: MarketData) -> DealWeb:
-    """The web with live market caps and revenues where the provider has them (not snapshot rows)."""
-    listed = web.listed
-    if listed.empty:
-        return web
-    figures = market.fundamentals(list(listed["ticker"]))
+def _refreshed(web: DealWeb, figures: pd.DataFrame) -> DealWeb:
+    """The web with live market caps and revenues where ``figures`` has them (rows not from the snapshot)."""
     if figures.empty or "source" not in figures:
         return web
     fresh = figures[figures["source"].isin(["live", "cache"])]
+    listed = web.listed
+    by_id = {t: cid for cid, t in listed["ticker"].items()}
+    fresh = fresh[fresh.index.isin(list(by_id))]
     if fresh.empty:
         return web
-    by_id = fresh.rename(index={t: cid for cid, t in listed["ticker"].items()})
-    return web.with_fundamentals(by_id)
+    return web.with_fundamentals(fresh.rename(index=by_id))
 
 
 def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFrame:

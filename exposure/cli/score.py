@@ -32,7 +32,7 @@ def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None):
     if live:
         from exposure.market import YFinanceProvider
 
-        market = YFinanceProvider()
+        market = YFinanceProvider(timeout=10)
     return portfolio, web, market
 
 
