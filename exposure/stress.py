@@ -30,7 +30,6 @@ from typing import TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from exposure.errors import ScenarioError
 
@@ -305,6 +304,8 @@ def _pay_given_defaults(share_t: sp.csr_matrix, owed: np.ndarray, e: np.ndarray,
     system = sp.identity(len(d), format="csc") - a.tocsc()
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
+            import scipy.sparse.linalg as spla  # slow to import; only default clearing needs it
+
             warnings.simplefilter("ignore", spla.MatrixRankWarning)
             p_d = spla.spsolve(system, rhs) if len(d) > 1 else rhs / system.toarray().ravel()
         p_d = np.atleast_1d(p_d)
