@@ -291,7 +291,7 @@ def frontier_plot(frame: pd.DataFrame, hub: str | None = None) -> Figure:
                label="exposure after the trades")
     if "score" in frame:
         right.plot(frame.loc[ok, "cap"], frame.loc[ok, "score"] / 100, "s--", color="#ff7f0e",
-                   markersize=4, label="score after / 100 (largest hub)")
+                   markersize=4, label="largest hub exposure after (score)")
     caps = frame["cap"].to_numpy(dtype=float)
     right.plot(caps, caps, ":", color="#888888", label="cap (exposure = cap)")
     for ax in (left, right):
@@ -305,7 +305,7 @@ def frontier_plot(frame: pd.DataFrame, hub: str | None = None) -> Figure:
     if (~ok).any():
         left.plot([], [], color="#d62728", alpha=0.25, lw=6, label="infeasible cap")
         left.legend(frameon=False, fontsize=8)
-    left.set_ylabel("turnover needed, % of portfolio value")
+    left.set_ylabel("turnover (sum of |trades|), % of portfolio value")
     left.set_title("Trading needed to meet the cap")
     right.set_ylabel("% of portfolio value")
     right.set_title("Hub exposure after the trades")
@@ -319,16 +319,18 @@ def stress_waterfall(result: StressResult, top: int = 10) -> Figure:
     """Waterfall of a stress scenario's portfolio loss by holding (percent of portfolio value).
 
     Each bar is a holding's contribution (weight x the company's loss, summed over ETF look-through);
-    the last bar is the portfolio loss. Holdings beyond ``top`` are summed as "others".
+    the last bar is the portfolio loss. Holdings beyond ``top`` or below 0.05% are summed as "others".
     """
     plt = _pyplot()
-    held = result.holdings[result.holdings["contribution"] > 0]
+    held = result.holdings[result.holdings["contribution"] >= 5e-4]  # below 0.05% goes to "others"
     label = held["ticker"].where(held["via"].fillna("").eq(""), held["ticker"] + " (via " +
                                  held["via"].fillna("").astype(str) + ")")
     by = held.assign(label=label.str.replace(r" \(via (.*)\)", " (in funds)", regex=True))
     parts = by.groupby("label")["contribution"].sum().sort_values(ascending=False)
-    if len(parts) > top:
-        parts = pd.concat([parts.head(top), pd.Series({f"{len(parts) - top} others": parts.iloc[top:].sum()})])
+    parts = parts.head(top)
+    small = float(result.portfolio_loss) - float(parts.sum())  # the rest of the holdings, each small
+    if small >= 5e-4:
+        parts = pd.concat([parts, pd.Series({"others": small})])
     names = list(parts.index) + ["portfolio loss"]
     starts = np.concatenate([[0.0], np.cumsum(parts.to_numpy())[:-1], [0.0]])
     heights = np.concatenate([parts.to_numpy(), [float(result.portfolio_loss)]])

@@ -55,3 +55,4 @@ from exposure.cli import web as _web  # noqa: E402,F401
 from exposure.cli import stress as _stress  # noqa: E402,F401
 from exposure.cli import market as _market  # noqa: E402,F401
 from exposure.cli import suggest as _suggest  # noqa: E402,F401
+from exposure.cli import plot as _plot  # noqa: E402,F401

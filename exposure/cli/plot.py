@@ -1,0 +1,66 @@
+"""``exposure plot`` (PNG figures into a folder) and ``exposure report`` (one self-contained HTML file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exposure.cli import app
+from exposure.cli.output import say
+from exposure.errors import ExposureError
+
+FileArg = Annotated[Path, typer.Argument(help="Holdings CSV: ticker and one of weight, market_value, shares.")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced on or before YYYY-MM-DD.")]
+Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
+Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]
+Hub = Annotated[str | None, typer.Option("--hub", help="Hub for the history and stress figures (default: the "
+                                         "score's hub).")]
+
+
+@app.command()
+def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder for the PNG files (created).")],
+         hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
+         dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNGs.")] = 120) -> None:
+    """Write the figures as PNGs: hub bars, layers, the deal web, exposure over time, a stress waterfall."""
+    from exposure import plots
+    from exposure.analyze import analyze
+    from exposure.cli.score import load_inputs
+    from exposure.files import atomic_write
+    from exposure.html_report import figure_png
+    from exposure.scenarios import stress
+
+    if out.exists() and not out.is_dir():
+        raise ExposureError(f"{out}: --out must be a folder, and this is a file. Fix: give a folder path.")
+    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    report = analyze(portfolio, web, market=market)
+    hub_id = web.resolve(hub) if hub else report.hub
+    figures = {"hub_bars": lambda: plots.hub_bars(report), "layer_mix": lambda: plots.layer_mix(report),
+               "deal_web": lambda: plots.deal_web(web, report)}
+    if hub_id is not None:
+        figures["exposure_over_time"] = lambda: plots.exposure_over_time(portfolio, web, hub_id)
+        figures["stress_waterfall"] = lambda: plots.stress_waterfall(
+            stress(portfolio, web, shocks={hub_id: 0.5}, market=market))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, draw in figures.items():
+        path = atomic_write(out / f"{name}.png", figure_png(draw(), dpi=dpi), inputs=[file])
+        say(f"wrote {path}")
+
+
+@app.command()
+def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+           hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
+           no_history: Annotated[bool, typer.Option("--no-history", help="Skip the exposure-over-time figure "
+                                                    "(faster).")] = False) -> None:
+    """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters."""
+    from exposure.cli.score import load_inputs
+    from exposure.files import atomic_write
+    from exposure.html_report import render_report
+
+    if out.suffix.lower() not in {".html", ".htm"}:
+        raise ExposureError(f"{out}: the report is HTML. Fix: give --out a name ending in .html.")
+    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history)
+    path = atomic_write(out, page, inputs=[file] + ([deals] if deals else []))
+    say(f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.1f} MB)")
