@@ -244,7 +244,6 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
     return np.clip(x, 0.0, 1.0)
 
 
-
 def _solve_sparse(csr: sp.csr_matrix, rhs: np.ndarray, tol: float = 1e-14, max_terms: int = 2000) -> np.ndarray:
     """``(I - L)^-1 rhs`` for a sparse ``L`` with spectral radius < 1, by the Neumann series ``sum_k L^k rhs``.
 
@@ -260,9 +259,12 @@ def _solve_sparse(csr: sp.csr_matrix, rhs: np.ndarray, tol: float = 1e-14, max_t
         total += term
         if np.max(np.abs(term), initial=0.0) <= tol * max(1.0, np.max(np.abs(total), initial=0.0)):
             return total
+    import scipy.sparse.linalg as spla  # slow to import; only the fallback needs it
+
     n = csr.shape[0]
     lu = spla.splu((sp.identity(n, format="csc") - csr.tocsc()).tocsc(), permc_spec="MMD_AT_PLUS_A")
     return lu.solve(rhs)
+
 
 def chains(matrix: sp.spmatrix | np.ndarray, hub: int, starts: dict[int, float], *, max_hops: int = 6,
            min_contribution: float = 1e-6, limit: int = 5000) -> list[tuple[tuple[int, ...], float]]:
