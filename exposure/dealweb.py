@@ -6,8 +6,10 @@ that promise with one line naming the file, row (line number in the file), colum
 
 from __future__ import annotations
 
+import csv
 import difflib
 import io
+import math
 from datetime import date
 from functools import cached_property
 from importlib import resources
@@ -39,6 +41,12 @@ _FIXES = {
     "announced": "write the date as YYYY-MM or YYYY-MM-DD.",
     "source_url": "give the URL of the public report the row comes from.",
     "id": "give every row a non-empty id (companies: lowercase letters, digits and _).",
+    "amount_usd_bn": "write the amount in USD billions (0 or more), or leave it blank if undisclosed.",
+    "firm_usd_bn": "write the firm part in USD billions (0 or more), or leave it blank.",
+    "capacity_gw": "write the capacity in gigawatts (0 or more), or leave it blank.",
+    "duration_years": "write the term in years (more than 0), or leave it blank to use the default.",
+    "revenue_usd_bn": "write the latest fiscal-year revenue in USD billions (0 or more), or leave it blank.",
+    "market_cap_usd_bn": "write the market cap in USD billions (more than 0), or leave it blank if private.",
 }
 Source = str | Path | io.StringIO
 
@@ -202,37 +210,111 @@ def _blank(value: object) -> bool:
 
 
 def _read_table(source: Source, required: list[str], what: str) -> tuple[pd.DataFrame, str]:
-    name = getattr(source, "name", None) or ("<text>" if isinstance(source, io.StringIO) else str(source))
+    """All cells as stripped text; ``frame.attrs["lines"]`` holds each row's line number in the file."""
+    name = _source_name(source)
     try:
-        frame = pd.read_csv(source, dtype=str, keep_default_na=False, skip_blank_lines=True,
-                            encoding="utf-8-sig" if not isinstance(source, io.StringIO) else None)
+        if isinstance(source, io.StringIO):
+            text = source.getvalue()
+        else:
+            raw = Path(source).read_bytes()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")
     except FileNotFoundError:
         raise DealWebError(f"{name}: file not found. Fix: check the path of the {what} file.") from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise DealWebError(f"{name}: cannot read the {what} file as CSV ({error}). "
-                           "Fix: save it as UTF-8 comma-separated values with a header row.") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
+    except OSError as error:
+        raise DealWebError(f"{name}: cannot read the {what} file ({error.strerror or error}). "
+                           "Fix: check the path and its permissions.") from None
+    if "\x00" in text:
+        raise DealWebError(f"{name}: the {what} file contains NUL bytes, it is not a text CSV. "
+                           "Fix: save it as UTF-8 comma-separated values with a header row.")
+    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")), strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    previous = 0
+    try:
+        for cells in reader:
+            line, previous = previous + 1, reader.line_num
+            cells = [c.strip() for c in cells]
+            if not any(cells):
+                continue
+            if header is None:
+                header = cells
+                while header and header[-1] == "":
+                    header.pop()
+                continue
+            if any(cells[len(header):]):
+                raise DealWebError(located(f"{len(cells)} fields but the header has {len(header)}", file=name,
+                                           row=line, fix="quote fields that contain a comma, or fix the row."))
+            rows.append((cells + [""] * len(header))[: len(header)])
+            lines.append(line)
+    except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            raise DealWebError(located("a quote opened on this row is never closed", file=name, row=previous + 1,
+                                       fix='close the quote ("...") or remove it.')) from None
+        raise DealWebError(located(f"cannot read the {what} file as CSV ({error})", file=name, row=previous + 1,
+                                   fix="save it as UTF-8 comma-separated values with a header row.")) from None
+    if header is None:
+        raise DealWebError(located(f"the {what} file is empty", file=name,
+                                   fix=f"add a header row with {', '.join(required)}."))
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        raise DealWebError(located(f"duplicate column(s) {', '.join(repr(c) for c in duplicated)}", file=name,
+                                   row=1, fix="keep one column of each name."))
+    missing = [c for c in required if c not in header]
     if missing:
         raise DealWebError(located(f"missing column(s) {', '.join(missing)}", file=name,
                                    fix=f"the header must include {', '.join(required)}."))
-    return frame.map(str.strip), name
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame.attrs["lines"] = lines
+    return frame, name
+
+
+def _source_name(source: Source) -> str:
+    return getattr(source, "name", None) or ("<text>" if isinstance(source, io.StringIO) else str(source))
+
+
+def _line(frame: pd.DataFrame, position: int) -> int:
+    """Line number in the file of the frame's row at ``position``."""
+    lines = frame.attrs.get("lines")
+    return lines[position] if lines else position + 2
 
 
 def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]) -> list[dict]:
     records = []
     for position, raw in enumerate(frame.to_dict("records")):
         values = {k: (None if v == "" else v) for k, v in raw.items()}
+        row = _line(frame, position)
         try:
-            records.append(model.model_validate(values).model_dump(mode="json"))
+            record = model.model_validate(values)
         except ValidationError as error:
             first = error.errors()[0]
             column = str(first["loc"][0]) if first["loc"] else None
             shown = values.get(column) if column else None
-            message = f"{first['msg'].lower()} (got {shown!r})" if shown is not None else first["msg"].lower()
+            if shown is None and first["type"] in ("missing", "string_type", "int_type", "float_type", "enum"):
+                message = f"missing {column}"
+            else:
+                message = f"{first['msg'].lower()} (got {shown!r})" if shown is not None else first["msg"].lower()
             fix = _FIXES.get(column or "", f"correct the value of '{column}'.")
-            raise DealWebError(located(message, file=name, row=position + 2, column=column, fix=fix)) from None
+            raise DealWebError(located(message, file=name, row=row, column=column, fix=fix)) from None
+        for column, value in record:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise DealWebError(located(f"{values.get(column)!r} is not a finite number", file=name, row=row,
+                                           column=column, fix=_FIXES.get(column, "write a plain number.")))
+        if model is Deal:
+            _check_calendar_date(record.announced, name, row)
+        records.append(record.model_dump(mode="json"))
     return records
+
+
+def _check_calendar_date(announced: str, name: str, row: int) -> None:
+    try:
+        date.fromisoformat(announced if len(announced) == 10 else f"{announced}-01")
+    except ValueError:
+        raise DealWebError(located(f"'{announced}' is not a calendar date", file=name, row=row, column="announced",
+                                   fix=_FIXES["announced"])) from None
 
 
 def _read_companies(source: Source) -> pd.DataFrame:
@@ -240,7 +322,7 @@ def _read_companies(source: Source) -> pd.DataFrame:
     records = _validated(frame, name, Company)
     seen: dict[str, int] = {}
     for position, record in enumerate(records):
-        row = position + 2
+        row = _line(frame, position)
         if record["id"] in seen:
             raise DealWebError(located(f"duplicate company id '{record['id']}' (first on row {seen[record['id']]})",
                                        file=name, row=row, column="id", fix="give each company one row."))
@@ -261,7 +343,7 @@ def _read_deals(source: Source, company_ids: set[str], companies_file: Source | 
     records = _validated(frame, name, Deal)
     seen: dict[str, int] = {}
     for position, record in enumerate(records):
-        row = position + 2
+        row = _line(frame, position)
         if record["id"] in seen:
             raise DealWebError(located(f"duplicate deal id '{record['id']}' (first on row {seen[record['id']]})",
                                        file=name, row=row, column="id", fix="give each deal a unique id."))
@@ -270,7 +352,7 @@ def _read_deals(source: Source, company_ids: set[str], companies_file: Source | 
             if record[column] not in company_ids:
                 close = difflib.get_close_matches(record[column], sorted(company_ids), n=1)
                 hint = f" Did you mean '{close[0]}'?" if close else ""
-                where = f" in {companies_file}" if companies_file is not None else ""
+                where = f" in {_source_name(companies_file)}" if companies_file is not None else ""
                 raise DealWebError(located(f"unknown company '{record[column]}'.{hint}", file=name, row=row,
                                            column=column, fix=f"use a company id{where} or add the company."))
         if record["payer"] == record["payee"]:
@@ -287,7 +369,7 @@ def _read_aliases(source: Source, company_ids: set[str]) -> dict[str, str]:
     aliases = {}
     for position, (alias, cid) in enumerate(zip(frame["alias"], frame["company_id"], strict=True)):
         if cid not in company_ids:
-            raise DealWebError(located(f"unknown company '{cid}'", file=name, row=position + 2,
+            raise DealWebError(located(f"unknown company '{cid}'", file=name, row=_line(frame, position),
                                        column="company_id", fix="use a company id from companies.csv."))
         aliases[alias.upper()] = cid
     return aliases
