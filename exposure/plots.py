@@ -152,7 +152,11 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
         area = 20 + 1100 * size_value / max(float(size_value.max()), 1e-9)
     positions = _layout(involved, edges, companies["layer"])
 
-    fig, ax = plt.subplots(figsize=(14, 10), layout="constrained")
+    # a fixed layout (not "constrained"), so label positions can be measured before the first draw
+    fig, ax = plt.subplots(figsize=(14, 10))
+    fig.subplots_adjust(left=0.01, right=0.84, top=0.94, bottom=0.01)
+    ax.set_ylim(-0.03, 1.1)
+    ax.set_xlim(-0.6, len(WEB_COLUMNS) - 0.5)
     _draw_edges(ax, edges, positions, area)
     for k, group in enumerate(WEB_COLUMNS):
         ax.text(k, 1.03, "\n".join(_pretty(layer) for layer in group if layer in set(companies.loc[involved, "layer"])),
@@ -164,9 +168,6 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     wanted = [web.resolve(h) for h in hubs] if hubs is not None else []
     ranked = [c for c in size_value.sort_values(ascending=False).index if size_value[c] > 0]
     main = list(dict.fromkeys([h for h in wanted if h in positions] + ranked[:label_top]))
-    ax.set_ylim(-0.03, 1.1)
-    ax.set_xlim(-0.6, len(WEB_COLUMNS) - 0.5)
-
     layer_handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=LAYER_COLORS[layer],
                             markeredgecolor="white", label=_pretty(layer))
                      for layer in LAYER_COLORS if layer in set(companies.loc[involved, "layer"])]
@@ -227,16 +228,18 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
 
 
 def exposure_over_time(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
-                       model: Any = None, top_jumps: int = 4) -> Figure:
+                       model: Any = None, top_jumps: int = 4, history: pd.DataFrame | None = None) -> Figure:
     """How a portfolio's exposure to ``hub`` grew deal by deal (see :func:`exposure_history`).
 
     A step line of the total split into direct / first order / network (percent of portfolio value),
-    with the ``top_jumps`` largest rises annotated by the deal ids behind them.
+    with the ``top_jumps`` largest rises annotated by the deals behind them. Pass ``history`` (from
+    :func:`exposure_history`) to draw one already computed.
     """
     plt = _pyplot()
     import matplotlib.dates as mdates
 
-    history = exposure_history(pf, web, hub, dates, model, top_jumps)
+    if history is None:
+        history = exposure_history(pf, web, hub, dates, model, top_jumps)
     name = str(web.companies.at[web.resolve(hub), "name"])
     fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
     x = history.index.to_numpy()
@@ -526,7 +529,7 @@ def _draw_edges(ax: Axes, edges: pd.DataFrame, positions: dict[str, np.ndarray],
             connectionstyle="arc3,rad=0.12", linewidth=width, linestyle="-" if disclosed else (0, (3, 2)),
             color="#6b6b6b", alpha=0.45 if disclosed else 0.35, zorder=1,
             shrinkA=math.sqrt(area[row.payer]) / 2, shrinkB=math.sqrt(area[row.payee]) / 2 + 1)
-        ax.add_patch(arrow)
+        ax.add_artist(arrow)  # not add_patch: the limits are fixed, and updating them per arrow is slow
 
 
 def _edge_handles(edges: pd.DataFrame) -> list[Any]:
@@ -544,7 +547,6 @@ def _labels(ax: Axes, nodes: Sequence[str], main: set[str], positions: dict[str,
             companies: pd.DataFrame, exposure: pd.Series | None, area: pd.Series) -> None:
     """Names above their nodes (``main`` ones bold, with exposure), nudged apart so that none overlap."""
     fig = ax.figure
-    fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     to_px = ax.transData.transform
     texts = []
