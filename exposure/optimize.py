@@ -90,6 +90,8 @@ class Constraints(BaseModel):
     gamma : weight of the sum of squared hub exposures in the objective (default 0.1). At 0.1 it only breaks
         ties between equally cheap trades (its marginal value stays below the cost of a trade); raise it to
         trade for diversification beyond the caps.
+    gamma_hubs : how many hubs the gamma term covers (default 20): the companies the web depends on most (largest
+        sum of every company's network exposure to them), plus every capped hub. Few hubs keep the problem sparse.
     risk_aversion : lambda of the risk term when a risk model is given (default 1.0).
     """
 
@@ -109,6 +111,7 @@ class Constraints(BaseModel):
     stress_caps: dict[str, float] = Field(default_factory=dict)
     transaction_costs: float | dict[str, float] = 1.0
     gamma: float = Field(default=0.1, ge=0)
+    gamma_hubs: int = Field(default=20, ge=0)
     risk_aversion: float = Field(default=1.0, ge=0)
 
     def __init__(self, **data: Any) -> None:
@@ -446,15 +449,15 @@ def _problem_data(ctx: Context, constraints: Constraints, risk: Any, market: Mar
             composition[row, ctx.index[cid]] += share
     network = hub_exposures(ctx.L, list(range(len(company_ids))))
     loadings_all = composition @ (np.eye(len(company_ids)) + network)
-    column_used = np.asarray(abs(ctx.L).sum(axis=0)).ravel() > 0
-    hub_ids = [cid for cid, used in zip(company_ids, column_used, strict=True) if used]
-
     cap_ids, caps = [], []
     for key, cap in constraints.hub_caps.items():
         cid = _resolve_hub(web, key, "hub_caps")
         if cid in cap_ids:
             raise ConstraintError(f"Constraints.hub_caps: '{key}' names {cid} twice. Fix: give one cap per hub.")
         cap_ids.append(cid), caps.append(float(cap))
+    reach = network.sum(axis=0)
+    ranked = [company_ids[k] for k in np.argsort(-reach, kind="stable") if reach[k] > 0]
+    hub_ids = list(dict.fromkeys(ranked[: constraints.gamma_hubs] + cap_ids)) if constraints.gamma > 0 else []
 
     band_layers = list(constraints.layer_bands)
     all_layers = sorted({layer for mix in layer_mix.values() for layer in mix} | set(band_layers))
@@ -662,6 +665,8 @@ class Shape:
     bands: int
     scenarios: int
     risk_rank: int
+    frozen: int = 0
+    excluded: int = 0
 
 
 class Program:
@@ -678,9 +683,10 @@ class Program:
         p = self.params = {
             "w0": cp.Parameter(n, name="w0"), "costs": cp.Parameter(n, nonneg=True, name="costs"),
             "lower": cp.Parameter(n, name="lower"), "max_weight": cp.Parameter(n, nonneg=True, name="max_weight"),
-            "exclude_upper": cp.Parameter(n, name="exclude_upper"),
-            "frozen_mask": cp.Parameter(n, nonneg=True, name="frozen_mask"),
-            "frozen_w0": cp.Parameter(n, name="frozen_w0"),
+            "exclude_pick": cp.Parameter((shape.excluded, n), name="exclude_pick"),
+            "exclude_w0": cp.Parameter(shape.excluded, name="exclude_w0"),
+            "frozen_pick": cp.Parameter((shape.frozen, n), name="frozen_pick"),
+            "frozen_w0": cp.Parameter(shape.frozen, name="frozen_w0"),
             "min_cash": cp.Parameter(nonneg=True, name="min_cash"), "max_cash": cp.Parameter(name="max_cash"),
             "max_turnover": cp.Parameter(nonneg=True, name="max_turnover"),
             "hub_root": cp.Parameter((shape.hubs, n), name="hub_root"),
@@ -709,8 +715,10 @@ class Program:
 
     def _build(self, elastic: bool) -> tuple[cp.Problem, dict, dict]:
         shape, p = self.shape, self.params
-        w, cash, t = cp.Variable(shape.n, name="w"), cp.Variable(name="cash"), cp.Variable(shape.n, nonneg=True)
-        sizes = {"max_weight": None, "exclude": None, "frozen": None, "min_cash": None, "max_cash": None,
+        # t >= |w - w0| makes t >= 0 without rows of its own
+        w, cash, t = cp.Variable(shape.n, name="w"), cp.Variable(name="cash"), cp.Variable(shape.n)
+        sizes = {"max_weight": None, "exclude": None if shape.excluded else 0,
+                 "frozen": None if shape.frozen else 0, "min_cash": None, "max_cash": None,
                  "max_turnover": None, "hub_caps": shape.caps, "band_lo": shape.bands, "band_hi": shape.bands,
                  "stress_caps": shape.scenarios}
         slack: dict[str, Any] = {}
@@ -726,13 +734,15 @@ class Program:
             "trades": [t >= w - p["w0"], t >= p["w0"] - w],
             "long_only": [w >= p["lower"], cash >= 0],
             "max_weight": [w <= p["max_weight"] + slack["max_weight"]],
-            "exclude": [w <= p["exclude_upper"] + slack["exclude"]],
-            "frozen": [cp.multiply(p["frozen_mask"], w) - p["frozen_w0"] <= slack["frozen"],
-                       p["frozen_w0"] - cp.multiply(p["frozen_mask"], w) <= slack["frozen"]],
             "min_cash": [cash >= p["min_cash"] - slack["min_cash"]],
             "max_cash": [cash <= p["max_cash"] + slack["max_cash"]],
             "max_turnover": [cp.sum(t) <= p["max_turnover"] + slack["max_turnover"]],
         }
+        if shape.excluded:
+            groups["exclude"] = [p["exclude_pick"] @ w <= p["exclude_w0"] + slack["exclude"]]
+        if shape.frozen:
+            groups["frozen"] = [p["frozen_pick"] @ w - p["frozen_w0"] <= slack["frozen"],
+                                p["frozen_w0"] - p["frozen_pick"] @ w <= slack["frozen"]]
         if shape.caps:
             groups["hub_caps"] = [p["cap_loadings"] @ w <= p["caps"] + slack["hub_caps"]]
         if shape.bands:
@@ -747,7 +757,9 @@ class Program:
             total = cp.sum([cp.sum(slack[name]) for name in allow])
             problem = cp.Problem(cp.Minimize(total), constraints)
             return problem, {"slack": slack, "allow": allow, "groups": groups}, variables
-        objective = p["costs"] @ t + cp.sum_squares(p["hub_root"] @ w)
+        objective = p["costs"] @ t
+        if shape.hubs:
+            objective = objective + cp.sum_squares(p["hub_root"] @ w)
         if shape.risk_rank:
             objective = objective + cp.sum_squares(p["risk_root"] @ w)
         return cp.Problem(cp.Minimize(objective), constraints), groups, variables
@@ -759,15 +771,19 @@ class Program:
         p["costs"].value = data.costs
         p["lower"].value = np.zeros(n) if constraints.long_only else np.full(n, -constraints.max_weight)
         p["max_weight"].value = np.where(data.is_fund, 1.0, _inside(constraints.max_weight, -1))
-        p["exclude_upper"].value = np.where(data.excluded, data.w0, 1.0)
-        p["frozen_mask"].value = data.frozen.astype(float)
-        p["frozen_w0"].value = np.where(data.frozen, data.w0, 0.0)
+        if self.shape.excluded:
+            p["exclude_pick"].value = np.eye(n)[data.excluded]
+            p["exclude_w0"].value = data.w0[data.excluded]
+        if self.shape.frozen:
+            p["frozen_pick"].value = np.eye(n)[data.frozen]
+            p["frozen_w0"].value = data.w0[data.frozen]
         p["min_cash"].value = _inside(constraints.min_cash, +1)
         p["max_cash"].value = 1.0 if constraints.max_cash is None else _inside(constraints.max_cash, -1)
         p["max_turnover"].value = (2.0 * (1 + n) if constraints.max_turnover is None
                                    else _inside(constraints.max_turnover, -1))
         hub_columns = [data.company_ids.index(h) for h in data.hub_ids]
-        p["hub_root"].value = np.sqrt(constraints.gamma) * data.loadings_all[:, hub_columns].T
+        if self.shape.hubs:
+            p["hub_root"].value = np.sqrt(constraints.gamma) * data.loadings_all[:, hub_columns].T
         if self.shape.caps:
             p["cap_loadings"].value = data.loadings_all[:, [data.company_ids.index(h) for h in data.cap_ids]].T
             p["caps"].value = np.array([_inside(c, -1) for c in data.caps])
@@ -818,7 +834,8 @@ def shape_of(data: ProblemData) -> Shape:
     """The :class:`Shape` of a problem's data."""
     return Shape(n=data.n, hubs=len(data.hub_ids), caps=len(data.cap_ids), bands=len(data.band_layers),
                  scenarios=len(data.scenario_names),
-                 risk_rank=0 if data.risk_root is None else data.risk_root.shape[0])
+                 risk_rank=0 if data.risk_root is None else data.risk_root.shape[0],
+                 frozen=int(data.frozen.sum()), excluded=int(data.excluded.sum()))
 
 
 @dataclass
@@ -1044,17 +1061,19 @@ def _binding(solved: Solved, data: ProblemData, constraints: Constraints) -> pd.
                     f"{data.cap_ids[k]} total exposure is held at its cap {percent(data.caps[k])}; " + per_point(dual))
     # long_only is left out: its duals on names not bought are reduced costs, not news.
     for name in ("max_weight", "exclude"):
-        dual = duals[name][0]
+        dual = duals[name][0] if name in duals else None
         if dual is None:
             continue
-        at = [t for t, d in zip(data.tickers, dual, strict=True) if d > DUAL_TOL]
+        names = data.tickers if name == "max_weight" else [t for t, e in zip(data.tickers, data.excluded,
+                                                                              strict=True) if e]
+        at = [t for t, d in zip(names, dual, strict=True) if d > DUAL_TOL]
         if at:
             bound = constraints.max_weight if name == "max_weight" else 0.0
             value = float(w.max(initial=0.0)) if name == "max_weight" else 0.0
             reading = (f"{', '.join(at[:8])}{'...' if len(at) > 8 else ''} held at the max_weight bound"
                        if name == "max_weight" else f"{', '.join(at[:8])} would be bought if not excluded")
             add(name, bound, value, float(dual.sum()), reading)
-    frozen = duals["frozen"]
+    frozen = duals.get("frozen", [None])
     if data.frozen.any() and frozen[0] is not None:
         dual = float(np.abs(frozen[0]).sum() + np.abs(frozen[1]).sum())
         if dual > DUAL_TOL:
