@@ -58,7 +58,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
         notes.append(note)
     # One batched fundamentals request for everything we may need: the web's listed companies (fresh
     # market caps and revenues) and the portfolio's own tickers (prices for shares).
-    held = [t for t in pf.positions["ticker"] if t not in CASH_TICKERS]
+    held = [t for t in pf.positions["ticker"] if t not in CASH_TICKERS] if pf.kind == "shares" else []
     figures = market.fundamentals(list(dict.fromkeys(list(web.listed["ticker"]) + held)))
     web = _refreshed(web, figures)
 
