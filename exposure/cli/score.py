@@ -63,8 +63,10 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
     m, c = report.metrics, report.coverage
     say(f"AI share {100 * m['ai_share']:.1f}% | effective names {m['effective_names']:.1f} | "
         f"effective hubs {m['effective_hubs']:.1f} | spectral radius of L {m['spectral_radius']:.3f}")
-    say(f"Coverage: unmapped {100 * c['unmapped_weight']:.1f}%"
-        + (f" ({', '.join(c['unmapped_tickers'])})" if c["unmapped_tickers"] else "")
+    unmapped = c["unmapped_tickers"]
+    listed = ", ".join(unmapped[:10]) + (f" and {len(unmapped) - 10} more" if len(unmapped) > 10 else "")
+    say(f"Coverage: unmapped (not in the deal web, so no deal exposure) {100 * c['unmapped_weight']:.1f}%"
+        + (f" ({listed})" if unmapped else "")
         + f", funds not looked through {100 * c['not_looked_through_weight']:.1f}%, "
         f"{c['deals_left_out']} of {c['deals_in_web']} deals left out of L (undisclosed amounts or figures), "
         f"{len(c['estimated_deals'])} deals valued from gigawatts (estimates).")
