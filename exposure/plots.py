@@ -88,11 +88,15 @@ def layer_mix(before: Any, after: Any = None, labels: tuple[str, str] = ("before
     frames, or Series of weights indexed by layer (fractions of portfolio value).
     """
     plt = _pyplot()
-    frame = pd.DataFrame({labels[0]: _layer_weights(before)})
+    columns = {labels[0]: _layer_weights(before)}
     if after is not None:
-        frame[labels[1]] = _layer_weights(after)
-    frame = frame.fillna(0.0)
-    frame = frame.loc[frame.max(axis=1).sort_values(ascending=True).index]
+        columns[labels[1]] = _layer_weights(after)
+    frame = pd.concat(columns, axis=1).fillna(0.0)  # every layer of either side
+    from exposure.models import AI_LAYERS
+
+    # AI layers on top, largest first; cash, funds not looked through, unmapped and the rest below them
+    largest = frame.max(axis=1)
+    frame = frame.loc[sorted(frame.index, key=lambda layer: (layer in AI_LAYERS, largest[layer]))]
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(frame) * (1.4 if after is not None else 1) + 1.6),
                            layout="constrained")
     y = np.arange(len(frame))

@@ -60,6 +60,10 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
 
     if out.suffix.lower() not in {".html", ".htm"}:
         raise ExposureError(f"{out}: the report is HTML. Fix: give --out a name ending in .html.")
+    if not out.parent.is_dir():  # say so before the work, not after
+        raise ExposureError(f"{out}: folder {out.parent} does not exist. Fix: create it or choose another path.")
+    if out.exists() and any(out.resolve() == p.resolve() for p in [file, deals] if p is not None and p.exists()):
+        raise ExposureError(f"{out}: refusing to write over the input file. Fix: choose another --out path.")
     portfolio, web, market = load_inputs(file, as_of, live, deals)
     page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history)
     path = atomic_write(out, page, inputs=[file] + ([deals] if deals else []))
