@@ -31,7 +31,8 @@ Excel workbooks and other binary files, files over :data:`MAX_FILE_BYTES` (refus
 an empty file, a header without holdings, no ticker column, no or several amount columns, duplicate
 columns, text, NaN or inf where a number belongs, negative amounts without ``allow_short=True``, all
 amounts zero, weights mixing percent strings with plain numbers, mixed decimal marks or currencies,
-an unclosed quote, a row with more fields than the header, control characters in a ticker.
+an unclosed quote, a row with more fields than the header, control characters in a ticker, more than
+:data:`MAX_ROWS` rows.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ import io
 import math
 import os
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +55,8 @@ AMOUNT_COLUMNS = ("weight", "market_value", "shares")
 CASH_TICKERS = frozenset({"CASH", "USD", "$CASH", "CASH_USD", "USD_CASH", "CASH-USD"})
 #: Holdings files above this size are refused before reading: a portfolio is a few thousand rows at most.
 MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Holdings files with more data rows are refused while reading (parsing stays well under a few seconds).
+MAX_ROWS = 100_000
 #: How far down a broker's preamble the header row is looked for.
 HEADER_SEARCH_LINES = 50
 _HEADER_ALIASES = {
@@ -77,6 +79,8 @@ _GROUPED = {sep: re.compile(rf"^[1-9]\d{{0,2}}(?:{re.escape(sep)}\d{{2,3}})*{re.
 _SPACES = dict.fromkeys(map(ord, " \u00a0\u202f\u2009\u2007'\u2019"), None)
 _TOTAL = re.compile(r"^((GRAND|ACCOUNT|PORTFOLIO)\s+)?(SUB[- ]?)?TOTALS?\b.*$|^SUM:?$")
 _SHARE_CLASS = re.compile(r"^([A-Z]{1,6})[./\- ]([A-Z])$")
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")  # zero-width marks pasted in from web pages
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _EXCEL_TEXT = re.compile(r'^=\s*"(.*)"$', re.S)
 
 
@@ -511,8 +515,8 @@ def _looks_like_ticker(text: str) -> bool:
 
 def _ticker_text(value: object, source: str, line: int) -> str:
     """Trimmed, upper-case ticker; cash labels become CASH, broker markers (``**``) go."""
-    text = _clean_cell(value).upper()
-    if any(unicodedata.category(ch).startswith("C") for ch in text):
+    text = _INVISIBLE.sub("", _clean_cell(value)).upper()
+    if _CONTROL.search(text):
         raise PortfolioError(located(f"ticker {text!r} contains control characters", file=source, row=line,
                                      column="ticker", fix="retype the ticker; the file may be damaged."))
     text = " ".join(text.split()).rstrip("*").strip()
@@ -614,6 +618,9 @@ def _parse_holdings_text(text: str, name: str) -> pd.DataFrame:
                                                            'with a thousands separator: "1,234.56"), or fix the row.'))
             data.append((cells + [""] * len(header))[: len(header)])
             row_lines.append(line)
+            if len(data) > MAX_ROWS:
+                raise PortfolioError(located(f"more than {MAX_ROWS:,} rows of holdings", file=name, row=line,
+                                             fix="aggregate positions per ticker first, or split the file."))
     except csv.Error as error:
         raise PortfolioError(located(f"cannot read the file as CSV ({error})", file=name,
                                      row=header_index + previous + 1,
