@@ -1,0 +1,163 @@
+"""User mistakes at the command line: exit code 2, one line on stderr naming the input and the fix, no traceback.
+
+Most cases run :func:`exposure.cli.main` in-process (it is what the ``exposure`` script calls) with
+``sys.argv`` set, which keeps the file fast; two run the real entry point in a subprocess to prove the
+exit code and the absence of a traceback end to end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SMALL_DEALS
+
+ROOT = Path(__file__).resolve().parents[1]
+BAD = Path(__file__).parent / "bad_inputs"
+SAMPLE = ROOT / "portfolios" / "ai_heavy.csv"
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``exposure ARGS`` through ``exposure.cli.main``; returns (exit code, stdout, stderr)."""
+    from exposure.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["exposure", *map(str, args)])
+    monkeypatch.setenv("COLUMNS", "200")
+    code = 0
+    try:
+        main()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(code: int, err: str, *parts: str) -> str:
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and "Fix:" in lines[0], err
+    assert "Traceback" not in err
+    for part in parts:
+        assert part in lines[0], f"{part!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+@pytest.mark.parametrize("name, parts", [
+    ("empty.csv", ["file is empty"]),
+    ("header_only.csv", ["header only"]),
+    ("no_ticker_column.csv", ["'ticker'"]),
+    ("two_amount_columns.csv", ["2 amount columns"]),
+    ("nan_weight.csv", ["row 3", "column 'weight'"]),
+    ("inf_weight.csv", ["row 2", "column 'weight'"]),
+    ("negative_shares.csv", ["row 3", "column 'shares'"]),
+    ("all_zero.csv", ["every weight is zero"]),
+    ("duplicate_columns.csv", ["duplicate column"]),
+    ("non_numeric.csv", ["row 2", "'lots'"]),
+    ("shares_without_price.csv", ["no price for ZZZZ"]),
+    ("excel_workbook.csv", ["Excel workbook"]),
+    ("unclosed_quote.csv", ["row 2", "never closed"]),
+    ("mixed_percent.csv", ["row 3", "percent"]),
+])
+def test_score_refuses_bad_holdings_with_one_line(monkeypatch, capsys, name, parts):
+    code, _, err = run(monkeypatch, capsys, "score", BAD / name)
+    one_line_error(code, err, name, *parts)
+
+
+@pytest.mark.parametrize("name, key", [("only_cash.csv", "cash_weight"), ("only_unmapped.csv", "unmapped_weight")])
+def test_odd_but_valid_portfolios_score_zero(monkeypatch, capsys, name, key):
+    import json
+
+    code, out, err = run(monkeypatch, capsys, "score", BAD / name, "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["score"] == 0
+    assert report["coverage"][key] == pytest.approx(1.0)
+
+
+def test_messy_broker_export_scores(monkeypatch, capsys):
+    code, out, err = run(monkeypatch, capsys, "score", BAD / "broker_export.csv", "--format", "json")
+    assert code == 0, err
+    assert "Account Total" in out  # the note about the skipped summary row travels with the report
+
+
+def test_missing_file(monkeypatch, capsys, tmp_path):
+    code, _, err = run(monkeypatch, capsys, "score", tmp_path / "nope.csv")
+    one_line_error(code, err, "nope.csv", "file not found")
+
+
+@pytest.mark.parametrize("args, parts", [
+    (["companies", "--layer", "x"], ["unknown layer 'x'", "model_lab"]),
+    (["deals", "--as-of", "2999-01-01"], ["in the future"]),
+    (["deals", "--as-of", "last week"], ["not a date"]),
+    (["score", SAMPLE, "--as-of", "2999-01-01"], ["in the future"]),
+    (["score", SAMPLE, "--hubs", "opnai"], ["unknown company 'opnai'", "Did you mean"]),
+    (["paths", SAMPLE, "--hub", "OpenAl"], ["unknown company 'OpenAl'", "Did you mean", "openai"]),
+    (["deals", "--company", "nvidya"], ["unknown company 'nvidya'", "nvidia"]),
+    (["stress", SAMPLE], ["nothing to stress"]),
+])
+def test_bad_options(monkeypatch, capsys, args, parts):
+    code, _, err = run(monkeypatch, capsys, *args)
+    one_line_error(code, err, *parts)
+
+
+def test_bad_user_deals_file(monkeypatch, capsys, tmp_path):
+    deals = tmp_path / "my_deals.csv"
+    deals.write_text(SMALL_DEALS.splitlines()[0] + "\n"
+                     "U1,openai,nvidia,chip_supply,-5,,2025-01,announced,https://e.org,,,\n")
+    code, _, err = run(monkeypatch, capsys, "score", SAMPLE, "--deals", deals)
+    one_line_error(code, err, "my_deals.csv", "row 2", "column 'amount_usd_bn'")
+
+
+def test_user_deals_that_make_the_web_unstable(monkeypatch, capsys, tmp_path):
+    deals = tmp_path / "loop.csv"
+    deals.write_text(SMALL_DEALS.splitlines()[0] + "\n"
+                     "U1,nvidia,microsoft,equity_investment,20000,,2025-01,completed,https://e.org,,,\n"
+                     "U2,microsoft,nvidia,equity_investment,20000,,2025-01,completed,https://e.org,,,\n")
+    code, _, err = run(monkeypatch, capsys, "score", SAMPLE, "--deals", deals)
+    one_line_error(code, err, "spectral radius")
+
+
+def _needs_suggest_command():
+    try:
+        import exposure.cli.suggest  # noqa: F401
+        import exposure.optimize  # noqa: F401
+    except ImportError:
+        pytest.skip("the suggest command has not landed yet")
+
+
+def test_suggest_with_contradictory_constraints(monkeypatch, capsys):
+    _needs_suggest_command()
+    code, _, err = run(monkeypatch, capsys, "suggest", SAMPLE, "--min-cash", "0.9", "--max-cash", "0.5")
+    one_line_error(code, err, "min_cash")
+
+
+def test_suggest_refuses_to_write_over_its_input(monkeypatch, capsys, tmp_path):
+    _needs_suggest_command()
+    holdings = tmp_path / "mine.csv"
+    holdings.write_bytes(SAMPLE.read_bytes())
+    code, _, err = run(monkeypatch, capsys, "suggest", holdings, "--out", holdings)
+    one_line_error(code, err, "refusing to write over the input")
+    assert holdings.read_bytes() == SAMPLE.read_bytes()
+
+
+def _entry_point(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run([sys.executable, "-c", "from exposure.cli import main; main()", *args],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+
+
+def test_entry_point_exit_code_and_no_traceback():
+    done = _entry_point("score", str(BAD / "negative_shares.csv"))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "row 3" in done.stderr
+
+
+def test_entry_point_bad_layer():
+    done = _entry_point("companies", "--layer", "x")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "unknown layer 'x'" in done.stderr
