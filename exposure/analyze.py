@@ -59,7 +59,9 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     # One batched fundamentals request for everything we may need: the web's listed companies (fresh
     # market caps and revenues) and the portfolio's own tickers (prices for shares).
     held = [t for t in pf.positions["ticker"] if t not in CASH_TICKERS] if pf.kind == "shares" else []
-    figures = market.fundamentals(list(dict.fromkeys(list(web.listed["ticker"]) + held)))
+    # The snapshot's figures are already the web's own: it is asked only for share prices.
+    refresh = [] if isinstance(market, SnapshotProvider) else list(web.listed["ticker"])
+    figures = market.fundamentals(list(dict.fromkeys(refresh + held))) if refresh or held else pd.DataFrame()
     web = _refreshed(web, figures)
 
     def usd_price(ticker: str) -> float | None:
@@ -209,22 +211,23 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
     cash = set(valued.loc[valued["is_cash"], "ticker"])
     company_ids, kinds, layers, names = [], [], [], []
     given_names = dict(zip(valued["ticker"], valued["name"], strict=True))
+    layer_of, name_of = web.companies["layer"].astype(str).to_dict(), web.companies["name"].astype(str).to_dict()
     for ticker, via, looked in zip(rows["ticker"], rows["via"], rows["looked_through"], strict=True):
         cid = None if ticker in cash else web.company_for_ticker(ticker)
         company_ids.append(cid)
         if ticker in cash and not via:
             kinds.append("cash"), layers.append("cash"), names.append("Cash")
         elif cid is not None:
-            kinds.append("company"), layers.append(str(web.companies.at[cid, "layer"]))
-            names.append(str(web.companies.at[cid, "name"]))
+            kinds.append("company"), layers.append(layer_of[cid]), names.append(name_of[cid])
         elif via and not looked:
             kinds.append("fund_other"), layers.append("fund, not looked through")
             names.append(f"{via} holdings beyond the published top holdings")
         else:
             kinds.append("unmapped"), layers.append("unmapped"), names.append(given_names.get(ticker) or "")
-    out = rows.assign(company_id=company_ids, name=names, layer=layers, kind=kinds)
-    out["mapped"] = out["company_id"].notna()
-    return out[["ticker", "name", "company_id", "layer", "weight", "via", "kind", "mapped"]]
+    return pd.DataFrame({"ticker": rows["ticker"].to_numpy(), "name": names, "company_id": company_ids,
+                         "layer": layers, "weight": rows["weight"].to_numpy(dtype=float),
+                         "via": rows["via"].to_numpy(), "kind": kinds,
+                         "mapped": [cid is not None for cid in company_ids]})
 
 
 def _coverage(ctx: Context) -> dict[str, object]:

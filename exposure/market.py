@@ -95,6 +95,9 @@ class MarketData(Protocol):
 # --------------------------------------------------------------------------------------------------
 
 
+_BUNDLED_CACHES: tuple[dict, dict, dict] = ({}, {}, {})
+
+
 class SnapshotProvider:
     """The bundled, sourced CSVs in ``exposure/data``: offline, reproducible, dated.
 
@@ -113,7 +116,11 @@ class SnapshotProvider:
     def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.warnings: list[str] = []
-        self._tables: dict[str, pd.DataFrame] = {}
+        # The bundled files never change while a process runs: every default provider shares one parse.
+        caches = _BUNDLED_CACHES if data_dir is None else ({}, {}, {})
+        self._tables: dict[str, pd.DataFrame] = caches[0]
+        self._indexes: dict[tuple[str, str], dict[str, pd.Series]] = caches[1]
+        self._groups: dict[tuple[str, str], dict[str, pd.DataFrame]] = caches[2]
 
     def prices(self, tickers: Iterable[str], start: Any = None, end: Any = None) -> pd.DataFrame:
         """The one dated snapshot price per ticker, as a one-row frame (local currency).
@@ -123,10 +130,10 @@ class SnapshotProvider:
         Tickers without a snapshot price are NaN columns (``attrs['source']`` says ``missing``).
         """
         names = _tickers(tickers)
-        table = self._prices_table()
+        by_ticker = self._index("prices", "ticker")
         values, as_of, source = {}, {}, {}
         for name in names:
-            row = _first_row(table, name)
+            row = by_ticker.get(name)
             values[name] = np.nan if row is None else float(row["price"])
             as_of[name] = None if row is None else str(row["as_of"])
             source[name] = "missing" if row is None else "snapshot"
@@ -140,10 +147,10 @@ class SnapshotProvider:
     def fundamentals(self, tickers: Iterable[str]) -> pd.DataFrame:
         """Price, currency, USD price, market cap and revenue (USD billions) from the bundled files."""
         names = _tickers(tickers)
-        prices, companies = self._prices_table(), self._companies_table()
+        prices = self._index("prices", "ticker")
         rows, missing = {}, []
         for name in names:
-            quote_row, company = _first_row(prices, name), self._company(name, companies)
+            quote_row, company = prices.get(name), self._company(name)
             if quote_row is None and company is None:
                 missing.append(name)
                 rows[name] = _fundamental_row(source="missing")
@@ -162,20 +169,27 @@ class SnapshotProvider:
 
     def fund_holdings(self, fund: str) -> pd.DataFrame:
         """The bundled holdings of ``fund`` (often its top holdings only); empty if not bundled."""
-        table = self._table("fund_holdings")
-        if table.empty:
-            return _holdings_frame([])
-        rows = table[table["fund"].astype(str).str.upper() == _ticker(fund)]
-        return _holdings_frame([{"ticker": _ticker(r["ticker"]), "weight": float(r["weight"]),
-                                 "as_of": str(r["as_of"]), "source": "snapshot"} for _, r in rows.iterrows()])
+        key = ("fund_holdings", "fund")
+        if key not in self._groups:
+            table = self._table("fund_holdings")
+            self._groups[key] = {} if table.empty else {
+                str(name).strip().upper(): _holdings_frame([
+                    {"ticker": _ticker(r["ticker"]), "weight": float(r["weight"]), "as_of": str(r["as_of"]),
+                     "source": "snapshot"} for r in rows.to_dict("records")])
+                for name, rows in table.groupby("fund", sort=False)}
+        frame = self._groups[key].get(_ticker(fund))
+        if frame is None:  # not a bundled fund: the shared empty answer
+            if "" not in self._groups[key]:
+                self._groups[key][""] = _holdings_frame([])
+            frame = self._groups[key][""]
+        return frame.copy()
 
     def fx(self, currency: str) -> float:
         """USD per unit of ``currency`` from ``fx.csv``; sub-units (``GBp``) are scaled."""
         iso, per_unit = _currency_unit(currency)
         if iso == "USD":
             return 1.0 / per_unit
-        table = self._table("fx")
-        row = _first_row(table, iso, column="currency")
+        row = self._index("fx", "currency").get(iso)
         if row is None:
             raise MarketDataError(f"No snapshot FX rate for {currency!r}. Fix: add a row to fx.csv "
                                   "(currency,usd_per_unit,as_of,source_url) or use live data.")
@@ -190,24 +204,26 @@ class SnapshotProvider:
             self.warnings.append(str(error))
             return None
 
-    def _company(self, name: str, companies: pd.DataFrame) -> pd.Series | None:
-        row = _first_row(companies, name)
+    def _company(self, name: str) -> pd.Series | None:
+        row = self._index("companies", "ticker").get(name)
         if row is not None:
             return row
-        aliases = self._table("aliases")
-        if aliases.empty or companies.empty:
+        company_id = self._index("aliases", "alias").get(name)
+        if company_id is None:
             return None
-        hit = aliases[aliases["alias"].astype(str).str.upper() == name]
-        if hit.empty:
-            return None
-        match = companies[companies["id"] == hit["company_id"].iloc[0]]
-        return None if match.empty else match.iloc[0]
+        return self._index("companies", "id").get(str(company_id["company_id"]).strip().upper())
 
-    def _prices_table(self) -> pd.DataFrame:
-        return _keyed(self._table("prices"), "ticker")
-
-    def _companies_table(self) -> pd.DataFrame:
-        return _keyed(self._table("companies"), "ticker")
+    def _index(self, name: str, column: str) -> dict[str, pd.Series]:
+        """First row of table ``name`` per upper-cased ``column`` value, built once: lookups are dict gets."""
+        key = (name, column)
+        if key not in self._indexes:
+            table = self._table(name)
+            index: dict[str, pd.Series] = {}
+            if not table.empty and column in table.columns:
+                for _, row in table[table[column].notna()].iterrows():
+                    index.setdefault(str(row[column]).strip().upper(), row)
+            self._indexes[key] = index
+        return self._indexes[key]
 
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
@@ -853,22 +869,6 @@ def _date_range(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
     if first >= last:
         raise MarketDataError(f"Price range is empty: start {first.date()} is not before end {last.date()}.")
     return first, last
-
-
-def _keyed(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Rows with a non-blank key in ``column``, the key upper-cased into ``_key``."""
-    if table.empty or column not in table.columns:
-        return pd.DataFrame(columns=["_key"])
-    table = table[table[column].notna()].copy()
-    table["_key"] = table[column].astype(str).str.strip().str.upper()
-    return table
-
-
-def _first_row(table: pd.DataFrame, key: str, column: str = "_key") -> pd.Series | None:
-    if table.empty or column not in table.columns:
-        return None
-    rows = table[table[column].astype(str).str.upper() == key.upper()]
-    return None if rows.empty else rows.iloc[0]
 
 
 def _num(row: pd.Series | None, column: str) -> float | None:
