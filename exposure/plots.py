@@ -181,7 +181,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     ax.legend(handles=_edge_handles(edges), title="deal amount (arrow width)", loc="upper left",
               bbox_to_anchor=(1.0, 0.55), frameon=False, fontsize=9)
     when = f" as of {web.cutoff}" if getattr(web, "cutoff", None) else ""
-    ax.set_title(f"The AI-infrastructure deal web{when}: {len(involved)} companies, {len(web.deals)} deals\n"
+    ax.set_title(f"The AI-infrastructure deal web{when}: {len(involved)} companies with deals, {len(web.deals)} deals\n"
                  f"arrows run from payer or investor to payee; node area: {size_label}"
                  + (" (% of portfolio value, labelled)" if report is not None else " (USD bn)"), fontsize=11)
     ax.set_axis_off()
