@@ -75,8 +75,12 @@ def hub_bars(report: ExposureReport, top: int = 10) -> Figure:
     ax.set_xlabel("exposure, % of portfolio value")
     ax.set_title(f"Exposure to the deal web's hubs (top {len(shown)}); score {report.score:.0f}, {report.grade}")
     if shown.empty:
-        ax.text(0.5, 0.5, "no exposure to any hub", transform=ax.transAxes, ha="center", va="center")
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+        ax.set_title(f"No exposure to the deal web's hubs; score {report.score:.0f}, {report.grade}")
+        ax.text(0.5, 0.5, "no holding depends on any hub, directly or through deals", transform=ax.transAxes,
+                ha="center", va="center")
+        ax.set_yticks([])
+    else:
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
     _tidy(ax, grid="x")
     return fig
 
@@ -330,10 +334,8 @@ def stress_waterfall(result: StressResult, top: int = 10) -> Figure:
     """
     plt = _pyplot()
     held = result.holdings[result.holdings["contribution"] >= 5e-4]  # below 0.05% goes to "others"
-    label = held["ticker"].where(held["via"].fillna("").eq(""), held["ticker"] + " (via " +
-                                 held["via"].fillna("").astype(str) + ")")
-    by = held.assign(label=label.str.replace(r" \(via (.*)\)", " (in funds)", regex=True))
-    parts = by.groupby("label")["contribution"].sum().sort_values(ascending=False)
+    parts = held.groupby("ticker")["contribution"].sum().sort_values(ascending=False)
+    parts.index = [_held_as(ticker, held.loc[held["ticker"] == ticker, "via"]) for ticker in parts.index]
     parts = parts.head(top)
     small = float(result.portfolio_loss) - float(parts.sum())  # the rest of the holdings, each small
     if small >= 5e-4:
@@ -411,6 +413,15 @@ def _bar_values(ax: Axes, y: np.ndarray, values: pd.Series, size: int = 9) -> No
     for position, value in zip(y, values, strict=True):
         if value > 0:
             ax.text(value, position, f" {100 * value:.1f}%", va="center", fontsize=size)
+
+
+def _held_as(ticker: str, vias: pd.Series) -> str:
+    """``NVDA``, ``NVDA (via QQQ, SMH)`` or ``NVDA (held, via SMH)``: how a look-through holding is held."""
+    through = sorted({str(v) for v in vias.dropna() if str(v)})
+    if not through:
+        return ticker
+    held = vias.isna().any() or (vias.astype(str) == "").any()
+    return f"{ticker} ({'held, ' if held else ''}via {', '.join(through)})"
 
 
 def _pretty(layer: str) -> str:
