@@ -174,7 +174,8 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     ax.scatter(xy[:, 0], xy[:, 1], s=area.to_numpy(), c=colours, edgecolors="white", linewidths=0.8, zorder=3)
 
     wanted = [web.resolve(h) for h in hubs] if hubs is not None else []
-    ranked = [c for c in size_value.sort_values(ascending=False).index if size_value[c] > 0]
+    floor = 5e-4 if report is not None else 0.0  # an exposure that rounds to 0.0% is not a main node
+    ranked = [c for c in size_value.sort_values(ascending=False).index if size_value[c] > floor]
     main = list(dict.fromkeys([h for h in wanted if h in positions] + ranked[:label_top]))
     layer_handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=LAYER_COLORS[layer],
                             markeredgecolor="white", label=_pretty(layer))
@@ -470,9 +471,7 @@ def _subweb(web: DealWeb, keep: pd.Series, cutoff: date) -> DealWeb:
     """``web.as_of(cutoff)`` restricted to ``keep``."""
     from exposure.dealweb import DealWeb
 
-    # object ids: with no contract deal yet (early 2023) build_sensitivity divides an empty string-typed map
-    deals = web.deals[keep].astype({"payer": object, "payee": object})
-    return DealWeb(web.companies, deals, web.aliases, cutoff)
+    return DealWeb(web.companies, web.deals[keep], web.aliases, cutoff)
 
 
 def _edges(web: DealWeb) -> pd.DataFrame:
