@@ -6,6 +6,7 @@ without a traceback. ``--format json`` output is stable for scripts.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from enum import StrEnum
 
@@ -49,10 +50,6 @@ def main() -> None:
         raise
 
 
-# Command modules register themselves on ``app`` when imported (one line each).
-from exposure.cli import score as _score  # noqa: E402,F401
-from exposure.cli import web as _web  # noqa: E402,F401
-from exposure.cli import stress as _stress  # noqa: E402,F401
-from exposure.cli import market as _market  # noqa: E402,F401
-from exposure.cli import suggest as _suggest  # noqa: E402,F401
-from exposure.cli import plot as _plot  # noqa: E402,F401
+# Command modules register themselves on ``app`` when imported, in the order `exposure --help` lists them.
+for _module in ("score", "web", "stress", "suggest", "plot", "market"):
+    importlib.import_module(f"exposure.cli.{_module}")
