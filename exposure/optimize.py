@@ -51,10 +51,14 @@ DEFAULT_LAYER_BANDS: dict[str, tuple[float, float]] = {
     "semiconductor": (0.20, 0.45), "hyperscaler_cloud": (0.20, 0.45), "neocloud": (0.20, 0.45)}
 #: Solvers tried in order; both ship with cvxpy 1.9 and solve LPs and QPs.
 SOLVERS = ("CLARABEL", "HIGHS")
+#: Clarabel stops at an absolute gap of 1e-8 OR a relative gap of 1e-8; a pure risk objective is tiny (variances
+#: of ~1e-5), so the absolute test alone would stop 1e-3 from the optimum. Make the relative test decide.
+SOLVER_OPTIONS: dict[str, dict[str, float]] = {
+    "CLARABEL": {"tol_gap_abs": 1e-12}}
 #: A constraint counts as binding when its dual exceeds this (objective units per unit of bound).
 DUAL_TOL = 1e-6
 #: Trades smaller than this (fraction of portfolio value) are solver noise and dropped.
-TRADE_TOL = 1e-8
+TRADE_TOL = 1e-10
 _CASH = "CASH"
 #: Bounds are tightened by this much inside the solver, so solver tolerance and rounding never leave a target
 #: above a cap (a bound of exactly 0 or 1 stays exact).
@@ -680,6 +684,7 @@ class Program:
     def __init__(self, shape: Shape) -> None:
         n = shape.n
         self.shape = shape
+        self.scale = 1.0
         p = self.params = {
             "w0": cp.Parameter(n, name="w0"), "costs": cp.Parameter(n, nonneg=True, name="costs"),
             "lower": cp.Parameter(n, name="lower"), "max_weight": cp.Parameter(n, nonneg=True, name="max_weight"),
@@ -767,8 +772,12 @@ class Program:
     def set_values(self, data: ProblemData, constraints: Constraints) -> None:
         """Write a problem's numbers into the Parameters (no recompilation)."""
         p, n = self.params, data.n
+        # One scale for the whole objective (the optimum does not move): solvers stop on an absolute gap, so a
+        # pure variance objective of ~1e-7 would otherwise stop far from its optimum.
+        risk_size = 0.0 if data.risk_root is None else float((data.risk_root**2).sum()) / n
+        self.scale = 1.0 / max(float(data.costs.max(initial=0.0)), constraints.gamma, risk_size, 1e-12)
         p["w0"].value = data.w0
-        p["costs"].value = data.costs
+        p["costs"].value = self.scale * data.costs
         p["lower"].value = np.zeros(n) if constraints.long_only else np.full(n, -constraints.max_weight)
         p["max_weight"].value = np.where(data.is_fund, 1.0, _inside(constraints.max_weight, -1))
         if self.shape.excluded:
@@ -783,7 +792,7 @@ class Program:
                                    else _inside(constraints.max_turnover, -1))
         hub_columns = [data.company_ids.index(h) for h in data.hub_ids]
         if self.shape.hubs:
-            p["hub_root"].value = np.sqrt(constraints.gamma) * data.loadings_all[:, hub_columns].T
+            p["hub_root"].value = np.sqrt(self.scale * constraints.gamma) * data.loadings_all[:, hub_columns].T
         if self.shape.caps:
             p["cap_loadings"].value = data.loadings_all[:, [data.company_ids.index(h) for h in data.cap_ids]].T
             p["caps"].value = np.array([_inside(c, -1) for c in data.caps])
@@ -804,7 +813,7 @@ class Program:
             p["losses"].value = data.scenario_losses.T
             p["loss_caps"].value = np.array([_inside(c, -1) for c in data.scenario_caps])
         if self.shape.risk_rank:
-            p["risk_root"].value = data.risk_root
+            p["risk_root"].value = np.sqrt(self.scale) * data.risk_root
 
 
 def _inside(bound: float, direction: int) -> float:
@@ -858,7 +867,7 @@ def _run(problem: cp.Problem) -> tuple[str, str]:
     last: Exception | None = None
     for solver in SOLVERS:
         try:
-            problem.solve(solver=solver, enforce_dpp=True)
+            problem.solve(solver=solver, enforce_dpp=True, **SOLVER_OPTIONS.get(solver, {}))
         except cp.error.SolverError as error:
             last = error
             continue
@@ -882,10 +891,10 @@ def _solve(data: ProblemData, constraints: Constraints) -> Solved:
         raise ExposureError(f"the solver ended with status '{status}'. Fix: loosen the constraints.")
     v = program.variables
     weights = _clean(np.asarray(v["w"].value, dtype=float), data.w0)
-    duals = {name: [np.atleast_1d(np.asarray(c.dual_value, dtype=float)) if c.dual_value is not None else None
-                    for c in group] for name, group in program.groups.items()}
+    duals = {name: [np.atleast_1d(np.asarray(c.dual_value, dtype=float)) / program.scale
+                    if c.dual_value is not None else None for c in group] for name, group in program.groups.items()}
     return Solved(weights=weights, cash=1.0 - float(weights.sum()), status=status, solver=solver,
-                  objective=float(program.main.value), duals=duals, seconds=seconds, compiled=compiled,
+                  objective=float(program.main.value) / program.scale, duals=duals, seconds=seconds, compiled=compiled,
                   program=program)
 
 
