@@ -59,6 +59,8 @@ SOLVER_OPTIONS: dict[str, dict[str, float]] = {
 DUAL_TOL = 1e-6
 #: Trades smaller than this (fraction of portfolio value) are solver noise and dropped.
 TRADE_TOL = 1e-10
+#: Trades listed in ``.trades`` are at least this big (a ten-millionth of the portfolio); smaller ones are noise.
+MIN_TRADE = 1e-7
 _CASH = "CASH"
 #: Bounds are tightened by this much inside the solver, so solver tolerance and rounding never leave a target
 #: above a cap (a bound of exactly 0 or 1 stays exact).
@@ -1025,7 +1027,7 @@ def _suggestion(ctx: Context, data: ProblemData, constraints: Constraints, solve
     shown = weights[(weights["current"] > 0) | (weights["target"] != 0)]
     shown = shown.sort_values(["target", "current"], ascending=False, kind="stable")
 
-    moved = shown[(shown.index != _CASH) & (shown["trade"].abs() > 0)]
+    moved = shown[(shown.index != _CASH) & (shown["trade"].abs() > MIN_TRADE)]
     trades = pd.DataFrame({
         "ticker": moved.index, "name": moved["name"].to_numpy(),
         "action": np.where(moved["trade"] > 0, "buy", "sell"), "weight": moved["trade"].abs().to_numpy(),
