@@ -82,7 +82,7 @@ def part_one(n: int, runs: int) -> list[dict]:
     pf = ex.Portfolio.from_weights(weights)
     before = ex.analyze(pf, web)
     hubs = [f"c{k}" for k in range(20)]
-    caps = {h: round(max(0.5 * float(before.hub_row(h)["total"]), 0.02), 4) for h in hubs}
+    caps = {h: round(max(0.5 * float(before.hub(h)["total"]), 0.02), 4) for h in hubs}
     constraints = ex.Constraints(hub_caps=caps, layer_bands={layer: (0.05, 0.30) for layer in LAYERS},
                                  max_weight=0.05)
     data = optimize.problem_data(pf, web, constraints)

@@ -132,7 +132,7 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     }
     return ExposureReport(
         hubs=table, layers=layers, holdings=holdings, coverage=coverage, metrics=metrics, score=value,
-        grade=grade(value), hub=top, hub_name=None if top is None else str(companies.at[top, "name"]),
+        grade=grade(value), top_hub=top, top_hub_name=None if top is None else str(companies.at[top, "name"]),
         notes=ctx.notes, parameters=ctx.model.model_dump(mode="json"),
         as_of=None if web.cutoff is None else web.cutoff.isoformat(),
         _paths=lambda hub, top_n: hub_paths(ctx, hub, top_n), _resolve=web.resolve,

@@ -60,7 +60,7 @@ def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", mode
     from exposure.analyze import analyze
 
     report = analyze(pf, web, model=model, market=market)
-    hub_id = web.resolve(hub) if hub else report.hub
+    hub_id = web.resolve(hub) if hub else report.top_hub
     sections = [_summary(report, title, web)]
     figures = [(plots.hub_bars(report), "Exposure to the hubs, split into direct holdings, one deal away and "
                 "chains of two deals or more (percent of portfolio value).")]

@@ -223,8 +223,8 @@ class Suggestion:
     def summary(self) -> str:
         """One line: trades, turnover, the score before and after."""
         return (f"{len(self.trades)} trade(s), turnover {percent(self.turnover)}: score {self.before.score:.0f} "
-                f"({self.before.grade}, {self.before.hub_name or 'no hub'}) -> {self.after.score:.0f} "
-                f"({self.after.grade}, {self.after.hub_name or 'no hub'}); {self.status} with {self.solver}.")
+                f"({self.before.grade}, {self.before.top_hub_name or 'no hub'}) -> {self.after.score:.0f} "
+                f"({self.after.grade}, {self.after.top_hub_name or 'no hub'}); {self.status} with {self.solver}.")
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain Python with stable keys (for ``--format json``)."""
@@ -297,7 +297,7 @@ def suggest(pf: Portfolio, web: DealWeb | None = None, constraints: Constraints 
     >>> import exposure as ex
     >>> pf = ex.Portfolio.from_csv("portfolios/ai_heavy.csv")            # doctest: +SKIP
     >>> sug = ex.suggest(pf, constraints=ex.Constraints(hub_caps={"openai": 0.15}))  # doctest: +SKIP
-    >>> sug.after.hub_row("openai")["total"] <= 0.15 + 1e-6              # doctest: +SKIP
+    >>> sug.after.hub("openai")["total"] <= 0.15 + 1e-6              # doctest: +SKIP
     True
     """
     started = time.perf_counter()

@@ -59,15 +59,15 @@ class ExposureReport:
     metrics: dict[str, Any]
     score: float
     grade: str
-    hub: str | None
-    hub_name: str | None
+    top_hub: str | None
+    top_hub_name: str | None
     notes: list[str]
     parameters: dict[str, Any]
     as_of: str | None
     _paths: Callable[[str, int], pd.DataFrame] = field(repr=False)
     _resolve: Callable[[str], str] = field(repr=False)
 
-    def hub_row(self, key: str) -> pd.Series:
+    def hub(self, key: str) -> pd.Series:
         """One hub's ``direct, first_order, network, total``; ``key`` is an id, name or ticker."""
         return self.hubs.loc[self._resolve(key)]
 
@@ -77,15 +77,15 @@ class ExposureReport:
 
     def explain(self) -> str:
         """The one-sentence reading of the score."""
-        if self.hub is None or self.score <= 0:
+        if self.top_hub is None or self.score <= 0:
             return f"{self.score:.0f}: no part of this portfolio's value depends on the deal web's hubs."
-        return (f"{self.score:.0f}: {self.score:.0f}% of this portfolio's value depends on {self.hub_name}, "
+        return (f"{self.score:.0f}: {self.score:.0f}% of this portfolio's value depends on {self.top_hub_name}, "
                 "directly or through deals.")
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain Python (stable keys, for ``--format json``)."""
         return jsonable({
-            "score": round(self.score, 4), "grade": self.grade, "hub": self.hub, "explain": self.explain(),
+            "score": round(self.score, 4), "grade": self.grade, "hub": self.top_hub, "explain": self.explain(),
             "as_of": self.as_of, "metrics": self.metrics, "hubs": self.hubs, "layers": self.layers,
             "holdings": self.holdings, "coverage": self.coverage, "notes": self.notes,
             "parameters": self.parameters,

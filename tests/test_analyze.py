@@ -59,7 +59,7 @@ def test_cash_unmapped_and_normalisation(small_web):
 def test_hubs_option_and_resolution(small_web):
     report = ex.analyze(ex.Portfolio.from_weights({"CLD": 1}), small_web, hubs=["Lab", "CHP"])
     assert set(report.hubs.index) == {"lab", "chip"}
-    assert report.hub_row("chp")["total"] == pytest.approx(0.1)
+    assert report.hub("chp")["total"] == pytest.approx(0.1)
     with pytest.raises(ex.DealWebError, match="Did you mean"):
         report.paths("labb")
 

@@ -292,7 +292,7 @@ def test_only_cash_scores_zero_with_cash_in_coverage():
     from exposure.analyze import analyze
 
     report = analyze(Portfolio.from_csv(BAD / "only_cash.csv"), DealWeb.bundled())
-    assert report.score == 0 and report.hub is None
+    assert report.score == 0 and report.top_hub is None
     assert report.coverage["cash_weight"] == pytest.approx(1.0)
 
 
@@ -443,7 +443,7 @@ def test_hub_cap_of_zero_is_met():
     pf = Portfolio.from_weights({"NVDA": 0.5, "MSFT": 0.5})
     suggestion = ex.suggest(pf, DealWeb.bundled(), ex.Constraints(hub_caps={"openai": 0.0}))
     assert suggestion.status.startswith("optimal")
-    assert suggestion.after.hub_row("openai")["total"] <= 1e-6
+    assert suggestion.after.hub("openai")["total"] <= 1e-6
 
 
 @pytest.mark.parametrize("options, error_type, parts", [

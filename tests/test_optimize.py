@@ -56,7 +56,7 @@ def target(sug: ex.Suggestion) -> pd.Series:
 # ------------------------------------------------------------------------------------------ by hand
 def test_small_web_loadings_are_the_hand_worked_ones(small_web):
     rep = ex.analyze(ex.Portfolio.from_weights(HAND), small_web)
-    assert rep.hub_row("lab")["total"] == pytest.approx(0.6 * 0.5 + 0.2 * 0.125)
+    assert rep.hub("lab")["total"] == pytest.approx(0.6 * 0.5 + 0.2 * 0.125)
 
 
 def test_capping_a_hub_sells_exactly_the_computable_amount(small_web):
@@ -68,7 +68,7 @@ def test_capping_a_hub_sells_exactly_the_computable_amount(small_web):
     assert w["CASH"] == pytest.approx(0.20, abs=TOL)
     assert sug.turnover == pytest.approx(0.15, abs=TOL)
     assert list(sug.trades["ticker"]) == ["CLD"] and sug.trades.at[0, "action"] == "sell"
-    assert sug.after.hub_row("lab")["total"] <= 0.25 + TOL
+    assert sug.after.hub("lab")["total"] <= 0.25 + TOL
     assert sug.binding["constraint"].str.contains("hub cap lab").any()
 
 
@@ -107,7 +107,7 @@ def test_every_constraint_holds_on_the_ai_heavy_sample(bundled, ai_heavy):
     w = target(sug)
     after = sug.after
     for hub, cap in (("openai", 0.15), ("nvidia", 0.2)):
-        assert after.hub_row(hub)["total"] <= cap + TOL
+        assert after.hub(hub)["total"] <= cap + TOL
     names = w.drop("CASH")
     assert names.max() <= 0.10 + TOL and names.min() >= -TOL
     assert w["CASH"] >= 0.08 - TOL and after.coverage["cash_weight"] >= 0.08 - TOL
@@ -131,11 +131,11 @@ def test_every_constraint_holds_on_the_ai_heavy_sample(bundled, ai_heavy):
 
 def test_funds_are_looked_through_consistently(bundled):
     pf = ex.Portfolio.from_csv("portfolios/tech_etf.csv")
-    before = ex.analyze(pf, bundled).hub_row("nvidia")["total"]
+    before = ex.analyze(pf, bundled).hub("nvidia")["total"]
     cap = round(before * 0.6, 4)
     sug = suggest(pf, bundled, Constraints(hub_caps={"nvidia": cap}, layer_bands={}))
-    assert sug.after.hub_row("nvidia")["total"] <= cap + TOL
-    assert sug.after.hub_row("nvidia")["total"] == pytest.approx(cap, abs=1e-5)  # the cap binds exactly
+    assert sug.after.hub("nvidia")["total"] <= cap + TOL
+    assert sug.after.hub("nvidia")["total"] == pytest.approx(cap, abs=1e-5)  # the cap binds exactly
 
 
 def test_trades_in_currency_when_values_are_known(small_web):
@@ -248,8 +248,8 @@ def test_cli_hub_cap_writes_a_target_under_the_cap(tmp_path, monkeypatch, capsys
     data = json.loads(stdout)
     assert data["status"] == "optimal"
     after = ex.analyze(ex.Portfolio.from_csv(out), bundled)
-    assert after.hub_row("openai")["total"] <= 0.15
-    assert after.hub_row("openai")["total"] == pytest.approx(0.15, abs=1e-5)
+    assert after.hub("openai")["total"] <= 0.15
+    assert after.hub("openai")["total"] == pytest.approx(0.15, abs=1e-5)
 
 
 def test_cli_refuses_to_write_over_the_input(tmp_path, monkeypatch, capsys):

@@ -133,7 +133,7 @@ def test_exposure_history_grows_and_names_the_deals(pf, web):
     last = history.iloc[-1]
     assert last["drivers"] and set(last["drivers"]) <= set(last["new_deals"])
     # the latest point is the report's number
-    assert history["total"].iloc[-1] == pytest.approx(ex.analyze(pf, web.as_of(FEW_DATES[-1])).hub_row("openai")
+    assert history["total"].iloc[-1] == pytest.approx(ex.analyze(pf, web.as_of(FEW_DATES[-1])).hub("openai")
                                                       ["total"], abs=1e-9)
 
 

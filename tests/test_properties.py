@@ -225,7 +225,7 @@ def test_every_suggestion_satisfies_its_constraints(max_weight, cap, min_cash, t
     funds = set(_fund_tickers())
     names = target.drop(labels=["CASH"], errors="ignore")
     assert (names[~names.index.isin(funds)] <= max_weight + 1e-5).all()
-    assert result.after.hub_row("openai")["total"] <= cap + 1e-5
+    assert result.after.hub("openai")["total"] <= cap + 1e-5
 
 
 _CACHE: dict[str, object] = {}

@@ -35,7 +35,7 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
         raise ExposureError(f"{out}: --out must be a folder, and this is a file. Fix: give a folder path.")
     portfolio, web, market = load_inputs(file, as_of, live, deals)
     report = analyze(portfolio, web, market=market)
-    hub_id = web.resolve(hub) if hub else report.hub
+    hub_id = web.resolve(hub) if hub else report.top_hub
     figures = {"hub_bars": lambda: plots.hub_bars(report), "layer_mix": lambda: plots.layer_mix(report),
                "deal_web": lambda: plots.deal_web(web, report)}
     if hub_id is not None:

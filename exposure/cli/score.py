@@ -72,8 +72,8 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
         f"{len(c['estimated_deals'])} deals valued from gigawatts (estimates).")
     for note in report.notes:
         say(f"[yellow]note:[/yellow] {note}")
-    if report.hub:
-        say(f"Why: `exposure paths {file} --hub {report.hub}`")
+    if report.top_hub:
+        say(f"Why: `exposure paths {file} --hub {report.top_hub}`")
 
 
 @app.command()
