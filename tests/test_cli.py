@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from unittest.mock import patch
 
 import pytest
 from conftest import PORTFOLIOS
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from exposure.cli import main; main()", *args],
-                          capture_output=True, text=True, timeout=120)
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(*args: str) -> Result:
+    """Run the real entry point ``exposure.cli.main`` in this process (fast), capturing its output."""
+    from exposure.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with redirect_stdout(out), redirect_stderr(err), patch.object(sys, "argv", ["exposure", *args]):
+        try:
+            main()
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def test_installed_entry_point_runs_in_a_fresh_process():
+    result = subprocess.run([sys.executable, "-c", "from exposure.cli import main; main()", "score",
+                             str(PORTFOLIOS / "ai_heavy.csv"), "--format", "json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hub"] == "nvidia"
 
 
 @pytest.mark.parametrize("sample", sorted(p.name for p in PORTFOLIOS.glob("*.csv")))
