@@ -25,8 +25,9 @@ sys.path.insert(0, str(HERE))
 import bench_core  # noqa: E402
 from bench_core import Row  # noqa: E402
 
+EXTRA_TIMEOUT_S = 600
 EXTRA = {  # other helpers' benchmark scripts: (full arguments, quick arguments)
-    "bench_optimize.py": ([], ["--runs", "1", "--no-peers"]),
+    "bench_optimize.py": (["--runs", "3"], ["--runs", "1", "--no-peers"]),
     "bench_stress.py": ([], ["--runs", "2"]),
 }
 
@@ -75,13 +76,17 @@ def main() -> None:
 
 def _run_extra(name: str, options: list[str]) -> str:
     print(f"  {name} {' '.join(options)} ...", file=sys.stderr, flush=True)
-    done = subprocess.run([sys.executable, str(HERE / name), *options], capture_output=True, text=True,
-                          cwd=HERE.parent)
+    shown = " ".join(["python", f"benchmarks/{name}", *options])
+    try:
+        done = subprocess.run([sys.executable, str(HERE / name), *options], capture_output=True, text=True,
+                              cwd=HERE.parent, timeout=EXTRA_TIMEOUT_S)
+    except subprocess.TimeoutExpired as expired:
+        partial = expired.stdout.decode() if isinstance(expired.stdout, bytes) else (expired.stdout or "")
+        return f"### `{shown}`\n\n```\n{partial.strip()}\n(stopped after {EXTRA_TIMEOUT_S} s)\n```\n"
     body = done.stdout.strip() or "(no output)"
     if done.returncode != 0:
         last = done.stderr.strip().splitlines()[-1:] or ["no message"]
         body += f"\n(failed with exit code {done.returncode}: {last[0]})"
-    shown = " ".join(["python", f"benchmarks/{name}", *options])
     return f"### `{shown}`\n\n```\n{body}\n```\n"
 
 
