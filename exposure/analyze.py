@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from exposure.dealweb import DealWeb
 from exposure.metrics import effective_number, grade, hhi, score
 from exposure.models import AI_LAYERS, ExposureModel
-from exposure.network import Sensitivity, chains, check_stable, hub_exposures
+from exposure.network import Sensitivity, chains, check_stable
 from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
 from exposure.report import HUB_COLUMNS, ExposureReport
 
@@ -74,7 +74,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     notes.extend(getattr(market, "warnings", []))
 
     sensitivity = web.sensitivity(model)
-    rho = check_stable(sensitivity.matrix)
+    rho = check_stable(sensitivity)
     weights = np.zeros(len(sensitivity.ids))
     mapped = holdings[holdings["mapped"]]
     for cid, weight in mapped.groupby("company_id")["weight"].sum().items():
@@ -105,25 +105,28 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     hub_ids = [web.resolve(h) for h in hubs] if hubs else list(ctx.ids)
     table = exposure_table(ctx, hub_ids)
     companies = web.companies
-    table.insert(0, "name", companies.loc[table.index, "name"])
-    table.insert(1, "layer", companies.loc[table.index, "layer"])
-    table = table.sort_values(["total", "first_order"], ascending=False, kind="stable")
+    table.insert(0, "name", companies["name"].reindex(table.index).to_numpy())
+    table.insert(1, "layer", companies["layer"].reindex(table.index).to_numpy())
+    order = np.lexsort((-table["first_order"].to_numpy(), -table["total"].to_numpy()))  # stable, descending
+    table = table.iloc[order]
     table.index.name = "company"
 
     holdings = ctx.holdings
-    layers = holdings.groupby("layer", sort=False)["weight"].sum().sort_values(ascending=False).to_frame()
-    layers.index.name = "layer"
-    in_ai = holdings["layer"].isin(AI_LAYERS)
-    companies_only = holdings[~holdings["kind"].isin(["cash"])]
+    weight_by = _sums(holdings["layer"].tolist(), holdings["weight"].tolist())
+    layers = pd.DataFrame({"weight": list(weight_by.values())},
+                          index=pd.Index(list(weight_by), name="layer")).sort_values("weight", ascending=False)
+    not_cash = holdings["kind"].to_numpy() != "cash"
+    names = np.fromiter(_sums(holdings["ticker"][not_cash].tolist(),
+                              holdings["weight"][not_cash].tolist()).values(), dtype=float)
     totals = table["total"].to_numpy()
     top = table.index[0] if len(table) and totals[0] > 0 else None
     largest = float(totals[0]) if len(table) else 0.0
     value = score(largest)
     coverage = _coverage(ctx)
     metrics = {
-        "ai_share": float(holdings.loc[in_ai, "weight"].sum()),
-        "name_hhi": hhi(companies_only.groupby("ticker")["weight"].sum().to_numpy()),
-        "effective_names": effective_number(companies_only.groupby("ticker")["weight"].sum().to_numpy()),
+        "ai_share": float(sum(w for layer, w in weight_by.items() if layer in AI_LAYERS)),
+        "name_hhi": hhi(names),
+        "effective_names": effective_number(names),
         "hub_hhi": hhi(totals),
         "effective_hubs": effective_number(totals),
         "largest_hub": top,
@@ -142,8 +145,8 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
     """``direct, first_order, network, total`` per hub (fractions of portfolio value), DESIGN section 5."""
     positions = [ctx.index[h] for h in hub_ids]
-    network = hub_exposures(ctx.L, positions)  # x_h per hub, including the first-order term
-    first = ctx.L[:, positions].toarray() if positions else np.zeros((len(ctx.ids), 0))
+    network = ctx.sensitivity.exposures(positions)  # x_h per hub, including the first-order term
+    first = ctx.sensitivity.column(positions)
     direct = ctx.weights[positions]
     first_order = ctx.weights @ first
     total_indirect = ctx.weights @ network
@@ -232,16 +235,23 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
 
 def _coverage(ctx: Context) -> dict[str, object]:
     holdings = ctx.holdings
-    left_out = ctx.sensitivity.coverage
-    unmapped = holdings[holdings["kind"] == "unmapped"]
+    kind, weight, ticker = holdings["kind"].to_numpy(), holdings["weight"].to_numpy(), holdings["ticker"].to_numpy()
+    unmapped = kind == "unmapped"
     return {
-        "unmapped_weight": float(unmapped["weight"].sum()),
-        "unmapped_tickers": sorted(set(unmapped["ticker"])),
-        "not_looked_through_weight": float(holdings.loc[holdings["kind"] == "fund_other", "weight"].sum()),
-        "cash_weight": float(holdings.loc[holdings["kind"] == "cash", "weight"].sum()),
+        "unmapped_weight": float(weight[unmapped].sum()),
+        "unmapped_tickers": sorted(set(ticker[unmapped].tolist())),
+        "not_looked_through_weight": float(weight[kind == "fund_other"].sum()),
+        "cash_weight": float(weight[kind == "cash"].sum()),
         "deals_in_web": int(len(ctx.web.deals)),
-        "deals_left_out": len(set(left_out["deal_id"]) - set(ctx.sensitivity.contributions["deal_id"])),
-        "left_out": left_out,
-        "estimated_deals": sorted(set(ctx.sensitivity.contributions.loc[
-            ctx.sensitivity.contributions["estimate"], "deal_id"])),
+        "deals_left_out": len(ctx.sensitivity.left_out_deals()),
+        "left_out": ctx.sensitivity.coverage,
+        "estimated_deals": ctx.sensitivity.estimated_deals(),
     }
+
+
+def _sums(keys: list[str], values: list[float]) -> dict[str, float]:
+    """Values summed per key, in order of first appearance (a groupby without pandas' overhead)."""
+    sums: dict[str, float] = {}
+    for key, value in zip(keys, values, strict=True):
+        sums[key] = sums.get(key, 0.0) + value
+    return sums

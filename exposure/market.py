@@ -181,7 +181,7 @@ class SnapshotProvider:
         if frame is None:  # not a bundled fund: the shared empty answer
             if "" not in self._groups[key]:
                 self._groups[key][""] = _holdings_frame([])
-            frame = self._groups[key][""]
+            return self._groups[key][""]  # shared and empty: callers only read it
         return frame.copy()
 
     def fx(self, currency: str) -> float:

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +47,40 @@ class Sensitivity:
     def dense(self) -> np.ndarray:
         """L as a dense array (for small webs and tests)."""
         return self.matrix.toarray()
+
+    def exposures(self, hubs: list[int]) -> np.ndarray:
+        """``hub_exposures(L, hubs)``, kept per hub: a web is solved once however many portfolios use it."""
+        cache: dict[int, np.ndarray] = self._cached("exposures", dict)
+        missing = [h for h in dict.fromkeys(hubs) if h not in cache]
+        if missing:
+            for h, column in zip(missing, hub_exposures(self.matrix, missing).T, strict=True):
+                cache[h] = column
+        n = len(self.ids)
+        return np.column_stack([cache[h] for h in hubs]) if hubs else np.zeros((n, 0))
+
+    def column(self, hubs: list[int]) -> np.ndarray:
+        """``L[:, hubs]`` as a dense array (the first-order dependences on each hub)."""
+        return self.matrix[:, hubs].toarray() if hubs else np.zeros((len(self.ids), 0))
+
+    def left_out_deals(self) -> set[str]:
+        """Ids of deals that entered no channel of L (undisclosed amounts, missing figures, type other)."""
+        return self._cached("left_out", lambda: set(self.coverage["deal_id"]) - set(self.contributions["deal_id"]))
+
+    def estimated_deals(self) -> list[str]:
+        """Ids of deals whose amount was estimated from gigawatts."""
+        return self._cached("estimated", lambda: sorted(set(
+            self.contributions.loc[self.contributions["estimate"], "deal_id"])))
+
+    def spectral_radius(self) -> float:
+        """Spectral radius of L (see :func:`spectral_radius`), computed once."""
+        return self._cached("rho", lambda: spectral_radius(self.matrix))
+
+    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        # The matrix never changes after construction, so derived values are kept beside it.
+        store = self.__dict__.setdefault("_derived", {})
+        if key not in store:
+            store[key] = compute()
+        return store[key]
 
 
 def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
@@ -200,9 +236,9 @@ def spectral_radius(matrix: sp.spmatrix | np.ndarray) -> float:
         return value
 
 
-def check_stable(matrix: sp.spmatrix | np.ndarray) -> float:
+def check_stable(matrix: sp.spmatrix | np.ndarray | Sensitivity) -> float:
     """Return the spectral radius of ``L``, raising :class:`DealWebError` when it is 1 or more."""
-    rho = spectral_radius(matrix)
+    rho = matrix.spectral_radius() if isinstance(matrix, Sensitivity) else spectral_radius(matrix)
     if rho >= 1:
         raise DealWebError(
             f"the deal web's sensitivity matrix has spectral radius {rho:.3f} >= 1, so network exposure "

@@ -291,13 +291,14 @@ def look_through(valued: pd.DataFrame, holdings_of: Callable[[str], pd.DataFrame
     Returns ``ticker, weight, via, looked_through`` rows (``via`` is the fund, or "" for a direct holding).
     """
     rows: list[dict] = []
-    for ticker, weight, is_cash in zip(valued["ticker"], valued["weight"], valued["is_cash"], strict=True):
+    for ticker, weight, is_cash in zip(valued["ticker"].tolist(), valued["weight"].tolist(),
+                                       valued["is_cash"].tolist(), strict=True):
         holdings = None if is_cash else holdings_of(ticker)
         if holdings is None or holdings.empty:
             rows.append({"ticker": ticker, "weight": weight, "via": "", "looked_through": False})
             continue
         covered = float(holdings["weight"].sum())
-        for held, share in zip(holdings["ticker"], holdings["weight"], strict=True):
+        for held, share in zip(holdings["ticker"].tolist(), holdings["weight"].tolist(), strict=True):
             rows.append({"ticker": held, "weight": weight * share, "via": ticker, "looked_through": True})
         rest = max(0.0, 1.0 - covered)
         if rest > 0:
