@@ -214,8 +214,9 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
     cash = set(valued.loc[valued["is_cash"], "ticker"])
     company_ids, kinds, layers, names = [], [], [], []
     given_names = dict(zip(valued["ticker"], valued["name"], strict=True))
-    layer_of, name_of = web.companies["layer"].astype(str).to_dict(), web.companies["name"].astype(str).to_dict()
-    for ticker, via, looked in zip(rows["ticker"], rows["via"], rows["looked_through"], strict=True):
+    layer_of, name_of = web.layer_of, web.name_of
+    for ticker, via, looked in zip(rows["ticker"].tolist(), rows["via"].tolist(), rows["looked_through"].tolist(),
+                                   strict=True):
         cid = None if ticker in cash else web.company_for_ticker(ticker)
         company_ids.append(cid)
         if ticker in cash and not via:

@@ -134,6 +134,16 @@ class DealWeb:
         return mapping
 
     @cached_property
+    def name_of(self) -> dict[str, str]:
+        """Company id -> display name."""
+        return self.companies["name"].astype(str).to_dict()
+
+    @cached_property
+    def layer_of(self) -> dict[str, str]:
+        """Company id -> layer."""
+        return self.companies["layer"].astype(str).to_dict()
+
+    @cached_property
     def _lookup(self) -> dict[str, str]:
         table: dict[str, str] = {}
         for cid, row in self.companies.iterrows():
