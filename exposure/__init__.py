@@ -44,6 +44,9 @@ _LAZY = {
     "refresh": "exposure.market",
     "RiskModel": "exposure.risk",
     "analyze_many": "exposure.batch",
+    "score_accounts": "exposure.batch",
+    "batch": "exposure.batch",
+    "plots": "exposure.plots",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,7 +57,8 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module = importlib.import_module(_LAZY[name])
+        return module if module.__name__ == f"exposure.{name}" else getattr(module, name)
     raise AttributeError(f"module 'exposure' has no attribute {name!r}")
 
 
