@@ -54,6 +54,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     model = model or ExposureModel()
     market = market if market is not None else SnapshotProvider()
     notes = list(pf.notes)
+    seen_warnings = len(getattr(market, "warnings", []))  # a provider reused across calls keeps its old ones
     if (note := pf.normalisation_note()) is not None:
         notes.append(note)
     # One batched fundamentals request for everything we may need: the web's listed companies (fresh
@@ -71,13 +72,13 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     valued = pf.valued(usd_price if pf.kind == "shares" else None)
     rows = look_through(valued, market.fund_holdings)
     holdings = _mapped(rows, web, valued)
-    notes.extend(getattr(market, "warnings", []))
+    notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
     sensitivity = web.sensitivity(model)
     rho = check_stable(sensitivity)
     weights = np.zeros(len(sensitivity.ids))
-    mapped = holdings[holdings["mapped"]]
-    for cid, weight in mapped.groupby("company_id")["weight"].sum().items():
+    mapped = holdings["mapped"].to_numpy()
+    for cid, weight in _sums(holdings["company_id"][mapped].tolist(), holdings["weight"][mapped].tolist()).items():
         weights[sensitivity.index[cid]] = weight
     return Context(ids=sensitivity.ids, index=sensitivity.index, L=sensitivity.matrix, weights=weights,
                    holdings=holdings, web=web, model=model, portfolio=pf, sensitivity=sensitivity,
