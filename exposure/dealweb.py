@@ -327,16 +327,21 @@ def _check_calendar_date(announced: str, name: str, row: int) -> None:
                                    fix=_FIXES["announced"])) from None
 
 
+def _first_time(record_id: str, seen: dict[str, int], row: int, name: str, what: str, fix: str) -> None:
+    """Record ``record_id`` at ``row``; DealWebError naming both rows when it was seen before."""
+    if record_id in seen:
+        raise DealWebError(located(f"duplicate {what} id '{record_id}' (first on row {seen[record_id]})",
+                                   file=name, row=row, column="id", fix=fix))
+    seen[record_id] = row
+
+
 def _read_companies(source: Source) -> pd.DataFrame:
     frame, name = _read_table(source, ["id", "name", "ticker", "layer"], "companies")
     records = _validated(frame, name, Company)
     seen: dict[str, int] = {}
     for position, record in enumerate(records):
         row = _line(frame, position)
-        if record["id"] in seen:
-            raise DealWebError(located(f"duplicate company id '{record['id']}' (first on row {seen[record['id']]})",
-                                       file=name, row=row, column="id", fix="give each company one row."))
-        seen[record["id"]] = row
+        _first_time(record["id"], seen, row, name, "company", "give each company one row.")
         if record["market_cap_usd_bn"] is not None and not record["ticker"]:
             raise DealWebError(located(f"company '{record['id']}' has a market cap but no ticker", file=name,
                                        row=row, column="ticker",
@@ -354,10 +359,7 @@ def _read_deals(source: Source, company_ids: set[str], companies_file: Source | 
     seen: dict[str, int] = {}
     for position, record in enumerate(records):
         row = _line(frame, position)
-        if record["id"] in seen:
-            raise DealWebError(located(f"duplicate deal id '{record['id']}' (first on row {seen[record['id']]})",
-                                       file=name, row=row, column="id", fix="give each deal a unique id."))
-        seen[record["id"]] = row
+        _first_time(record["id"], seen, row, name, "deal", "give each deal a unique id.")
         for column in ("payer", "payee"):
             if record[column] not in company_ids:
                 close = difflib.get_close_matches(record[column], sorted(company_ids), n=1)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.output import emit_csv, emit_json, print_table, say
+from exposure.cli.output import emit_machine, print_table, say
 
 
 @app.command("refresh")
@@ -32,12 +32,9 @@ def refresh_command(
         tickers = [str(t) for t in DealWeb.bundled().listed["ticker"]]
     provider = YFinanceProvider(cache_dir=cache_dir, timeout=timeout)
     table = refresh(tickers, provider, funds=fund or [])
-    if format is Format.json:
-        emit_json({"cache_dir": str(provider.cache_dir), "sources": table.reset_index().to_dict("records"),
-                   "warnings": provider.warnings})
-    elif format is Format.csv:
-        emit_csv(table)
-    else:
+    data = {"cache_dir": str(provider.cache_dir), "sources": table.reset_index().to_dict("records"),
+            "warnings": provider.warnings}
+    if not emit_machine(format, data, table):
         print_table(table.fillna(""), title=f"Source of each refreshed value (cache: {provider.cache_dir})")
         for warning in provider.warnings:
             say(f"[yellow]warning:[/yellow] {warning}")

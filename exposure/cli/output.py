@@ -16,6 +16,17 @@ def emit_json(data: Any) -> None:
     typer.echo(json.dumps(jsonable(data), indent=2))
 
 
+def emit_machine(format: str, data: Any, frame: pd.DataFrame) -> bool:
+    """Print ``data`` as JSON or ``frame`` as CSV when ``format`` asks for it; False for a table."""
+    if format == "json":
+        emit_json(data)
+        return True
+    if format == "csv":
+        emit_csv(frame)
+        return True
+    return False
+
+
 def emit_csv(frame: pd.DataFrame) -> None:
     """Print a frame as CSV (index included when it is named)."""
     typer.echo(frame.to_csv(index=frame.index.name is not None).rstrip("\n"))

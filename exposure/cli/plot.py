@@ -8,13 +8,10 @@ from typing import Annotated
 import typer
 
 from exposure.cli import app
+from exposure.cli.common import AsOf, Deals, FileArg, Live, load_inputs
 from exposure.cli.output import say
 from exposure.errors import ExposureError
 
-FileArg = Annotated[Path, typer.Argument(help="Holdings CSV: ticker and one of weight, market_value, shares.")]
-AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced on or before YYYY-MM-DD.")]
-Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
-Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]
 Hub = Annotated[str | None, typer.Option("--hub", help="Hub for the history and stress figures (default: the "
                                          "score's hub).")]
 
@@ -26,7 +23,6 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
     """Write the figures as PNGs: hub bars, layers, the deal web, exposure over time, a stress waterfall."""
     from exposure import plots
     from exposure.analyze import analyze
-    from exposure.cli.score import load_inputs
     from exposure.files import atomic_write
     from exposure.html_report import figure_png
     from exposure.scenarios import stress
@@ -54,7 +50,6 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
            no_history: Annotated[bool, typer.Option("--no-history", help="Skip the exposure-over-time figure "
                                                     "(faster).")] = False) -> None:
     """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters."""
-    from exposure.cli.score import load_inputs
     from exposure.files import atomic_write
     from exposure.html_report import render_report
 

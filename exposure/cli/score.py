@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.output import emit_csv, emit_json, print_table, say
-
-FileArg = Annotated[Path, typer.Argument(help="Holdings CSV: ticker and one of weight, market_value, shares.")]
-AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced on or before YYYY-MM-DD.")]
-Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
-Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]
-Fmt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
-
-
-def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None):
-    """Read the portfolio and the web as the options ask; returns (portfolio, web, market or None)."""
-    from exposure.dealweb import DealWeb
-    from exposure.portfolio import Portfolio
-
-    portfolio = Portfolio.from_csv(file)
-    web = DealWeb.bundled()
-    if deals is not None:
-        web = web.with_deals(deals)
-    if as_of:
-        web = web.as_of(as_of)
-    market = None
-    if live:
-        from exposure.market import YFinanceProvider
-
-        market = YFinanceProvider(timeout=10)
-    return portfolio, web, market
+from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.output import emit_machine, print_table, say
 
 
 @app.command()
@@ -47,11 +22,7 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
     portfolio, web, market = load_inputs(file, as_of, live, deals)
     hub_list = [h.strip() for h in hubs.split(",") if h.strip()] if hubs else None
     report = analyze(portfolio, web, hubs=hub_list, market=market)
-    if format is Format.json:
-        emit_json(report.to_dict())
-        return
-    if format is Format.csv:
-        emit_csv(report.hubs)
+    if emit_machine(format, report.to_dict(), report.hubs):
         return
     say(f"[bold]{file.name}[/bold]: exposure score [bold]{report.score:.0f}[/bold] ({report.grade}). "
         f"{report.explain()}")
@@ -87,11 +58,7 @@ def paths(file: FileArg, hub: Annotated[str, typer.Option("--hub", help="Hub id,
     report = analyze(portfolio, web, market=market)
     hub_id = web.resolve(hub)
     table = report.paths(hub_id, top=top)
-    if format is Format.json:
-        emit_json({"hub": hub_id, "total": report.hubs.at[hub_id, "total"], "paths": table})
-        return
-    if format is Format.csv:
-        emit_csv(table)
+    if emit_machine(format, {"hub": hub_id, "total": report.hubs.at[hub_id, "total"], "paths": table}, table):
         return
     row = report.hubs.loc[hub_id]
     say(f"[bold]{row['name']}[/bold]: total {100 * row['total']:.2f}% of portfolio value "

@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.output import emit_csv, emit_json, print_table, say
+from exposure.cli.common import Fmt, load_inputs
+from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ScenarioError
 
 ScenarioFile = Annotated[Path | None, typer.Option(
     "--scenario-file", help="Your scenarios CSV (scenario,description,company,shock,kind).")]
-Fmt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
 LOSS_COLUMNS = ("shock", "first_round", "later_rounds", "total", "lower_bound")
 
 
@@ -40,7 +40,6 @@ def stress_command(
     format: Fmt = Format.table,
 ) -> None:
     """Stress a portfolio: shocked companies lose value and the losses spread through the deal web."""
-    from exposure.cli.score import load_inputs
     from exposure.scenarios import load_scenarios, stress
 
     chosen = None
@@ -58,11 +57,7 @@ def stress_command(
     result = stress(portfolio, web, shocks=shocks or None, defaults=defaults or None, method=method,
                     alphas=sweep, market=market, alpha=alpha, scenario=chosen)
 
-    if format is Format.json:
-        emit_json(result.to_dict())
-        return
-    if format is Format.csv:
-        emit_csv(result.holdings)
+    if emit_machine(format, result.to_dict(), result.holdings):
         return
     say(f"[bold]{file.name}[/bold]: {result.summary()}")
     if result.description:
@@ -98,11 +93,7 @@ def scenarios_command(scenario_file: ScenarioFile = None, format: Fmt = Format.t
                   for c, v in sc.defaults.items()]
         rows.append({"scenario": name, "shocks": "; ".join(parts), "description": sc.description})
     table = pd.DataFrame(rows, columns=["scenario", "shocks", "description"]).set_index("scenario")
-    if format is Format.json:
-        emit_json(table)
-    elif format is Format.csv:
-        emit_csv(table)
-    else:
+    if not emit_machine(format, table, table):
         print_table(table, title=f"{len(table)} scenarios: `exposure stress FILE --scenario NAME`")
 
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.output import emit_csv, emit_json, print_table, say
-from exposure.cli.score import AsOf, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ConstraintError
 
 if TYPE_CHECKING:
@@ -72,11 +72,7 @@ def suggest(
     if out is not None:
         atomic_write(out, result.target_csv(), inputs=[file])
 
-    if format is Format.json:
-        emit_json(result.to_dict())
-    elif format is Format.csv:
-        emit_csv(result.weights)
-    else:
+    if not emit_machine(format, result.to_dict(), result.weights):
         _print(result, file, out)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.output import emit_csv, emit_json, print_table
+from exposure.cli.output import emit_machine, print_table
 
 
 @app.command()
@@ -25,11 +25,7 @@ def deals(as_of: Annotated[str | None, typer.Option("--as-of", help="Only deals 
         cid = web.resolve(company)
         table = table[(table["payer"] == cid) | (table["payee"] == cid)]
     table = table.set_index("id")
-    if format is Format.json:
-        emit_json(table)
-    elif format is Format.csv:
-        emit_csv(table)
-    else:
+    if not emit_machine(format, table, table):
         print_table(table[["payer", "payee", "type", "amount_usd_bn", "capacity_gw", "announced", "status",
                            "source_url"]], title=f"{len(table)} deals (USD bn)")
 
@@ -47,10 +43,6 @@ def companies(layer: Annotated[str | None, typer.Option("--layer", help="Only th
         if layer not in set(Layer):
             raise DealWebError(f"unknown layer '{layer}'. Fix: use one of {', '.join(Layer)}.")
         table = table[table["layer"] == layer]
-    if format is Format.json:
-        emit_json(table)
-    elif format is Format.csv:
-        emit_csv(table)
-    else:
+    if not emit_machine(format, table, table):
         print_table(table[["name", "ticker", "layer", "revenue_usd_bn", "market_cap_usd_bn", "as_of",
                            "source_url"]], title=f"{len(table)} companies (USD bn)")

@@ -1,0 +1,35 @@
+"""Options and input loading shared by the commands that read a holdings file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exposure.cli import Format
+
+FileArg = Annotated[Path, typer.Argument(help="Holdings CSV: ticker and one of weight, market_value, shares.")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced on or before YYYY-MM-DD.")]
+Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
+Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]
+Fmt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+
+
+def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None):
+    """Read the portfolio and the web as the options ask; returns (portfolio, web, market or None)."""
+    from exposure.dealweb import DealWeb
+    from exposure.portfolio import Portfolio
+
+    portfolio = Portfolio.from_csv(file)
+    web = DealWeb.bundled()
+    if deals is not None:
+        web = web.with_deals(deals)
+    if as_of:
+        web = web.as_of(as_of)
+    market = None
+    if live:
+        from exposure.market import YFinanceProvider
+
+        market = YFinanceProvider(timeout=10)
+    return portfolio, web, market
