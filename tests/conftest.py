@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 import socket
+import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import NamedTuple
+from unittest.mock import patch
 
 import pytest
 
@@ -48,3 +52,23 @@ def small_web():
     from exposure.dealweb import DealWeb
 
     return DealWeb.from_csv(io.StringIO(SMALL_COMPANIES), io.StringIO(SMALL_DEALS))
+
+
+class CliResult(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: object) -> CliResult:
+    """Run ``exposure ARGS`` through the real entry point ``exposure.cli.main`` in this process."""
+    from exposure.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with redirect_stdout(out), redirect_stderr(err), patch.object(sys, "argv", ["exposure", *map(str, args)]):
+        try:
+            main()
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    return CliResult(code, out.getvalue(), err.getvalue())

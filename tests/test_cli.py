@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
-from unittest.mock import patch
 
 import pytest
-from conftest import PORTFOLIOS
+from conftest import PORTFOLIOS, run_cli
 
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run(*args: str) -> Result:
-    """Run the real entry point ``exposure.cli.main`` in this process (fast), capturing its output."""
-    from exposure.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with redirect_stdout(out), redirect_stderr(err), patch.object(sys, "argv", ["exposure", *args]):
-        try:
-            main()
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    return Result(code, out.getvalue(), err.getvalue())
+run = run_cli
 
 
 def test_installed_entry_point_runs_in_a_fresh_process():

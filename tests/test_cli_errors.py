@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SMALL_DEALS
+from conftest import SMALL_DEALS, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = Path(__file__).parent / "bad_inputs"
@@ -22,17 +22,8 @@ SAMPLE = ROOT / "portfolios" / "ai_heavy.csv"
 
 def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     """Run ``exposure ARGS`` through ``exposure.cli.main``; returns (exit code, stdout, stderr)."""
-    from exposure.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["exposure", *map(str, args)])
     monkeypatch.setenv("COLUMNS", "200")
-    code = 0
-    try:
-        main()
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return tuple(run_cli(*args))
 
 
 def one_line_error(code: int, err: str, *parts: str) -> str:

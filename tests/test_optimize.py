@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import sys
 
+import conftest
 import numpy as np
 import pandas as pd
 import pytest
@@ -228,14 +229,7 @@ def test_cvxpy_is_not_imported_by_import_exposure():
 
 # ----------------------------------------------------------------------------------------------- CLI
 def run_cli(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
-    from exposure.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["exposure", *args])
-    with pytest.raises(SystemExit) as stop:
-        main()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return int(stop.value.code or 0), captured.out, captured.err
+    return tuple(conftest.run_cli(*args))
 
 
 def test_cli_hub_cap_writes_a_target_under_the_cap(tmp_path, monkeypatch, capsys, bundled):

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import conftest
 import matplotlib
 
 matplotlib.use("Agg")
@@ -173,14 +174,7 @@ def test_stress_waterfall_adds_up_to_the_portfolio_loss(pf, web):
 
 # ----------------------------------------------------------------------------------------------- CLI
 def run_cli(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
-    from exposure.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["exposure", *args])
-    with pytest.raises(SystemExit) as stop:
-        main()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return int(stop.value.code or 0), captured.out, captured.err
+    return tuple(conftest.run_cli(*args))
 
 
 def test_cli_plot_writes_the_pngs(tmp_path, monkeypatch, capsys):
