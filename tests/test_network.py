@@ -119,3 +119,36 @@ def test_sparse_path_matches_dense(monkeypatch):
         Lh[h] = 0
         direct = np.linalg.solve(np.eye(30) - Lh, dense[:, h])
         np.testing.assert_allclose(expected[:, k], np.clip(direct, 0, 1), atol=1e-12)
+
+
+@pytest.mark.parametrize("deal_type, years", [
+    ("cloud_compute_contract", 5), ("chip_supply", 4), ("custom_chip_partnership", 4),
+    ("data_center_project", 10), ("licensing_partnership", 3),
+])
+def test_every_contract_type_is_revenue_for_the_payee(deal_type, years):
+    # One $12bn contract of undisclosed term from A to B (revenue 20): spread over the type's default term,
+    # annual a = 12 / years, and B depends on A by a / (20 + a). The payer gets nothing (theta = 0).
+    import io
+
+    from exposure.dealweb import DealWeb
+
+    companies = io.StringIO("id,name,ticker,layer,revenue_usd_bn,market_cap_usd_bn,as_of,source_url,notes\n"
+                            "a,A,AAA,model_lab,50,500,2026-01-01,https://e.org,\n"
+                            "b,B,BBB,neocloud,20,100,2026-01-01,https://e.org,\n")
+    deals = io.StringIO("id,payer,payee,type,amount_usd_bn,duration_years,announced,status,source_url,notes\n"
+                        f"X,a,b,{deal_type},12,,2025-01,completed,https://e.org,\n")
+    s = DealWeb.from_csv(companies, deals).sensitivity()
+    annual = 12 / years
+    expected = np.array([[0, 0], [annual / (20 + annual), 0]])
+    np.testing.assert_allclose(s.dense(), expected, atol=1e-12)
+    assert bool(s.contributions["assumed_duration"].iloc[0])
+
+
+def test_hhi_published_example():
+    # DOJ/FTC guideline wording: shares of 30, 30, 20 and 20 percent give an HHI of 2,600 (0.26 in fractions).
+    from exposure.metrics import effective_number, grade, hhi, score
+
+    assert hhi(np.array([30, 30, 20, 20])) == pytest.approx(0.26)
+    assert effective_number(np.array([0.3, 0.3, 0.2, 0.2])) == pytest.approx(1 / 0.26)
+    assert hhi(np.zeros(3)) == 0 and effective_number(np.zeros(3)) == 0
+    assert [grade(score(x)) for x in (0.05, 0.10, 0.3, 0.5)] == ["low", "moderate", "high", "extreme"]
