@@ -260,3 +260,25 @@ def test_cli_bad_option_is_one_line_exit_2(monkeypatch, capsys):
     code, _, err = run_cli(["suggest", "portfolios/ai_heavy.csv", "--layer", "semiconductor=0.5:0.2"],
                            monkeypatch, capsys)
     assert code == 2 and "layer_bands" in err
+
+
+def test_a_risk_model_lowers_the_target_variance(bundled):
+    # With risk the optimiser minimises turnover + gamma-term + lambda w'Sw; without, turnover + gamma-term.
+    # Optimality of each gives T_r + lambda V_r <= T_n + lambda V_n and T_n <= T_r, hence V_r <= V_n.
+    from exposure.risk import RiskModel
+
+    pf = ex.Portfolio.from_csv(conftest.PORTFOLIOS / "ai_heavy.csv")
+    universe = ["NVDA", "ORCL", "CRWV", "MSFT", "AMD", "AVGO", "NBIS", "AAPL", "GOOGL", "AMZN", "META", "TSM"]
+    layers = {t: bundled.layer_of[bundled.company_for_ticker(t)] for t in universe}
+    risk = RiskModel.default(universe, layers)
+    constraints = ex.Constraints(universe=universe, hub_caps={"openai": 0.2}, risk_aversion=5.0)
+    with_risk = ex.suggest(pf, bundled, constraints, risk=risk)
+    without = ex.suggest(pf, bundled, constraints)
+    assert with_risk.status == without.status == "optimal"
+
+    def variance(suggestion) -> float:
+        w = suggestion.weights["target"].reindex(universe).fillna(0.0).to_numpy()
+        return float(w @ risk.covariance.loc[universe, universe].to_numpy() @ w)
+
+    assert variance(with_risk) <= variance(without) + 1e-9
+    assert with_risk.after.hub("openai")["total"] <= 0.2 + 1e-6
