@@ -165,6 +165,7 @@ def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
     names = ctx.web.companies["name"]
     contributions = ctx.sensitivity.contributions
     by_edge = {key: group for key, group in contributions.groupby(["affected", "source"])}
+    described = _deal_labels(ctx)
     rows = []
     if ctx.weights[position] > 0:
         rows.append({"holding": _ticker(ctx, hub), "chain": f"{names[hub]} (held directly)", "hops": 0,
@@ -174,9 +175,8 @@ def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
         hops = []
         for affected, source in zip(ids[:-1], ids[1:], strict=True):
             edge = by_edge[(affected, source)].sort_values("value", ascending=False)
-            hops.append(", ".join(f"{d} ({_amount(a, est)}, {c} {v:.3f})" for d, a, est, c, v in zip(
-                edge["deal_id"], edge["amount_usd_bn"], edge["estimate"], edge["channel"], edge["value"],
-                strict=True)))
+            hops.append(", ".join(f"{d} ({described[d]}; {c} {v:.3f})" for d, c, v in zip(
+                edge["deal_id"], edge["channel"], edge["value"], strict=True)))
         rows.append({"holding": _ticker(ctx, ids[0]), "chain": " -> ".join(names[i] for i in ids),
                      "hops": len(ids) - 1, "deals": " | ".join(hops), "exposure": contribution})
     frame = pd.DataFrame(rows, columns=["holding", "chain", "hops", "deals", "exposure"])
@@ -186,9 +186,21 @@ def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
     return frame
 
 
-def _amount(amount_usd_bn: float, estimate: bool) -> str:
-    """A deal's counted amount for a path row: ``$300bn`` or ``~$350bn est.`` (status-weighted)."""
-    return f"~${amount_usd_bn:,.0f}bn est." if estimate else f"${amount_usd_bn:,.1f}bn".replace(".0bn", "bn")
+def _deal_labels(ctx: Context) -> dict[str, str]:
+    """Deal id -> ``$300bn, reported`` (headline amount, status) or ``10 GW ~ $350bn est., announced``."""
+    counted = ctx.sensitivity.contributions.drop_duplicates("deal_id").set_index("deal_id")
+    labels = {}
+    for deal in ctx.web.deals.to_dict("records"):
+        amount, status = deal["amount_usd_bn"], deal["status"]
+        if pd.notna(amount):
+            labels[deal["id"]] = f"${amount:,.4g}bn, {status}"
+        elif deal["id"] in counted.index and counted.at[deal["id"], "estimate"]:
+            weight = ctx.model.status_weights.get(status, 1.0)
+            estimate = counted.at[deal["id"], "amount_usd_bn"] / weight if weight else float("nan")
+            labels[deal["id"]] = f"{deal['capacity_gw']:g} GW ~ ${estimate:,.4g}bn est., {status}"
+        else:
+            labels[deal["id"]] = f"undisclosed, {status}"
+    return labels
 
 
 def _ticker(ctx: Context, cid: str) -> str:

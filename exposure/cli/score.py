@@ -9,6 +9,7 @@ import typer
 from exposure.cli import Format, app
 from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
+from exposure.report import ExposureReport
 
 
 @app.command()
@@ -30,6 +31,7 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
     print_table(shown[["name", "direct", "first_order", "network", "total"]],
                 title=f"Exposure to hubs (fractions of portfolio value), top {min(top, len(shown))}",
                 percent_columns=("direct", "first_order", "network", "total"), max_rows=top)
+    _through_deals(report)
     print_table(report.layers, title="Look-through weight by layer", percent_columns=("weight",))
     m, c = report.metrics, report.coverage
     say(f"AI share {100 * m['ai_share']:.1f}% | effective names {m['effective_names']:.1f} | "
@@ -45,6 +47,20 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
         say(f"[yellow]note:[/yellow] {note}")
     if report.top_hub:
         say(f"Why: `exposure paths {file} --hub {report.top_hub}`")
+
+
+def _through_deals(report: ExposureReport, chains: int = 3) -> None:
+    """The hub this portfolio rides on most through deals (not holdings), with its top chains."""
+    indirect = report.hubs["first_order"] + report.hubs["network"]
+    if indirect.empty or not indirect.max() > 0:
+        return
+    hub = str(indirect.idxmax())
+    row = report.hubs.loc[hub]
+    held = f", besides {100 * row['direct']:.1f}% held directly" if row["direct"] > 0 else ", without holding it"
+    say(f"Through deals alone, {100 * indirect[hub]:.1f}% of the portfolio's value depends on "
+        f"[bold]{row['name']}[/bold]{held}. Largest chains:")
+    for _, chain in report.paths(hub, top=chains + 1).query("hops > 0").head(chains).iterrows():
+        say(f"  {chain['holding']}: {chain['chain']}, {100 * chain['exposure']:.1f}% of value ({chain['deals']})")
 
 
 @app.command()
