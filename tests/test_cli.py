@@ -81,20 +81,17 @@ def test_bad_holdings_files(tmp_path, content, message):
     assert "Traceback" not in result.stderr
 
 
-def test_live_with_the_network_unreachable_falls_back_within_15_s(tmp_path):
+def test_live_with_the_network_unreachable_falls_back_to_the_snapshot(tmp_path):
     # Every HTTP request goes to a closed loopback port (a proxy that refuses), so nothing leaves the machine.
+    # The subprocess timeout only guards against a hang; the benchmark measures how long it takes.
     import os
-    import time
 
     proxy = "http://127.0.0.1:9"
     env = {**os.environ, "EXPOSURE_CACHE_DIR": str(tmp_path), "https_proxy": proxy, "HTTPS_PROXY": proxy,
            "http_proxy": proxy, "HTTP_PROXY": proxy, "ALL_PROXY": proxy, "all_proxy": proxy}
-    start = time.monotonic()
     result = subprocess.run([sys.executable, "-c", "from exposure.cli import main; main()", "score",
                              str(PORTFOLIOS / "retail_shares.csv"), "--live"],
                             capture_output=True, text=True, timeout=60, env=env)
-    elapsed = time.monotonic() - start
     assert result.returncode == 0, result.stderr
-    assert elapsed < 15
     assert "using the bundled snapshot" in result.stdout and "NVDA" in result.stdout
     assert "exposure score" in result.stdout
