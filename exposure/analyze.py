@@ -162,9 +162,8 @@ def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
     position = ctx.index[hub]
     total = float(exposure_table(ctx, [hub]).at[hub, "total"])
     starts = {k: float(w) for k, w in enumerate(ctx.weights) if w > 0 and k != position}
-    names = ctx.web.companies["name"]
-    contributions = ctx.sensitivity.contributions
-    by_edge = {key: group for key, group in contributions.groupby(["affected", "source"])}
+    names = ctx.web.name_of
+    by_edge = ctx.sensitivity.edge_deals()
     described = _deal_labels(ctx)
     rows = []
     if ctx.weights[position] > 0:
@@ -174,9 +173,7 @@ def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
         ids = [ctx.ids[k] for k in chain]
         hops = []
         for affected, source in zip(ids[:-1], ids[1:], strict=True):
-            edge = by_edge[(affected, source)].sort_values("value", ascending=False)
-            hops.append(", ".join(f"{d} ({described[d]}; {c} {v:.3f})" for d, c, v in zip(
-                edge["deal_id"], edge["channel"], edge["value"], strict=True)))
+            hops.append(", ".join(f"{d} ({described[d]}; {c} {v:.3f})" for d, c, v in by_edge[(affected, source)]))
         rows.append({"holding": _ticker(ctx, ids[0]), "chain": " -> ".join(names[i] for i in ids),
                      "hops": len(ids) - 1, "deals": " | ".join(hops), "exposure": contribution})
     frame = pd.DataFrame(rows, columns=["holding", "chain", "hops", "deals", "exposure"])

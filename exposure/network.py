@@ -66,6 +66,19 @@ class Sensitivity:
         """Ids of deals that entered no channel of L (undisclosed amounts, missing figures, type other)."""
         return self._cached("left_out", lambda: set(self.coverage["deal_id"]) - set(self.contributions["deal_id"]))
 
+    def edge_deals(self) -> dict[tuple[str, str], list[tuple[str, str, float]]]:
+        """(affected, source) -> the ``(deal_id, channel, value)`` pieces of that entry of L, largest first."""
+        def build() -> dict[tuple[str, str], list[tuple[str, str, float]]]:
+            edges: dict[tuple[str, str], list[tuple[str, str, float]]] = {}
+            c = self.contributions
+            for affected, source, deal, channel, value in zip(
+                    c["affected"].tolist(), c["source"].tolist(), c["deal_id"].tolist(), c["channel"].tolist(),
+                    c["value"].tolist(), strict=True):
+                edges.setdefault((affected, source), []).append((deal, channel, value))
+            return {key: sorted(pieces, key=lambda piece: -piece[2]) for key, pieces in edges.items()}
+
+        return self._cached("edges", build)
+
     def estimated_deals(self) -> list[str]:
         """Ids of deals whose amount was estimated from gigawatts."""
         return self._cached("estimated", lambda: sorted(set(
@@ -311,6 +324,8 @@ def chains(matrix: sp.spmatrix | np.ndarray, hub: int, starts: dict[int, float],
     Returns ``(chain, contribution)`` pairs, largest first, at most ``limit``.
     """
     csc = sp.csc_matrix(matrix, dtype=float)
+    csc.sort_indices()
+    indptr, indices, data = csc.indptr, csc.indices.tolist(), csc.data.tolist()
     best = max(starts.values(), default=0.0)
     found: list[tuple[tuple[int, ...], float]] = []
     # Walk backwards from the hub: who depends on the current node (column of L).
@@ -318,15 +333,15 @@ def chains(matrix: sp.spmatrix | np.ndarray, hub: int, starts: dict[int, float],
     while stack:
         suffix, product = stack.pop()
         node = suffix[0]
-        column = csc.getcol(node)
-        for affected, value in zip(column.indices, column.data, strict=True):
+        lo, hi = indptr[node], indptr[node + 1]
+        for affected, value in zip(indices[lo:hi], data[lo:hi], strict=True):
             if affected in suffix:
                 continue
             chain_product = product * value
             if best * chain_product < min_contribution:
                 continue
-            chain = (int(affected),) + suffix
-            weight = starts.get(int(affected), 0.0)
+            chain = (affected,) + suffix
+            weight = starts.get(affected, 0.0)
             if weight > 0 and weight * chain_product >= min_contribution:
                 found.append((chain, weight * chain_product))
             if len(chain) - 1 < max_hops:
