@@ -26,15 +26,18 @@ from exposure.errors import (
     PortfolioError,
     ScenarioError,
 )
-from exposure.models import Company, Deal, DealType, ExposureModel, Layer, Status
 from exposure.portfolio import Portfolio
 from exposure.report import ExposureReport
 from exposure.scenarios import StressResult, load_scenarios, stress  # after the engine module exposure.stress
+from exposure.taxonomy import DealType, Layer, Status
 
 __version__ = "0.1.0"
 
 # Public names that live in modules with heavy imports, loaded on first use.
 _LAZY = {
+    "Company": "exposure.models",
+    "Deal": "exposure.models",
+    "ExposureModel": "exposure.models",
     "suggest": "exposure.optimize",
     "frontier": "exposure.optimize",
     "Constraints": "exposure.optimize",
@@ -67,8 +70,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "Company", "ConstraintError", "Deal", "DealType", "DealWeb", "DealWebError", "ExposureError",
-    "ExposureModel", "ExposureReport", "InfeasibleError", "Layer", "MarketDataError", "Portfolio",
-    "PortfolioError", "ScenarioError", "Status", "StressResult", "analyze",
-    "build_context", "load_scenarios", "stress", *_LAZY,
+    "ConstraintError", "DealType", "DealWeb", "DealWebError", "ExposureError", "ExposureReport",
+    "InfeasibleError", "Layer", "MarketDataError", "Portfolio", "PortfolioError", "ScenarioError", "Status",
+    "StressResult", "analyze", "build_context", "load_scenarios", "stress", *_LAZY,
 ]

@@ -11,13 +11,14 @@ import scipy.sparse as sp
 
 from exposure.dealweb import DealWeb
 from exposure.metrics import effective_number, grade, hhi, score
-from exposure.models import AI_LAYERS, ExposureModel
 from exposure.network import Sensitivity, chains, check_stable
 from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
 from exposure.report import HUB_COLUMNS, ExposureReport
+from exposure.taxonomy import AI_LAYERS
 
 if TYPE_CHECKING:
     from exposure.market import MarketData
+    from exposure.models import ExposureModel
 
 
 @dataclass
@@ -49,6 +50,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     and revenues (names it could not fetch keep the snapshot, and its warnings say which).
     """
     from exposure.market import SnapshotProvider
+    from exposure.models import ExposureModel
 
     web = web if web is not None else DealWeb.bundled()
     model = model or ExposureModel()

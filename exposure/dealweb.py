@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from exposure.errors import DealWebError, located
-from exposure.models import Company, Deal, ExposureModel
 from exposure.network import Sensitivity, build_sensitivity
 
 if TYPE_CHECKING:
     import networkx
+
+    from exposure.models import Company, Deal, ExposureModel
 
 COMPANY_COLUMNS = ["id", "name", "ticker", "layer", "revenue_usd_bn", "market_cap_usd_bn", "as_of",
                    "source_url", "notes"]
@@ -164,6 +164,8 @@ class DealWeb:
     # --------------------------------------------------------------------------------------- engine
     def sensitivity(self, model: ExposureModel | None = None) -> Sensitivity:
         """The sensitivity matrix ``L`` under ``model`` with its deal-level contributions and coverage."""
+        from exposure.models import ExposureModel  # pydantic loads on first use, not at import
+
         model = model or ExposureModel()
         key = model.model_dump_json()
         if key not in self._sensitivity:
@@ -293,6 +295,8 @@ def _line(frame: pd.DataFrame, position: int) -> int:
 
 
 def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]) -> list[dict]:
+    from pydantic import ValidationError
+
     records = []
     for position, raw in enumerate(frame.to_dict("records")):
         values = {k: (None if v == "" else v) for k, v in raw.items()}
@@ -313,7 +317,7 @@ def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]
             if isinstance(value, float) and not math.isfinite(value):
                 raise DealWebError(located(f"{values.get(column)!r} is not a finite number", file=name, row=row,
                                            column=column, fix=_FIXES.get(column, "write a plain number.")))
-        if model is Deal:
+        if "announced" in type(record).model_fields:
             _check_calendar_date(record.announced, name, row)
         records.append(record.model_dump(mode="json"))
     return records
@@ -337,6 +341,8 @@ def _first_time(record_id: str, seen: dict[str, int], row: int, name: str, what:
 
 def _read_companies(source: Source) -> pd.DataFrame:
     frame, name = _read_table(source, ["id", "name", "ticker", "layer"], "companies")
+    from exposure.models import Company  # pydantic loads on first use, not at import
+
     records = _validated(frame, name, Company)
     seen: dict[str, int] = {}
     for position, record in enumerate(records):
@@ -355,6 +361,8 @@ def _read_companies(source: Source) -> pd.DataFrame:
 
 def _read_deals(source: Source, company_ids: set[str], companies_file: Source | None = None) -> pd.DataFrame:
     frame, name = _read_table(source, DEAL_COLUMNS[:4] + ["announced", "status", "source_url"], "deals")
+    from exposure.models import Deal
+
     records = _validated(frame, name, Deal)
     seen: dict[str, int] = {}
     for position, record in enumerate(records):

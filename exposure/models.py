@@ -6,59 +6,11 @@ exactly which assumptions produced its numbers.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from exposure.taxonomy import AI_LAYERS, CONTRACT_TYPES, DealType, Layer, Status
 
-class Layer(StrEnum):
-    """Where a company sits in the AI-infrastructure stack."""
-
-    model_lab = "model_lab"
-    hyperscaler_cloud = "hyperscaler_cloud"
-    neocloud = "neocloud"
-    semiconductor = "semiconductor"
-    foundry_equipment = "foundry_equipment"
-    networking_hardware = "networking_hardware"
-    data_center_power = "data_center_power"
-    investor = "investor"
-    application = "application"
-    other = "other"
-
-
-#: Layers counted in a portfolio's AI sleeve (``ai_share``); ``investor`` and ``other`` are not.
-AI_LAYERS: frozenset[str] = frozenset(
-    {"model_lab", "hyperscaler_cloud", "neocloud", "semiconductor", "foundry_equipment",
-     "networking_hardware", "data_center_power", "application"}
-)
-
-
-class DealType(StrEnum):
-    """What a deal is; it decides the dependence channel (see :class:`ExposureModel`)."""
-
-    equity_investment = "equity_investment"
-    cloud_compute_contract = "cloud_compute_contract"
-    chip_supply = "chip_supply"
-    custom_chip_partnership = "custom_chip_partnership"
-    data_center_project = "data_center_project"
-    licensing_partnership = "licensing_partnership"
-    other = "other"
-
-
-class Status(StrEnum):
-    """How firm the public record of a deal is."""
-
-    completed = "completed"
-    announced = "announced"
-    reported = "reported"
-    rumored = "rumored"
-
-
-#: Deal types whose money is revenue for the payee (a contract): the payee depends on the payer.
-CONTRACT_TYPES: frozenset[str] = frozenset(
-    {"cloud_compute_contract", "chip_supply", "custom_chip_partnership", "data_center_project",
-     "licensing_partnership"}
-)
+__all__ = ["AI_LAYERS", "CONTRACT_TYPES", "Company", "Deal", "DealType", "ExposureModel", "Layer", "Status"]
 
 
 class Company(BaseModel):

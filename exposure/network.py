@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from exposure.errors import DealWebError
-from exposure.models import CONTRACT_TYPES, ExposureModel
+from exposure.taxonomy import CONTRACT_TYPES
+
+if TYPE_CHECKING:
+    from exposure.models import ExposureModel
 
 #: Above this many companies the solves switch from dense LAPACK to sparse LU.
 DENSE_LIMIT = 800
@@ -113,6 +116,8 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     money, ``phi * amount / (equity received in the web + revenue)``) and supply (contracts: the payer depends
     on its supplier, ``theta * annual / max(revenue, annual spend in the web)``).
     """
+    from exposure.models import ExposureModel  # pydantic loads on first use, not at import
+
     model = model or ExposureModel()
     ids = list(companies.index)
     position = {cid: k for k, cid in enumerate(ids)}
