@@ -13,7 +13,7 @@ from exposure.dealweb import DealWeb
 from exposure.metrics import effective_number, grade, hhi, score
 from exposure.network import Sensitivity, chains, check_stable
 from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
-from exposure.report import HUB_COLUMNS, ExposureReport
+from exposure.report import ExposureReport
 from exposure.taxonomy import AI_LAYERS
 
 if TYPE_CHECKING:
@@ -106,13 +106,12 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     ctx = build_context(pf, web, model, market)
     web = ctx.web
     hub_ids = [web.resolve(h) for h in hubs] if hubs else list(ctx.ids)
-    table = exposure_table(ctx, hub_ids)
-    companies = web.companies
-    table.insert(0, "name", companies["name"].reindex(table.index).to_numpy())
-    table.insert(1, "layer", companies["layer"].reindex(table.index).to_numpy())
-    order = np.lexsort((-table["first_order"].to_numpy(), -table["total"].to_numpy()))  # stable, descending
-    table = table.iloc[order]
-    table.index.name = "company"
+    columns = _exposure_columns(ctx, [ctx.index[h] for h in hub_ids])
+    order = np.lexsort((-columns["first_order"], -columns["total"]))  # by total, then first order; stable
+    ordered = [hub_ids[k] for k in order]
+    table = pd.DataFrame({"name": [web.name_of[h] for h in ordered], "layer": [web.layer_of[h] for h in ordered],
+                          **{name: values[order] for name, values in columns.items()}},
+                         index=pd.Index(ordered, name="company"))
 
     holdings = ctx.holdings
     weight_by = _sums(holdings["layer"].tolist(), holdings["weight"].tolist())
@@ -138,7 +137,7 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     }
     return ExposureReport(
         hubs=table, layers=layers, holdings=holdings, coverage=coverage, metrics=metrics, score=value,
-        grade=grade(value), top_hub=top, top_hub_name=None if top is None else str(companies.at[top, "name"]),
+        grade=grade(value), top_hub=top, top_hub_name=None if top is None else web.name_of[top],
         notes=ctx.notes, parameters=ctx.model.model_dump(mode="json"),
         as_of=None if web.cutoff is None else web.cutoff.isoformat(),
         _paths=lambda hub, top_n: hub_paths(ctx, hub, top_n), _resolve=web.resolve,
@@ -147,16 +146,16 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
 
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
     """``direct, first_order, network, total`` per hub (fractions of portfolio value), DESIGN section 5."""
-    positions = [ctx.index[h] for h in hub_ids]
+    return pd.DataFrame(_exposure_columns(ctx, [ctx.index[h] for h in hub_ids]), index=hub_ids)
+
+
+def _exposure_columns(ctx: Context, positions: list[int]) -> dict[str, np.ndarray]:
     network = ctx.sensitivity.exposures(positions)  # x_h per hub, including the first-order term
-    first = ctx.sensitivity.column(positions)
     direct = ctx.weights[positions]
-    first_order = ctx.weights @ first
-    total_indirect = ctx.weights @ network
-    frame = pd.DataFrame({"direct": direct, "first_order": first_order,
-                          "network": np.clip(total_indirect - first_order, 0.0, None)}, index=hub_ids)
-    frame["total"] = np.clip(frame["direct"] + frame["first_order"] + frame["network"], 0.0, 1.0)
-    return frame[HUB_COLUMNS]
+    first_order = ctx.weights @ ctx.sensitivity.column(positions)
+    beyond = np.clip(ctx.weights @ network - first_order, 0.0, None)
+    return {"direct": direct, "first_order": first_order, "network": beyond,
+            "total": np.clip(direct + first_order + beyond, 0.0, 1.0)}
 
 
 def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
