@@ -65,7 +65,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     # The snapshot's figures are already the web's own: it is asked only for share prices.
     refresh = [] if isinstance(market, SnapshotProvider) else list(web.listed["ticker"])
     figures = market.fundamentals(list(dict.fromkeys(refresh + held))) if refresh or held else pd.DataFrame()
-    web = _refreshed(web, figures)
+    web = web.with_market_figures(figures)
 
     def usd_price(ticker: str) -> float | None:
         value = figures.at[ticker, "price_usd"] if ticker in figures.index else None
@@ -204,19 +204,6 @@ def _deal_labels(ctx: Context) -> dict[str, str]:
 def _ticker(ctx: Context, cid: str) -> str:
     ticker = ctx.web.companies.at[cid, "ticker"]
     return str(ticker) if isinstance(ticker, str) else cid
-
-
-def _refreshed(web: DealWeb, figures: pd.DataFrame) -> DealWeb:
-    """The web with live market caps and revenues where ``figures`` has them (rows not from the snapshot)."""
-    if figures.empty or "source" not in figures:
-        return web
-    fresh = figures[figures["source"].isin(["live", "cache"])]
-    listed = web.listed
-    by_id = {t: cid for cid, t in listed["ticker"].items()}
-    fresh = fresh[fresh.index.isin(list(by_id))]
-    if fresh.empty:
-        return web
-    return web.with_fundamentals(fresh.rename(index=by_id))
 
 
 def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFrame:

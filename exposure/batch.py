@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from exposure.analyze import _refreshed
 from exposure.dealweb import DealWeb
 from exposure.errors import PortfolioError, located
 from exposure.metrics import GRADES
@@ -162,7 +161,8 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
     web = web if web is not None else DealWeb.bundled()
     model = model or ExposureModel()
     market = market if market is not None else SnapshotProvider()
-    web = _refreshed(web, market.fundamentals(list(web.listed["ticker"])))  # live figures, as analyze()
+    if not isinstance(market, SnapshotProvider):  # live figures, as analyze() uses them
+        web = web.with_market_figures(market.fundamentals(list(web.listed["ticker"])))
     sensitivity = web.sensitivity(model)
     check_stable(sensitivity.matrix)
     hub_ids = list(dict.fromkeys(web.resolve(h) for h in hubs)) if hubs else list(sensitivity.ids)
@@ -184,7 +184,7 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
             values[row, :n_hubs] += share * company_rows[position]
             values[row, n_hubs] += share * in_ai[position]
 
-    funds = _known_funds(market)
+    funds = market.funds() if isinstance(market, SnapshotProvider) else None  # None: ask per ticker
     for row, ticker in enumerate(names):
         if ticker in CASH_TICKERS:
             continue
@@ -372,23 +372,6 @@ def _some(accounts: Iterable[Any], limit: int = 3) -> str:
     shown = ", ".join(repr(a) if isinstance(a, str) else f"'{a}'" for a in distinct[:limit])
     more = f" and {len(distinct) - limit} more" if len(distinct) > limit else ""
     return f"account{'s' if len(distinct) > 1 else ''} {shown}{more}"
-
-
-def _known_funds(market: MarketData) -> set[str] | None:
-    """The tickers ``market`` has fund holdings for, when it can tell without one request per ticker.
-
-    None means "ask per ticker". The snapshot's table is read directly: asking it per ticker costs about
-    5 ms, 25 s for a 5,000-ticker universe.
-    """
-    from exposure.market import SnapshotProvider
-
-    known = getattr(market, "known_funds", None)
-    if callable(known):
-        return {str(t).strip().upper() for t in known()}
-    if isinstance(market, SnapshotProvider):
-        table = market._table("fund_holdings")
-        return set() if table.empty else {str(t).strip().upper() for t in table["fund"]}
-    return None
 
 
 def _score_partition(part: pd.DataFrame, matrix: ExposureMatrix) -> pd.DataFrame:

@@ -105,6 +105,15 @@ class DealWeb:
                 companies.loc[update.index.intersection(companies.index), column] = update
         return DealWeb(companies, self.deals, self.aliases, self.cutoff)
 
+    def with_market_figures(self, figures: pd.DataFrame) -> DealWeb:
+        """A new web with a market-data provider's fresh figures (``fundamentals()``: indexed by ticker, with
+        ``market_cap_usd_bn, revenue_usd_bn, as_of, source``); rows from the snapshot are ignored."""
+        if figures.empty or "source" not in figures:
+            return self
+        by_id = {t: cid for cid, t in self.listed["ticker"].items()}
+        fresh = figures[figures["source"].isin(["live", "cache"]) & figures.index.isin(list(by_id))]
+        return self if fresh.empty else self.with_fundamentals(fresh.rename(index=by_id))
+
     def as_of(self, when: str | date) -> DealWeb:
         """The web as it stood on ``when``: only deals announced on or before it (a month counts from its 1st)."""
         cutoff = parse_as_of(when)

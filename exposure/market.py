@@ -184,6 +184,11 @@ class SnapshotProvider:
             return self._groups[key][""]  # shared and empty: callers only read it
         return frame.copy()
 
+    def funds(self) -> set[str]:
+        """Tickers of the funds whose holdings are bundled (so callers need not ask per ticker)."""
+        table = self._table("fund_holdings")
+        return set() if table.empty else {_ticker(t) for t in table["fund"]}
+
     def fx(self, currency: str) -> float:
         """USD per unit of ``currency`` from ``fx.csv``; sub-units (``GBp``) are scaled."""
         iso, per_unit = _currency_unit(currency)
