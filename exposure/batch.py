@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["ExposureMatrix", "analyze_many", "exposure_matrix", "score_accounts"]
 
 AMOUNTS = ("weight", "market_value")
-#: Columns of the result before the per-hub totals.
-SUMMARY_COLUMNS = ["score", "grade", "largest_hub", "ai_share", "unmapped_weight"]
 _GRADE_NAMES = [name for _, name in GRADES] + ["extreme"]
 _SOURCE = "holdings"
 
