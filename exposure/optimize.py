@@ -622,6 +622,9 @@ def _risk_root(risk: Any, tickers: list[str], risk_aversion: float, notes: list[
         raise ConstraintError("risk: expected a covariance DataFrame by ticker or an object with .covariance. "
                               "Fix: pass exposure.risk.RiskModel or a DataFrame.")
     covariance = covariance.rename(index=str.upper, columns=str.upper)
+    if (source := getattr(risk, "source", None)) is not None:
+        notes.append(f"risk term from the '{source}' covariance, risk_aversion {risk_aversion:g}.")
+    notes.extend(getattr(risk, "notes", []))
     known = [t for t in tickers if t in covariance.index]
     diagonal = np.diag(covariance.loc[known, known].to_numpy()) if known else np.array([0.04])
     fill = float(np.median(diagonal))

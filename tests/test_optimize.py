@@ -4,6 +4,7 @@ frontier monotonicity, DPP re-solves without recompiling, and the CLI."""
 from __future__ import annotations
 
 import io
+import json
 import sys
 
 import conftest
@@ -282,3 +283,15 @@ def test_a_risk_model_lowers_the_target_variance(bundled):
 
     assert variance(with_risk) <= variance(without) + 1e-9
     assert with_risk.after.hub("openai")["total"] <= 0.2 + 1e-6
+
+
+def test_cli_risk_option_uses_the_prior_and_says_so():
+    result = conftest.run_cli("suggest", conftest.PORTFOLIOS / "ai_heavy.csv", "--risk", "prior", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    notes = " ".join(json.loads(result.stdout)["notes"])
+    assert "'default' covariance" in notes
+    # Offline, "history" has one snapshot price per name: the prior is used, and the notes say why.
+    result = conftest.run_cli("suggest", conftest.PORTFOLIOS / "ai_heavy.csv", "--risk", "history", "--format", "json")
+    assert result.returncode == 0 and "Too little price history" in " ".join(json.loads(result.stdout)["notes"])
+    bad = conftest.run_cli("suggest", conftest.PORTFOLIOS / "ai_heavy.csv", "--risk", "guess")
+    assert bad.returncode == 2 and "--risk 'guess'" in bad.stderr

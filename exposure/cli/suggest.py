@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import pandas as pd
 import typer
 
 from exposure.cli import Format, app
@@ -13,7 +14,11 @@ from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ConstraintError
 
 if TYPE_CHECKING:
+    from exposure.dealweb import DealWeb
+    from exposure.market import MarketData
     from exposure.optimize import Suggestion
+    from exposure.portfolio import Portfolio
+    from exposure.risk import RiskModel
 
 Caps = Annotated[list[str] | None, typer.Option(
     "--hub-cap", help="HUB=CAP, the largest total exposure to a hub (repeatable), e.g. openai=0.15.")]
@@ -38,6 +43,10 @@ def suggest(
     exclude: Annotated[str | None, typer.Option("--exclude", help="Comma-separated tickers not to buy.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the target holdings CSV here "
                                              "(never over the input).")] = None,
+    risk: Annotated[str, typer.Option("--risk", help="Risk term: none, prior (the documented layer prior) or "
+                                      "history (a year of prices; live with --live, else the prior).")] = "none",
+    risk_aversion: Annotated[float | None, typer.Option("--risk-aversion", help="Weight of the risk term "
+                                                        "(default 1.0).")] = None,
     as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
 ) -> None:
     """Suggest trades: hub caps, no name above --max-weight, a cash floor, layer bands on the AI sleeve."""
@@ -63,17 +72,38 @@ def suggest(
         given["frozen"] = _tickers(frozen)
     if exclude:
         given["exclude"] = _tickers(exclude)
+    if risk_aversion is not None:
+        given["risk_aversion"] = risk_aversion
+    if risk not in ("none", "prior", "history"):
+        raise ConstraintError(f"--risk '{risk}' is not a risk model. Fix: use none, prior or history.")
     constraints = Constraints(**given)
 
     portfolio, web, market = load_inputs(file, as_of, live, deals)
+    model = None if risk == "none" else _risk_model(risk, portfolio, web, market)
     if out is not None:  # refuse before solving, so a mistake costs nothing
         atomic_write_check(out, file)
-    result = run_suggest(portfolio, web, constraints, market=market)
+    result = run_suggest(portfolio, web, constraints, risk=model, market=market)
     if out is not None:
         atomic_write(out, result.target_csv(), inputs=[file])
 
     if not emit_machine(format, result.to_dict(), result.weights):
         _print(result, file, out)
+
+
+def _risk_model(kind: str, portfolio: Portfolio, web: DealWeb, market: MarketData | None) -> RiskModel:
+    """The covariance over the default universe (holdings and the web's listed companies), by layer."""
+    from exposure.market import SnapshotProvider
+    from exposure.portfolio import CASH_TICKERS
+    from exposure.risk import RiskModel
+
+    held = [t for t in portfolio.positions["ticker"] if t not in CASH_TICKERS]
+    tickers = list(dict.fromkeys(held + list(web.listed["ticker"])))
+    layers = {t: web.layer_of[cid] for t in tickers if (cid := web.company_for_ticker(t)) is not None}
+    if kind == "prior":
+        return RiskModel.default(tickers, layers)
+    provider = market if market is not None else SnapshotProvider()
+    start = (pd.Timestamp.today() - pd.DateOffset(years=1)).normalize()
+    return RiskModel.from_prices(provider.prices(tickers, start=start), layers=layers)
 
 
 def atomic_write_check(out: Path, source: Path) -> None:
