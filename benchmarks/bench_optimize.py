@@ -22,15 +22,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_core import median_time  # this folder is on sys.path when the script runs
 
 import exposure as ex
 from exposure import optimize
@@ -64,14 +63,6 @@ def synthetic_web(n: int, hubs: int = 20, seed: int = 0) -> ex.DealWeb:
     return ex.DealWeb.from_csv(io.StringIO("\n".join(companies) + "\n"), io.StringIO("\n".join(deals) + "\n"))
 
 
-def median_time(run, runs: int) -> float:
-    """Median wall time of ``runs`` calls, in seconds."""
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def part_one(n: int, runs: int) -> list[dict]:

@@ -9,12 +9,11 @@ popularity (a few hubs everyone depends on), random weights, and each row rescal
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
+from bench_core import median_time  # this folder is on sys.path when the script runs
 
 from exposure.stress import eisenberg_noe, linear_debtrank, nonlinear_debtrank, original_debtrank, split_rounds
 
@@ -37,13 +36,6 @@ def synthetic_web(n: int, seed: int = 0) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(scale) @ L)
 
 
-def median_time(step: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
