@@ -29,17 +29,33 @@ class Context:
     aligned with ``ids`` and the rows of ``L``.
     """
 
-    ids: list[str]
-    index: dict[str, int]
-    L: sp.csr_matrix
     weights: np.ndarray
     holdings: pd.DataFrame
     web: DealWeb
     model: ExposureModel
     portfolio: Portfolio
     sensitivity: Sensitivity
-    spectral_radius: float
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        """Company ids in the order of L's rows and columns."""
+        return self.sensitivity.ids
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Company id -> position in L."""
+        return self.sensitivity.index
+
+    @property
+    def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in DESIGN and METHODS)
+        """The sensitivity matrix."""
+        return self.sensitivity.matrix
+
+    @property
+    def spectral_radius(self) -> float:
+        """Spectral radius of L (below 1, checked when the context is built)."""
+        return self.sensitivity.spectral_radius()
 
 
 def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,
@@ -77,14 +93,13 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
     sensitivity = web.sensitivity(model)
-    rho = check_stable(sensitivity)
+    check_stable(sensitivity)
     weights = np.zeros(len(sensitivity.ids))
     mapped = holdings["mapped"].to_numpy()
     for cid, weight in _sums(holdings["company_id"][mapped].tolist(), holdings["weight"][mapped].tolist()).items():
         weights[sensitivity.index[cid]] = weight
-    return Context(ids=sensitivity.ids, index=sensitivity.index, L=sensitivity.matrix, weights=weights,
-                   holdings=holdings, web=web, model=model, portfolio=pf, sensitivity=sensitivity,
-                   spectral_radius=rho, notes=notes)
+    return Context(weights=weights, holdings=holdings, web=web, model=model, portfolio=pf, sensitivity=sensitivity,
+                   notes=notes)
 
 
 def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,

@@ -218,7 +218,7 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
     for point in points:
         sub = _subweb(web, announced <= point, point)
         sens = sub.sensitivity(ctx.model)
-        state = replace(ctx, L=sens.matrix, sensitivity=sens, web=sub)
+        state = replace(ctx, sensitivity=sens, web=sub)  # L, ids and index follow the sensitivity
         row = exposure_table(state, [hub_id]).loc[hub_id].to_dict()
         fresh = web.deals.loc[(announced <= point) & (announced > previous), "id"] if previous else []
         row.update(date=pd.Timestamp(point), new_deals=list(fresh))
