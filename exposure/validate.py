@@ -188,7 +188,8 @@ def rank_correlations(table: pd.DataFrame) -> pd.DataFrame:
     for label, part in samples.items():
         rho, p_value, n = spearman(part["dependence"], part["move_pct"])
         rows[label] = {"n": n, "rho": rho, "p_value": p_value}
-    return pd.DataFrame.from_dict(rows, orient="index")
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    return frame.astype({"n": int})
 
 
 def elasticity(table: pd.DataFrame, model: ExposureModel | None = None) -> pd.Series:

@@ -191,3 +191,30 @@ def test_market_betas_offline_say_they_need_live():
 
     with pytest.raises(MarketDataError, match="--live"):
         market_betas(SnapshotProvider(), DealWeb.bundled())
+
+
+# ------------------------------------------------------------------------------------ CLI
+def test_cli_validate_json_and_table():
+    import json
+
+    from conftest import run_cli
+
+    result = run_cli("validate", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert len(data["moves"]) == len(load_moves())
+    assert [row["sample"] for row in data["correlations"]] == ["all moves", "deal in L", "payees", "closing moves"]
+    assert data["betas"] is None and "--live" in data["betas_note"]
+    table = run_cli("validate")
+    assert table.returncode == 0 and "Spearman rho" in table.stdout
+
+
+def test_cli_validate_bad_moves_file_is_one_line_and_exit_2(tmp_path):
+    from conftest import run_cli
+
+    path = tmp_path / "moves.csv"
+    path.write_text(",".join(MOVE_COLUMNS) + "\nD004,oracle,ORCL,payee,2025-09-10,36,close,ftp://x,\n",
+                    encoding="utf-8")
+    result = run_cli("validate", "--moves", path)
+    assert result.returncode == 2
+    assert "row 2, column 'source_url'" in result.stderr and "Traceback" not in result.stderr
