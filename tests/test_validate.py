@@ -218,3 +218,14 @@ def test_cli_validate_bad_moves_file_is_one_line_and_exit_2(tmp_path):
     result = run_cli("validate", "--moves", path)
     assert result.returncode == 2
     assert "row 2, column 'source_url'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rho_interval_by_hand():
+    # rho = 0.8, n = 4: z = atanh(0.8) = 1.0986, standard error 1.06 / sqrt(1) = 1.06, half-width
+    # 1.96 * 1.06 = 2.0776; interval tanh(-0.9790) = -0.7527 to tanh(3.1762) = 0.9965.
+    from exposure.validate import rho_interval
+
+    low, high = rho_interval(0.8, 4)
+    assert low == pytest.approx(-0.7527, abs=1e-4)
+    assert high == pytest.approx(0.9965, abs=1e-4)
+    assert all(math.isnan(v) for v in rho_interval(0.8, 3))
