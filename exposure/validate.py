@@ -317,8 +317,7 @@ def market_betas(market: MarketData, web: DealWeb, model: ExposureModel | None =
     prices = market.prices(list(tickers), start=end - pd.Timedelta(days=days), end=end)
     by_ticker = prices.rename(columns={t: cid for cid, t in tickers.items()})
     have = [c for c in tickers.index if c in by_ticker and by_ticker[c].notna().sum() > window]
-    betas = rolling_betas(by_ticker[have], [c for c in have if c not in hubs], [h for h in hubs if h in have],
-                          window)
+    betas = rolling_betas(by_ticker[have], have, [h for h in hubs if h in have], window)
     sensitivity = web.sensitivity(model)
     long = betas.stack().rename("beta").reset_index().set_axis(["company_id", "hub", "beta"], axis=1)
     long["dependence"] = [float(sensitivity.matrix[sensitivity.index[c], sensitivity.index[h]])

@@ -229,3 +229,22 @@ def test_rho_interval_by_hand():
     assert low == pytest.approx(-0.7527, abs=1e-4)
     assert high == pytest.approx(0.9965, abs=1e-4)
     assert all(math.isnan(v) for v in rho_interval(0.8, 3))
+
+
+def test_market_betas_with_a_price_history(small_web):
+    # Cloud's daily returns are exactly twice Chip's, so beta(cloud on chip) = 2 and beta(chip on cloud) =
+    # cov(x, 2x) / var(2x) = 0.5. Both are listed hubs of the small web (other companies depend on each).
+    rng = np.random.default_rng(0)
+    chip = rng.normal(0, 0.02, 80)
+    prices = pd.DataFrame({"CHP": 100 * np.cumprod(1 + chip), "CLD": 100 * np.cumprod(1 + 2 * chip)},
+                          index=pd.bdate_range("2026-01-05", periods=80))
+
+    class History:
+        def prices(self, tickers, start=None, end=None):
+            return prices[[t for t in tickers if t in prices]]
+
+    betas = market_betas(History(), small_web, window=60).set_index(["company_id", "hub"])
+    assert betas.at[("cloud", "chip"), "beta"] == pytest.approx(2.0)
+    assert betas.at[("chip", "cloud"), "beta"] == pytest.approx(0.5)
+    matrix, index = small_web.sensitivity().matrix, small_web.sensitivity().index
+    assert betas.at[("cloud", "chip"), "dependence"] == pytest.approx(matrix[index["cloud"], index["chip"]])
