@@ -43,6 +43,8 @@ MOVE_COLUMNS = ["deal_id", "company_id", "ticker", "role", "date", "move_pct", "
 ROLES = {"payee", "payer"}
 #: ``close``: close-to-close one-day move; ``intraday``: a same-day quote that was not confirmed as the close.
 BASES = {"close", "intraday"}
+#: A move must fall within this many days from the deal's announcement (month-precision dates count from the 1st).
+ANNOUNCEMENT_WINDOW_DAYS = 45
 _URL = re.compile(r"^https?://\S+$")
 Numbers: TypeAlias = "pd.Series | np.ndarray | list[float]"
 
@@ -94,9 +96,13 @@ def move_problems(moves: pd.DataFrame, web: DealWeb) -> list[str]:
             bad("ticker", f"ticker '{row['ticker']}' is not {company}'s ({web.companies.at[company, 'ticker']})",
                 "use the ticker from companies.csv.")
         try:
-            date.fromisoformat(str(row["date"]))
+            day = date.fromisoformat(str(row["date"]))
         except ValueError:
             bad("date", f"'{row['date']}' is not a date", "write YYYY-MM-DD (the trading day of the move).")
+        else:
+            if deal_id in deals.index and not _near_announcement(day, str(deals.at[deal_id, "announced"])):
+                bad("date", f"{day} is not within {ANNOUNCEMENT_WINDOW_DAYS} days from {deal_id}'s announcement "
+                    f"({deals.at[deal_id, 'announced']})", "give the move of the day the deal became public.")
         try:
             finite = math.isfinite(float(row["move_pct"]))
         except ValueError:
@@ -108,6 +114,12 @@ def move_problems(moves: pd.DataFrame, web: DealWeb) -> list[str]:
         if not _URL.match(str(row["source_url"])):
             bad("source_url", "no http(s) source", "cite the report of the move.")
     return problems
+
+
+def _near_announcement(day: date, announced: str) -> bool:
+    """Whether ``day`` falls on or after the announcement (a month counts from its 1st) and within the window."""
+    start = date.fromisoformat(announced[:10] if len(announced) >= 10 else announced[:7] + "-01")
+    return 0 <= (day - start).days <= ANNOUNCEMENT_WINDOW_DAYS
 
 
 def market_table(moves: pd.DataFrame, web: DealWeb, model: ExposureModel | None = None) -> pd.DataFrame:
