@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from importlib import resources
 
@@ -82,3 +83,18 @@ def test_every_listed_company_has_a_latest_revenue_and_market_cap_row_in_financi
     for metric, column in (("revenue", "revenue_usd_bn"), ("market_cap", "market_cap_usd_bn")):
         with_figure = set(companies.loc[(companies["ticker"] != "") & (companies[column] != ""), "id"])
         assert with_figure <= set(financials.loc[financials["metric"] == metric, "company_id"])
+
+
+def test_added_funds_are_bundled_and_the_bond_fund_carries_no_ai_exposure(tmp_path):
+    from conftest import run_cli
+
+    holdings = read("fund_holdings.csv")
+    assert {"IGV", "ARKK", "SCHG", "VUG", "VXUS", "QQQM", "BND"} <= set(holdings["fund"])
+    # BND holds bonds only: its rows are issuers under BOND: pseudo-tickers, which no company matches.
+    assert holdings.loc[holdings["fund"] == "BND", "ticker"].str.startswith("BOND:").all()
+    bond_only = tmp_path / "bonds.csv"
+    bond_only.write_text("ticker,weight\nBND,1.0\n")
+    result = run_cli("score", bond_only, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["score"] == 0 and data["metrics"]["ai_share"] == 0
