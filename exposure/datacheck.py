@@ -48,6 +48,14 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+#: Where a row is: file name and line in the file (None when unknown).
+Where = tuple[str, int | None]
+
+
+def _at(where: Where, message: str, column: str | None = None) -> Problem:
+    return Problem(where[0], message, where[1], column)
+
+
 @dataclass
 class DataCheck:
     """The outcome of :func:`check_data`: problems (the data is wrong), warnings and counts per file."""
@@ -148,15 +156,15 @@ def check_data(web: DealWeb, *, market: dict[str, pd.DataFrame] | None = None,
 def _deal_problems(deals: pd.DataFrame, name: str, today: date, lines: dict[str, int]) -> list[Problem]:
     problems = []
     for row in deals.to_dict("records"):
-        where = {"file": name, "row": lines.get(str(row["id"]))}
+        where: Where = (name, lines.get(str(row["id"])))
         problems += _provenance(row, "announced", where, today, month_ok=True)
         if row.get("status") not in set(Status):
-            problems.append(Problem(message=f"status '{row.get('status')}' is not one of "
-                                    f"{', '.join(Status)}", column="status", **where))
+            problems.append(_at(where, f"status '{row.get('status')}' is not one of {', '.join(Status)}",
+                                "status"))
         kind = row.get("source_kind")
         if "source_kind" in row and kind not in SOURCE_KINDS:
-            problems.append(Problem(message=f"source_kind '{kind or ''}' is not one of {', '.join(SOURCE_KINDS)}",
-                                    column="source_kind", **where))
+            problems.append(_at(where, f"source_kind '{kind or ''}' is not one of {', '.join(SOURCE_KINDS)}",
+                                "source_kind"))
     return problems
 
 
@@ -187,12 +195,12 @@ def _deal_conflicts(deals: pd.DataFrame, others: pd.DataFrame | None, name: str)
 def _company_problems(companies: pd.DataFrame, name: str, today: date, lines: dict[str, int]) -> list[Problem]:
     problems = []
     for cid, row in companies.iterrows():
-        where = {"file": name, "row": lines.get(str(cid))}
+        where: Where = (name, lines.get(str(cid)))
         has_figure = not (pd.isna(row["revenue_usd_bn"]) and pd.isna(row["market_cap_usd_bn"]))
         if has_figure:
             problems += _provenance(row.to_dict(), "as_of", where, today)
         elif not _text(row.get("source_url")):
-            problems.append(Problem(message=f"company '{cid}' has no source_url", column="source_url", **where))
+            problems.append(_at(where, f"company '{cid}' has no source_url", "source_url"))
     return problems
 
 
@@ -214,12 +222,12 @@ def _market_problems(frame: pd.DataFrame, name: str, today: date, company_ids: s
     problems = []
     lines = frame.attrs.get("lines")
     for position, row in enumerate(frame.to_dict("records")):
-        where = {"file": name, "row": lines[position] if lines else position + 2}
+        where: Where = (name, lines[position] if lines else position + 2)
         problems += _provenance(row, when, where, today)
         number = _number(row.get(value))
         if number is None or number <= 0 or (name == "fund_holdings.csv" and number > 1):
             bound = "a fraction in (0, 1]" if name == "fund_holdings.csv" else "a finite number above 0"
-            problems.append(Problem(message=f"{value} {row.get(value)!r} is not {bound}", column=value, **where))
+            problems.append(_at(where, f"{value} {row.get(value)!r} is not {bound}", value))
         if name == "financials.csv":
             problems += _financial_row(row, where, company_ids)
     if name == "fund_holdings.csv":
@@ -229,17 +237,16 @@ def _market_problems(frame: pd.DataFrame, name: str, today: date, company_ids: s
     return problems
 
 
-def _financial_row(row: dict[str, Any], where: dict[str, Any], company_ids: set[str]) -> list[Problem]:
+def _financial_row(row: dict[str, Any], where: Where, company_ids: set[str]) -> list[Problem]:
     problems = []
     if row.get("company_id") not in company_ids:
-        problems.append(Problem(message=f"unknown company '{row.get('company_id')}'", column="company_id", **where))
+        problems.append(_at(where, f"unknown company '{row.get('company_id')}'", "company_id"))
     periods = FINANCIAL_PERIODS.get(str(row.get("metric")))
     if periods is None:
-        problems.append(Problem(message=f"metric '{row.get('metric')}' is not revenue or market_cap",
-                                column="metric", **where))
+        problems.append(_at(where, f"metric '{row.get('metric')}' is not revenue or market_cap", "metric"))
     elif row.get("period") not in periods:
-        problems.append(Problem(message=f"period '{row.get('period')}' for {row.get('metric')} is not one of "
-                                        f"{', '.join(sorted(periods))}", column="period", **where))
+        problems.append(_at(where, f"period '{row.get('period')}' for {row.get('metric')} is not one of "
+                                   f"{', '.join(sorted(periods))}", "period"))
     return problems
 
 
@@ -270,20 +277,20 @@ def _fund_totals(frame: pd.DataFrame, name: str) -> list[Problem]:
 
 
 # ------------------------------------------------------------------------------------------------ shared
-def _provenance(row: dict[str, Any], date_column: str, where: dict[str, Any], today: date,
+def _provenance(row: dict[str, Any], date_column: str, where: Where, today: date,
                 month_ok: bool = False) -> list[Problem]:
     """A source URL and a past date (``YYYY-MM-DD``, or ``YYYY-MM`` where ``month_ok``) on the row."""
     problems = []
     url = _text(row.get("source_url"))
     if not url or "http" not in url:
-        problems.append(Problem(message="no source URL (http...)", column="source_url", **where))
+        problems.append(_at(where, "no source URL (http...)", "source_url"))
     text = _text(row.get(date_column))
     parsed = _parse_date(text, month_ok)
     if parsed is None:
         form = "YYYY-MM-DD" + (" or YYYY-MM" if month_ok else "")
-        problems.append(Problem(message=f"date {text!r} is not {form}", column=date_column, **where))
+        problems.append(_at(where, f"date {text!r} is not {form}", date_column))
     elif parsed > today:
-        problems.append(Problem(message=f"date {text} is after today ({today})", column=date_column, **where))
+        problems.append(_at(where, f"date {text} is after today ({today})", date_column))
     return problems
 
 

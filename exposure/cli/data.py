@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from exposure.cli import Format, app
 from exposure.cli.output import emit_json, say
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 data_app = typer.Typer(no_args_is_help=True, help="Check the data behind the scores: sources, dates, conflicts.")
 app.add_typer(data_app, name="data")
@@ -68,7 +71,7 @@ def _lines(path: Path, what: str) -> dict[str, int]:
     return dict(zip(frame["id"], frame.attrs["lines"], strict=True))
 
 
-def _market_tables() -> dict:
+def _market_tables() -> dict[str, pd.DataFrame]:
     """The bundled market snapshot files as text frames (with their lines); a file not shipped is skipped."""
     from exposure.dealweb import _data_file, _read_table
 
