@@ -161,10 +161,24 @@ def _deal_problems(deals: pd.DataFrame, name: str, today: date, lines: dict[str,
         if row.get("status") not in set(Status):
             problems.append(_at(where, f"status '{row.get('status')}' is not one of {', '.join(Status)}",
                                 "status"))
-        kind = row.get("source_kind")
-        if "source_kind" in row and kind not in SOURCE_KINDS:
-            problems.append(_at(where, f"source_kind '{kind or ''}' is not one of {', '.join(SOURCE_KINDS)}",
-                                "source_kind"))
+        problems += _optional_provenance(row, where, today)
+    return problems
+
+
+def _optional_provenance(row: dict[str, Any], where: Where, today: date) -> list[Problem]:
+    """The optional deal columns, where filled: ``source_kind``, a second source URL and the ``checked`` date."""
+    problems = []
+    kind = _text(row.get("source_kind"))
+    if kind and kind not in SOURCE_KINDS:
+        problems.append(_at(where, f"source_kind '{kind}' is not one of {', '.join(SOURCE_KINDS)}", "source_kind"))
+    second = _text(row.get("source_url_2"))
+    if second and "http" not in second:
+        problems.append(_at(where, f"second source {second!r} is not a URL (http...)", "source_url_2"))
+    checked = _text(row.get("checked"))
+    if checked:
+        when = _parse_date(checked, month_ok=True)
+        if when is None or when > today:
+            problems.append(_at(where, f"checked date {checked!r} is not a past YYYY-MM-DD", "checked"))
     return problems
 
 

@@ -99,3 +99,17 @@ def test_score_output_says_how_old_the_data_is():
     assert "Data: newest deal" in " ".join(table.stdout.split())
     data = json.loads(run_cli("score", PORTFOLIOS / "ai_heavy.csv", "--format", "json").stdout)["data"]
     assert data["newest_deal"] >= "2026" and data["market_median_age_days"] > 0
+
+
+def test_optional_provenance_columns_are_checked_where_filled():
+    header = HEADER.rstrip("\n") + ",source_kind,source_url_2,checked\n"
+    rows = ("A,lab,cloud,cloud_compute_contract,100,5,2024-03,completed,https://e.org/a,,filing,https://e.org/b,"
+            "2025-12-01\n"
+            "B,chip,lab,equity_investment,20,,2025-01,completed,https://e.org/c,,,,\n"
+            "C,inv,lab,equity_investment,10,,2025-02,announced,https://e.org/d,,blog,see above,2030-01-01\n")
+    web = DealWeb.from_csv(io.StringIO(SMALL_COMPANIES), io.StringIO(header + rows))
+    deals = web.deals.assign(**{c: [v or None for v in values] for c, values in {
+        "source_kind": ["filing", "", "blog"], "source_url_2": ["https://e.org/b", "", "see above"],
+        "checked": ["2025-12-01", "", "2030-01-01"]}.items()})
+    result = check_data(DealWeb(web.companies, deals), today=date(2026, 1, 1))
+    assert [p.column for p in result.problems] == ["source_kind", "source_url_2", "checked"]
