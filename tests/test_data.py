@@ -34,7 +34,7 @@ def test_every_deal_is_sourced_dated_and_has_a_status():
     deals = read("deals.csv")
     assert deals["source_url"].str.startswith("http").all()
     assert deals["announced"].str.match(r"^\d{4}-\d{2}(-\d{2})?$").all()
-    assert deals["status"].isin(["completed", "announced", "reported", "rumored"]).all()
+    assert deals["status"].isin(["completed", "announced", "reported", "rumored", "lapsed", "terminated"]).all()
 
 
 @pytest.mark.parametrize("name, key", [("prices.csv", "ticker"), ("fx.csv", "currency"),
