@@ -23,6 +23,7 @@ from exposure.errors import (
     ExposureError,
     InfeasibleError,
     MarketDataError,
+    MissingDependencyError,
     PortfolioError,
     ScenarioError,
 )
@@ -71,6 +72,6 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ConstraintError", "DealType", "DealWeb", "DealWebError", "ExposureError", "ExposureReport",
-    "InfeasibleError", "Layer", "MarketDataError", "Portfolio", "PortfolioError", "ScenarioError", "Status",
-    "StressResult", "analyze", "build_context", "load_scenarios", "stress", *_LAZY,
+    "InfeasibleError", "Layer", "MarketDataError", "MissingDependencyError", "Portfolio", "PortfolioError",
+    "ScenarioError", "Status", "StressResult", "analyze", "build_context", "load_scenarios", "stress", *_LAZY,
 ]

@@ -183,8 +183,9 @@ class DealWeb:
 
     def to_networkx(self) -> networkx.MultiDiGraph:
         """The web as a networkx MultiDiGraph: one edge per deal, payer -> payee, with the deal's fields."""
-        import networkx as nx
+        from exposure._optional import require
 
+        nx = require("networkx", "DealWeb.to_networkx")
         graph = nx.MultiDiGraph()
         for cid, row in self.companies.iterrows():
             graph.add_node(cid, **{k: (None if _blank(v) else v) for k, v in row.items()})

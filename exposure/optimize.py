@@ -28,11 +28,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from exposure._optional import require
 from exposure.analyze import Context, analyze, build_context
 from exposure.dealweb import DealWeb
 from exposure.errors import ConstraintError, DealWebError, ExposureError, InfeasibleError, ScenarioError
@@ -42,7 +42,11 @@ from exposure.portfolio import CASH_TICKERS, Portfolio
 from exposure.report import ExposureReport, frame_html, jsonable, percent
 
 if TYPE_CHECKING:
+    import cvxpy as cp
+
     from exposure.market import MarketData
+else:
+    cp = require("cvxpy", "Suggestions (exposure.suggest, exposure.frontier)")
 
 __all__ = ["Constraints", "Suggestion", "frontier", "suggest"]
 
