@@ -51,6 +51,7 @@ _LAZY = {
     "score_accounts": "exposure.batch",
     "batch": "exposure.batch",
     "plots": "exposure.plots",
+    "hub_loadings": "exposure.loadings",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
