@@ -1,10 +1,10 @@
-"""Hub loadings: the linear map from portfolio weights to hub exposure, for any optimiser.
+"""Hub loadings: the linear map from portfolio weights to hub exposure, for any optimizer.
 
 A portfolio with weights ``w`` (fractions of its value, by ticker) has total exposure
 ``sum_t w[t] * loadings.loc[t, h]`` to hub ``h``, the ``total`` column of ``ex.analyze(...).hubs``. The
 loadings are what :func:`exposure.suggest` caps; with them a cap on OpenAI exposure is one linear
 constraint in PyPortfolioOpt, skfolio, Riskfolio-Lib or cvxportfolio (see ``docs/methods.md``, "Hub
-loadings in other optimisers").
+loadings in other optimizers").
 """
 
 from __future__ import annotations

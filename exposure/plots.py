@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["LAYER_COLORS", "deal_web", "exposure_history", "exposure_over_time", "frontier_plot",
            "hub_bars", "layer_mix", "stress_waterfall"]
 
-#: One colour per layer of the stack (colour-blind-friendly Tableau hues), shared by every figure.
+#: One color per layer of the stack (color-blind-friendly Tableau hues), shared by every figure.
 LAYER_COLORS: dict[str, str] = {
     "model_lab": "#d62728",
     "hyperscaler_cloud": "#1f77b4",
@@ -72,9 +72,9 @@ def hub_bars(report: ExposureReport, top: int = 10, *, ax: Axes | None = None) -
     shown = report.hubs[report.hubs["total"] > 0].head(top).iloc[::-1]
     ax, drawn = _canvas(ax, figsize=(8, 0.45 * max(len(shown), 3) + 1.6))
     left = np.zeros(len(shown))
-    for part, colour in _PARTS.items():
+    for part, color in _PARTS.items():
         values = shown[part].to_numpy(dtype=float)
-        ax.barh(shown["name"], values, left=left, color=colour, label=_PART_LABELS[part], height=0.7)
+        ax.barh(shown["name"], values, left=left, color=color, label=_PART_LABELS[part], height=0.7)
         left += values
     for y, total in enumerate(shown["total"]):
         ax.text(total, y, f" {100 * total:.1f}%", va="center", fontsize=9)
@@ -116,15 +116,15 @@ def layer_mix(before: Any, after: Any = None, labels: tuple[str, str] = ("before
     frame = frame.loc[sorted(frame.index, key=lambda layer: (layer in AI_LAYERS, largest[layer]))]
     ax, drawn = _canvas(ax, figsize=(8, 0.42 * len(frame) * (1.4 if after is not None else 1) + 1.6))
     y = np.arange(len(frame))
-    colours = [LAYER_COLORS.get(layer, "#7f7f7f") for layer in frame.index]
+    colors = [LAYER_COLORS.get(layer, "#7f7f7f") for layer in frame.index]
     if after is None:
-        ax.barh(y, frame.iloc[:, 0], color=colours, height=0.7)
+        ax.barh(y, frame.iloc[:, 0], color=colors, height=0.7)
         _bar_values(ax, y, frame.iloc[:, 0])
     else:
         height = 0.38
-        ax.barh(y + height / 2, frame.iloc[:, 0], height=height, color=colours, alpha=0.45,
+        ax.barh(y + height / 2, frame.iloc[:, 0], height=height, color=colors, alpha=0.45,
                 label=labels[0], edgecolor="#555555", linewidth=0.5)
-        ax.barh(y - height / 2, frame.iloc[:, 1], height=height, color=colours, label=labels[1],
+        ax.barh(y - height / 2, frame.iloc[:, 1], height=height, color=colors, label=labels[1],
                 edgecolor="#333333", linewidth=0.5)
         _bar_values(ax, y + height / 2, frame.iloc[:, 0], size=8)
         _bar_values(ax, y - height / 2, frame.iloc[:, 1], size=8)
@@ -153,7 +153,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
              label_top: int = 16, *, ax: Axes | None = None) -> Figure | Axes:
     """The deal web as a graph: companies as nodes, deals as arrows from payer to payee.
 
-    Node colour is the company's layer; node area is the portfolio's total exposure to the company when
+    Node color is the company's layer; node area is the portfolio's total exposure to the company when
     ``report`` is given (else the company's deal volume, USD bn); arrow width grows with the deals'
     amount (USD bn; undisclosed amounts are thin dashed lines). Companies sit in columns by layer, in
     the order money flows (investors, labs, clouds, chips, equipment and power), so the picture is the
@@ -193,8 +193,8 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
         ax.text(k, 1.03, "\n".join(_pretty(layer) for layer in group if layer in set(companies.loc[involved, "layer"])),
                 ha="center", va="bottom", fontsize=9, color="#555555", style="italic")
     xy = np.array([positions[c] for c in involved])
-    colours = [LAYER_COLORS.get(str(companies.at[c, "layer"]), "#7f7f7f") for c in involved]
-    ax.scatter(xy[:, 0], xy[:, 1], s=area.to_numpy(), c=colours, edgecolors="white", linewidths=0.8, zorder=3)
+    colors = [LAYER_COLORS.get(str(companies.at[c, "layer"]), "#7f7f7f") for c in involved]
+    ax.scatter(xy[:, 0], xy[:, 1], s=area.to_numpy(), c=colors, edgecolors="white", linewidths=0.8, zorder=3)
 
     wanted = [web.resolve(h) for h in hubs] if hubs is not None else []
     floor = 5e-4 if report is not None else 0.0  # an exposure that rounds to 0.0% is not a main node
@@ -203,7 +203,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     layer_handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=LAYER_COLORS[layer],
                             markeredgecolor="white", label=_pretty(layer))
                      for layer in LAYER_COLORS if layer in set(companies.loc[involved, "layer"])]
-    legend = ax.legend(handles=layer_handles, title="layer (node colour)", loc="upper left",
+    legend = ax.legend(handles=layer_handles, title="layer (node color)", loc="upper left",
                        bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     ax.add_artist(legend)
     ax.legend(handles=_edge_handles(edges), title="deal amount (arrow width)", loc="upper left",
@@ -211,7 +211,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     when = f" as of {web.cutoff}" if getattr(web, "cutoff", None) else ""
     ax.set_title(f"The AI-infrastructure deal web{when}: {len(involved)} companies with deals, {len(web.deals)} deals\n"
                  f"arrows run from payer or investor to payee; node area: {size_label}"
-                 + (" (% of portfolio value, labelled)" if report is not None else " (USD bn)"), fontsize=11)
+                 + (" (% of portfolio value, labeled)" if report is not None else " (USD bn)"), fontsize=11)
     ax.set_axis_off()
     _labels(ax, involved, set(main), positions, companies, size_value if report is not None else None, area)
     return drawn
@@ -389,8 +389,8 @@ def stress_waterfall(result: StressResult, top: int = 10, *, ax: Axes | None = N
     starts = np.concatenate([[0.0], np.cumsum(parts.to_numpy())[:-1], [0.0]])
     heights = np.concatenate([parts.to_numpy(), [float(result.portfolio_loss)]])
     ax, drawn = _canvas(ax, figsize=(max(7.0, 0.75 * len(names) + 2), 4.8))
-    colours = ["#d62728"] * len(parts) + ["#1f4e79"]
-    ax.bar(names, heights, bottom=starts, color=colours, width=0.65)
+    colors = ["#d62728"] * len(parts) + ["#1f4e79"]
+    ax.bar(names, heights, bottom=starts, color=colors, width=0.65)
     for k, (start, height) in enumerate(zip(starts, heights, strict=True)):
         ax.text(k, start + height, f"{100 * height:.1f}%", ha="center", va="bottom", fontsize=8)
         if k < len(parts) - 1:
@@ -539,7 +539,7 @@ WEB_COLUMNS: tuple[tuple[str, ...], ...] = (
 
 def _layout(nodes: Sequence[str], edges: pd.DataFrame, layers: pd.Series) -> dict[str, np.ndarray]:
     """Layered layout: one column per group of layers (:data:`WEB_COLUMNS`), ordered within a column by
-    the barycentre of each company's partners (a few sweeps), to keep arrows short and crossings few."""
+    the barycenter of each company's partners (a few sweeps), to keep arrows short and crossings few."""
     column_of = {layer: k for k, group in enumerate(WEB_COLUMNS) for layer in group}
     columns: list[list[str]] = [[] for _ in WEB_COLUMNS]
     for node in nodes:
@@ -559,14 +559,14 @@ def _layout(nodes: Sequence[str], edges: pd.DataFrame, layers: pd.Series) -> dic
     y = {n: v for members in columns for n, v in heights(members).items()}
     for _ in range(6):
         for members in columns:
-            def centre(node: str) -> float:
+            def center(node: str) -> float:
                 linked = partners[node]
                 if not linked:
                     return y[node]
                 return sum(y[p] * w for p, w in linked) / sum(w for _, w in linked)
 
-            # keep each layer together inside its column, order by barycentre within the layer
-            members.sort(key=lambda n: (rank.get(str(layers[n]), 99), centre(n)))
+            # keep each layer together inside its column, order by barycenter within the layer
+            members.sort(key=lambda n: (rank.get(str(layers[n]), 99), center(n)))
             y.update(heights(members))
     return {n: np.array([float(k), 1.0 - y[n]]) for k, members in enumerate(columns) for n in members}
 

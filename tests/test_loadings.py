@@ -51,7 +51,7 @@ def test_weights_times_loadings_is_the_reports_total(sample):
 def test_pyportfolioopt_with_the_loadings_reproduces_suggests_openai_cap():
     """The same problem in PyPortfolioOpt (a convex objective plus add_constraint) and in ex.suggest.
 
-    Problem: hold ai_heavy.csv; minimise turnover (sum |w - w0| over the stocks) subject to weights in
+    Problem: hold ai_heavy.csv; minimize turnover (sum |w - w0| over the stocks) subject to weights in
     [0, 10%], cash >= 5% and OpenAI exposure <= 15%; no layer bands, no diversification term (gamma 0).
     """
     cvxpy = pytest.importorskip("cvxpy")

@@ -101,7 +101,7 @@ def test_deal_web_draws_every_pair_and_labels_without_overlap(web, report):
     bold = {t.get_text() for t in labels if t.get_fontweight() == "bold"}
     assert any(text.startswith("OpenAI ") and text.endswith("%") for text in bold)
     titles = {legend.get_title().get_text() for legend in [ax.get_legend(), *ax.artists] if hasattr(legend, "get_title")}
-    assert {"layer (node colour)", "deal amount (arrow width)"} <= titles
+    assert {"layer (node color)", "deal amount (arrow width)"} <= titles
     assert_no_overlap(fig, [t for t in ax.texts if t.get_text() in {n.split(" (")[0] for n in web.companies["name"]}
                             or t.get_fontweight() == "bold"])
 
