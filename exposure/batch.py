@@ -5,7 +5,7 @@
 Both give, per account, the numbers :func:`exposure.analyze` gives for that account alone.
 
 The exposure matrix (:func:`exposure_matrix`) has one row per ticker: a company's loading on hub h is
-``1{i == h} + x_h[i]`` (direct holding plus every chain of deals ending at h, DESIGN section 5), a fund's
+``1{i == h} + x_h[i]`` (direct holding plus every chain of deals ending at h, docs/methods.md 2.1), a fund's
 row is the weighted sum of its looked-through holdings' rows, cash and unmapped tickers load on no hub.
 Because every hub total is linear in the look-through weights, an account's totals are its normalized
 weights times that matrix.

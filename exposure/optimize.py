@@ -1,6 +1,6 @@
 """Suggestions (cvxpy): the fewest trades that bring a portfolio under hub caps, with reasons when impossible.
 
-The problem (DESIGN section 8, METHODS section 5) over target weights ``w`` of a universe of tickers and
+The problem (docs/methods.md, section 5) over target weights ``w`` of a universe of tickers and
 ``cash``::
 
     minimise    costs @ t + gamma * sum_h E_h(w)^2  (+ ||F_s w||^2 with a risk model, F_s = sqrt(lambda) F)
@@ -8,7 +8,7 @@ The problem (DESIGN section 8, METHODS section 5) over target weights ``w`` of a
                 E_h(w) = e_h @ w <= cap_h, layer bands, frozen names, excluded names, turnover budget,
                 scenario losses h_s @ w <= cap_s.
 
-``e_h`` is the loading of each ticker on hub h: for a company ``1{i == h} + x_h[i]`` (DESIGN section 5), for
+``e_h`` is the loading of each ticker on hub h: for a company ``1{i == h} + x_h[i]`` (docs/methods.md, 2.1), for
 a fund the weighted sum of its looked-through holdings' loadings, 0 for an unmapped ticker. Every term is
 linear in ``w`` so the totals match :func:`exposure.analyze` of the target portfolio exactly.
 

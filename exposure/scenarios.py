@@ -1,4 +1,4 @@
-"""Stress scenarios: what a hub's fall or failure to pay costs a portfolio (DESIGN section 7).
+"""Stress scenarios: what a hub's fall or failure to pay costs a portfolio (docs/methods.md, section 4).
 
 :func:`stress` maps a portfolio onto the deal web, shocks some companies, propagates the losses with
 linear DebtRank (main number), original DebtRank (lower bound) and a non-linear DebtRank alpha sweep
@@ -215,7 +215,7 @@ def stress_context(ctx: Context, shocks: Mapping[str, float] | None = None,
                    alphas: Iterable[float] = (0, 1, 5), alpha: float = 1.0) -> StressResult:
     """:func:`stress` on an already built :class:`~exposure.analyze.Context` (one portfolio, one web).
 
-    "Fails to pay" (``defaults``), step by step (METHODS 2.7):
+    "Fails to pay" (``defaults``), step by step (docs/methods.md, section 4):
 
     1. The contract layer: what each company owes each supplier a year, the annual values of the web's
        contract deals exactly as they enter ``L`` (status weights, gigawatt estimates, default durations).
