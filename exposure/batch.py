@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from exposure._optional import require
 from exposure.dealweb import DealWeb
 from exposure.errors import PortfolioError, located
 from exposure.metrics import GRADES
@@ -208,8 +209,9 @@ def score_accounts(source: str | os.PathLike[str] | pd.DataFrame | dd.DataFrame,
     web, model, market, hubs : as :func:`analyze_many`.
     engine : ``"dask"`` (default) or ``"pandas"`` (read everything into one process, then
         :func:`analyze_many`).
-    address : a Dask scheduler address (``tcp://host:8786``); None starts a local cluster of ``n_workers``
-        threads for the call and closes it after.
+    address : a Dask scheduler address (``tcp://host:8786``). None uses the active Dask client when there
+        is one (``distributed.Client(...)`` created before the call, left open), and otherwise starts a
+        local cluster of ``n_workers`` threads for the call and closes it after.
     npartitions : partitions after the shuffle by account (default: as many as the input has).
 
     Returns
@@ -227,10 +229,8 @@ def score_accounts(source: str | os.PathLike[str] | pd.DataFrame | dd.DataFrame,
         return analyze_many(frame, web, model, market, hubs)
     if engine != "dask":
         raise ValueError(f"unknown engine {engine!r}. Fix: use engine='dask' or engine='pandas'.")
-    try:
-        import dask.dataframe as dd
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("score_accounts(engine='dask') needs Dask. Fix: pip install 'exposure[dask]'.") from error
+    dd = require("dask.dataframe", "score_accounts(engine='dask')")
+    require("distributed", "score_accounts(engine='dask')")
 
     if isinstance(source, pd.DataFrame):
         frame = dd.from_pandas(source, npartitions=max(1, npartitions or n_workers))
@@ -386,12 +386,19 @@ def _to_pandas(source: Any) -> pd.DataFrame:
 
 @contextmanager
 def _client(address: str | None, n_workers: int) -> Iterator[Any]:
-    """A Dask client on ``address``, or on a local cluster of threads that lives for the call."""
-    from distributed import Client, LocalCluster
+    """A Dask client on ``address``; else the active client (left open); else a local cluster for the call."""
+    from distributed import Client, LocalCluster, default_client
 
     if address is not None:
         with Client(address) as client:
             yield client
+        return
+    try:
+        active = default_client()
+    except ValueError:  # no client yet
+        active = None
+    if active is not None and active.status == "running":
+        yield active
         return
     with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
             Client(cluster) as client:
