@@ -73,7 +73,7 @@ def move_problems(moves: pd.DataFrame, web: DealWeb) -> list[str]:
     A row must name a deal of ``web``, a company that is that deal's payer or payee in the stated role, the
     company's own ticker, a calendar date, a finite move, a basis (close/intraday) and an http(s) source.
     """
-    from exposure.dealweb import normalise_ticker
+    from exposure.dealweb import normalize_ticker
 
     name = moves.attrs.get("source", "moves table")
     deals = web.deals.set_index("id")
@@ -92,7 +92,7 @@ def move_problems(moves: pd.DataFrame, web: DealWeb) -> list[str]:
         elif deals.at[deal_id, row["role"]] != company:
             bad("company_id", f"'{company}' is not the {row['role']} of {deal_id}",
                 f"the {row['role']} is '{deals.at[deal_id, row['role']]}'.")
-        elif normalise_ticker(str(row["ticker"])) != normalise_ticker(str(web.companies.at[company, "ticker"])):
+        elif normalize_ticker(str(row["ticker"])) != normalize_ticker(str(web.companies.at[company, "ticker"])):
             bad("ticker", f"ticker '{row['ticker']}' is not {company}'s ({web.companies.at[company, 'ticker']})",
                 "use the ticker from companies.csv.")
         try:
@@ -122,6 +122,20 @@ def _near_announcement(day: date, announced: str) -> bool:
     return 0 <= (day - start).days <= ANNOUNCEMENT_WINDOW_DAYS
 
 
+def as_announced(model: ExposureModel) -> ExposureModel:
+    """``model`` with lapsed and terminated deals weighted as announced ones.
+
+    The announcement-day move priced the deal as it was announced; that it lapsed later (Nvidia's letter of
+    intent with OpenAI) is a different event, so the comparison keeps such deals at their announced weight.
+    """
+    from exposure.taxonomy import Status
+
+    weights = dict(model.status_weights)
+    for status in (Status.lapsed, Status.terminated):
+        weights[status] = weights.get(Status.announced, 1.0)
+    return model.model_copy(update={"status_weights": weights})
+
+
 def market_table(moves: pd.DataFrame, web: DealWeb, model: ExposureModel | None = None) -> pd.DataFrame:
     """One row per move with the model's dependence of the company on the deal's counterparty.
 
@@ -130,11 +144,12 @@ def market_table(moves: pd.DataFrame, web: DealWeb, model: ExposureModel | None 
     deal's own part of it), ``channels`` (the channels it entered by, blank when it entered none),
     ``annual_usd_bn`` (the contract's counted annual value), ``revenue_share`` (annual / the company's
     revenue), ``model_share`` (annual / F, the revenue channel at kappa = 1) and ``implied_kappa``
-    (``move / 100 / model_share``; contracts' payees only). Raises DealWebError on any provenance problem.
+    (``move / 100 / model_share``; contracts' payees only). Deals that lapsed later count as announced
+    (:func:`as_announced`). Raises DealWebError on any provenance problem.
     """
     from exposure.models import ExposureModel
 
-    model = model or ExposureModel()
+    model = as_announced(model or ExposureModel())
     problems = move_problems(moves, web)
     if problems:
         raise DealWebError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))

@@ -258,3 +258,14 @@ def test_a_move_must_be_near_the_announcement(tiny_web):
     problems = move_problems(moves, tiny_web)
     assert [p.split(":")[0] for p in problems] == ["moves table, row 2, column 'date'",
                                                     "moves table, row 3, column 'date'"]
+
+
+def test_a_deal_that_lapsed_later_counts_as_announced():
+    # The same D1 marked lapsed: the model weighs it 0 today, but the move priced it as announced, so the
+    # comparison still sees L[seller, buyer] = 5/15 = 1/3.
+    web = DealWeb.from_csv(io.StringIO(TINY_COMPANIES), io.StringIO(TINY_DEALS.replace(
+        "2025-09,announced", "2025-09,lapsed")))
+    assert web.sensitivity().matrix.sum() == pytest.approx(2 / 10)  # only D2 (2 / (8 + 2)) in today's L
+    row = market_table(moves_frame({}), web).iloc[0]
+    assert row["dependence"] == pytest.approx(1 / 3)
+    assert row["implied_kappa"] == pytest.approx(0.3)
