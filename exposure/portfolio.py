@@ -90,7 +90,7 @@ class Portfolio:
         converter = Converter(base_currency)
         table, kind, notes = read_frame(_ticker_column(frame), allow_short=allow_short, source=source,
                                         converter=converter)
-        return cls._build(Holdings(table, kind, notes, converter.base), source)
+        return cls.from_holdings(Holdings(table, kind, notes, converter.base), source)
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str], *, allow_short: bool = False,
@@ -106,10 +106,12 @@ class Portfolio:
     def _from_bytes(cls, raw: bytes, name: str, *, allow_short: bool = False,
                     base_currency: str = "USD") -> Portfolio:
         """Parse the bytes of a holdings file named ``name`` (the file-free core of :meth:`from_csv`)."""
-        return cls._build(read_holdings(raw, name, allow_short=allow_short, base_currency=base_currency), name)
+        return cls.from_holdings(read_holdings(raw, name, allow_short=allow_short, base_currency=base_currency),
+                                 name)
 
     @classmethod
-    def _build(cls, holdings: Holdings, source: str) -> Portfolio:
+    def from_holdings(cls, holdings: Holdings, source: str) -> Portfolio:
+        """From :class:`~exposure.holdings.Holdings` (what :func:`~exposure.holdings.read_holdings` returns)."""
         notes = list(holdings.notes)
         positions = group_rows(holdings.table, holdings.kind, source, notes)
         return cls(positions=positions.set_index(pd.Index(positions["ticker"], name="ticker")), kind=holdings.kind,

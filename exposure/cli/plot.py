@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import app
-from exposure.cli.common import AsOf, Deals, FileArg, Live, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Live, load_inputs
 from exposure.cli.output import say
 from exposure.errors import ExposureError
 
@@ -48,7 +48,8 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
 def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
            hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
            no_history: Annotated[bool, typer.Option("--no-history", help="Skip the exposure-over-time figure "
-                                                    "(faster).")] = False) -> None:
+                                                    "(faster).")] = False,
+           account: Account = None, base_currency: BaseCurrency = "USD") -> None:
     """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters."""
     from exposure.files import atomic_write
     from exposure.html_report import render_report
@@ -59,7 +60,7 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
         raise ExposureError(f"{out}: folder {out.parent} does not exist. Fix: create it or choose another path.")
     if out.exists() and any(out.resolve() == p.resolve() for p in [file, deals] if p is not None and p.exists()):
         raise ExposureError(f"{out}: refusing to write over the input file. Fix: choose another --out path.")
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history)
     path = atomic_write(out, page, inputs=[file] + ([deals] if deals else []))
     say(f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.1f} MB)")

@@ -15,11 +15,14 @@ import pandas as pd
 from exposure.errors import PortfolioError
 from exposure.holdings import brokers
 from exposure.holdings.fx import Converter
-from exposure.holdings.generic import is_ticker_header, read_frame
+from exposure.holdings.generic import CASH_TICKERS, is_ticker_header, read_frame
 from exposure.holdings.reader import check_size, decode, parse_table, split_lines
 from exposure.holdings.statement import DERIVATIVE_COLUMNS, Statement, to_positions
 
-__all__ = ["Holdings", "Statement", "read_holdings"]
+__all__ = ["Holdings", "Statement", "line_table", "read_holdings"]
+LINE_COLUMNS = ["line", "class", "ticker", "account", "currency", "value", "reason"]
+_REASONS = {"total": "a total: checked against its rows, not counted", "pending": "pending activity: counted as cash",
+            "cash": "cash or money market", "derivative": "kept apart in .derivatives"}
 
 
 @dataclass
@@ -60,3 +63,21 @@ def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_curr
         frame.attrs["notes"] = [encoding_note, *frame.attrs.get("notes", [])]
     table, kind, notes = read_frame(frame, allow_short=allow_short, source=name, converter=converter)
     return Holdings(table, kind, notes, converter.base)
+
+
+def line_table(holdings: Holdings) -> pd.DataFrame:
+    """One row per classified line of the file: ``line, class, ticker, account, currency, value, reason``.
+
+    Values are as the file gives them (local currency). For a file read by the generic reader only the
+    holding rows are listed (its skipped lines are named in the notes).
+    """
+    if holdings.statement is not None:
+        records = [{"line": r.line, "class": r.kind, "ticker": r.ticker or r.identifier, "account": r.account,
+                    "currency": r.currency, "value": r.value, "reason": r.reason or _REASONS.get(r.kind, "")}
+                   for r in holdings.statement.rows]
+    else:
+        records = [{"line": row, "class": "cash" if ticker in CASH_TICKERS else "security", "ticker": ticker,
+                    "account": account, "currency": currency, "value": amount, "reason": holdings.kind}
+                   for ticker, amount, currency, account, row in holdings.table[
+                       ["ticker", "amount", "currency", "account", "row"]].itertuples(index=False)]
+    return pd.DataFrame(records, columns=LINE_COLUMNS)

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 
+import pandas as pd
+
 _ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}\d$")
 _CUSIP = re.compile(r"^[0-9]{3}[0-9A-Z]{5}\d$")
 
@@ -71,3 +73,24 @@ def did_you_mean(ticker: str, known: Iterable[str]) -> str | None:
         return None
     match = difflib.get_close_matches(ticker.upper(), sorted(set(known)), n=1, cutoff=0.75)
     return match[0] if match and match[0] != ticker.upper() else None
+
+
+#: Share of the portfolio's value not mapped to the web above which the report warns prominently.
+UNMAPPED_WARNING = 0.20
+
+
+def unmapped_notes(holdings: pd.DataFrame, known: Iterable[str]) -> list[str]:
+    """Notes on holdings not mapped to the web: "did you mean NVDA?" and a warning above 20% of the value.
+
+    ``holdings`` are look-through rows with ``ticker, weight, via, kind`` (``kind`` is ``unmapped`` for
+    holdings the web does not know); ``known`` are the tickers the web and the bundled funds know.
+    """
+    unmapped = holdings[(holdings["kind"] == "unmapped") & (holdings["via"] == "")]
+    known = list(known)
+    guesses = {t: g for t in unmapped["ticker"] if (g := did_you_mean(t, known)) is not None}
+    notes = [f"{ticker} is not a ticker the web knows: did you mean {guess}?" for ticker, guess in guesses.items()]
+    share = float(holdings.loc[holdings["kind"] == "unmapped", "weight"].sum())
+    if share > UNMAPPED_WARNING:
+        notes.insert(0, f"WARNING: {100 * share:.0f}% of the portfolio's value is not mapped to any company of the "
+                        "deal web, so the score leaves it out; check the tickers (and identifiers) listed as unmapped.")
+    return notes

@@ -122,9 +122,9 @@ def reconcile(statement: Statement) -> list[str]:
 
 def _skipped(statement: Statement) -> list[str]:
     """A note naming the total and trailing-text lines skipped, and counting the lot sub-rows."""
-    quiet = ("header", "title", "preamble", "account name", "account summary", "account summary header")
+    shown_reasons = ("disclaimer or footer", "footer")
     listed = [f"row {r.line} ('{r.ticker or r.name}', a total)" if r.kind == "total" else f"row {r.line} ({r.reason})"
-              for r in statement.rows if r.kind == "total" or (r.kind == "text" and not r.reason.endswith(quiet))]
+              for r in statement.rows if r.kind == "total" or (r.kind == "text" and r.reason in shown_reasons)]
     lots = [r.line for r in statement.rows if r.kind == "lot"]
     notes = []
     if listed:

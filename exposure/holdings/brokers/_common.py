@@ -35,7 +35,8 @@ class Header:
     def cell(self, cells: list[str], *names: str) -> str:
         """The cell of the first column named any of ``names`` ("" when absent)."""
         at = self.index(*names)
-        return cells[at].strip() if at is not None and at < len(cells) else ""
+        value = cells[at].strip() if at is not None and at < len(cells) else ""
+        return "" if value in ("--", "-", "n/a", "N/A") else value
 
     def number(self, cells: list[str], *names: str, decimal: str | None = ".") -> float | None:
         """The number in that cell, or None for ``--``, ``n/a``, blanks and text."""
