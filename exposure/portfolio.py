@@ -223,7 +223,7 @@ def _ticker_column(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     index = frame.index
     named = index.name is not None and HEADER_ALIASES.get(header_key(str(index.name))) == "ticker"
-    textual = index.name is None and not isinstance(index, pd.RangeIndex) and pd.api.types.is_object_dtype(index)
+    textual = index.name is None and not pd.api.types.is_numeric_dtype(index)
     if named or textual:
         out = frame.reset_index(names="ticker")
         out.attrs = dict(frame.attrs)
