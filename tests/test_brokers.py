@@ -313,3 +313,29 @@ def test_foreign_listings_in_a_shares_file_are_priced_in_their_currency_and_conv
     total = sum(values.values())
     weights = ex.Portfolio.from_csv(path).weights
     assert weights.to_dict() == pytest.approx({t: v / total for t, v in values.items()})
+
+
+def test_fidelity_account_name_number_layout_with_account_lines(tmp_path):
+    # the layout where an account line precedes its positions (synthetic, after Fidelity's documented shape)
+    path = tmp_path / "Portfolio_Positions.csv"
+    path.write_text("Account Name/Number,Symbol,Description,Quantity,Last Price,Current Value,Cost Basis Total\n"
+                    "Individual - TOD...X111,,,,,,\n"
+                    ',VTI,VANGUARD TOTAL STOCK MKT ETF,100,"$250.00","$25,000.00","$20,000.00"\n'
+                    ',SPAXX**,FIDELITY GOVERNMENT MONEY MARKET,,,"$2,400.00",\n'
+                    "ROTH IRA...X222,,,,,,\n"
+                    ',FXAIX,FIDELITY 500 INDEX FUND,50,"$200.00","$10,000.00","$7,000.00"\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == {"VTI": 25000.0, "CASH": 2400.0, "FXAIX": 10000.0}
+    assert pf.accounts == ["Individual - TOD...X111", "ROTH IRA...X222"]
+
+
+def test_holdings_report_with_cad_and_usd_rows_is_converted(tmp_path):
+    # a Wealthsimple-style holdings report (synthetic: no public sample was found), read by the generic reader
+    path = tmp_path / "holdings-report.csv"
+    path.write_text("Account Name,Account Number,Symbol,Name,Quantity,Market Price,Market Value,"
+                    "Market Value Currency\n"
+                    "TFSA,A1,XEQT,iShares Core Equity ETF,100,42.31,4231.00,CAD\n"
+                    "TFSA,A1,NVDA,NVIDIA,10,180.00,1800.00,USD\n")
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == pytest.approx({"XEQT": 4231.00 * CAD, "NVDA": 1800.0})
+    assert "amounts from 'Market Value' (market value); 'Quantity' not used" in notes(pf)
