@@ -19,7 +19,8 @@ Hub = Annotated[str | None, typer.Option("--hub", help="Hub for the history and 
 @app.command()
 def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder for the PNG files (created).")],
          hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
-         dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNGs.")] = 120) -> None:
+         dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNGs.")] = 120,
+         account: Account = None, base_currency: BaseCurrency = "USD") -> None:
     """Write the figures as PNGs: hub bars, layers, the deal web, exposure over time, a stress waterfall."""
     from exposure import plots
     from exposure.analyze import analyze
@@ -29,7 +30,7 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
 
     if out.exists() and not out.is_dir():
         raise ExposureError(f"{out}: --out must be a folder, and this is a file. Fix: give a folder path.")
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     report = analyze(portfolio, web, market=market)
     hub_id = web.resolve(hub) if hub else report.top_hub
     figures = {"hub_bars": lambda: plots.hub_bars(report), "layer_mix": lambda: plots.layer_mix(report),

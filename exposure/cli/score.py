@@ -67,11 +67,12 @@ def _through_deals(report: ExposureReport, chains: int = 3) -> None:
 @app.command()
 def paths(file: FileArg, hub: Annotated[str, typer.Option("--hub", help="Hub id, name or ticker.")],
           top: Annotated[int, typer.Option("--top", help="Number of chains.")] = 10,
-          as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table) -> None:
+          as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
+          account: Account = None, base_currency: BaseCurrency = "USD") -> None:
     """Explain one hub's exposure: the chains holding -> deal -> ... -> hub behind it."""
     from exposure.analyze import analyze
 
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     report = analyze(portfolio, web, market=market)
     hub_id = web.resolve(hub)
     table = report.paths(hub_id, top=top)
