@@ -6,6 +6,7 @@ comments); exchange rates are those of exposure/data/fx.csv: EUR 1.1872 and CAD 
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -339,3 +340,14 @@ def test_holdings_report_with_cad_and_usd_rows_is_converted(tmp_path):
     pf = ex.Portfolio.from_csv(path)
     assert amounts(pf) == pytest.approx({"XEQT": 4231.00 * CAD, "NVDA": 1800.0})
     assert "amounts from 'Market Value' (market value); 'Quantity' not used" in notes(pf)
+
+
+def test_identifiers_file_rows_are_valid_and_sourced():
+    from importlib import resources
+
+    text = (resources.files("exposure") / "data" / "identifiers.csv").read_text(encoding="utf-8")
+    table = pd.read_csv(io.StringIO(text), dtype=str)
+    assert table["identifier"].is_unique
+    pairs = zip(table["identifier"], table["kind"], strict=True)
+    assert all(is_isin(i) if k == "isin" else is_cusip(i) for i, k in pairs)
+    assert table["source_url"].str.startswith("https://").all() and table["ticker"].notna().all()
