@@ -48,7 +48,7 @@ class Context:
         return self.sensitivity.index
 
     @property
-    def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in DESIGN and METHODS)
+    def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in docs/methods.md)
         """The sensitivity matrix."""
         return self.sensitivity.matrix
 
@@ -110,7 +110,7 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     ----------
     pf : the holdings.
     web : the deal web; the bundled one when omitted (use ``web.as_of(date)`` for history).
-    model : how deals become dependence; ``ExposureModel()`` defaults (DESIGN section 4).
+    model : how deals become dependence; ``ExposureModel()`` defaults (docs/methods.md, section 1.1).
     hubs : restrict the hub table to these companies (ids, names or tickers); all companies by default.
     market : market data provider; the bundled snapshot by default.
 
@@ -160,7 +160,7 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
 
 
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
-    """``direct, first_order, network, total`` per hub (fractions of portfolio value), DESIGN section 5."""
+    """``direct, first_order, network, total`` per hub (fractions of portfolio value), docs/methods.md section 2."""
     return pd.DataFrame(_exposure_columns(ctx, [ctx.index[h] for h in hub_ids]), index=hub_ids)
 
 
