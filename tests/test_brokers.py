@@ -51,6 +51,8 @@ def test_fidelity_new_layout_cash_pending_and_short_calls():
     assert pf.accounts == ["Individual - TOD Z00000001"]
     assert "pending activity counted as cash" in notes(pf)
     assert "CASH" in pf.weights.index and pf.weights.sum() == pytest.approx(1.0)
+    assert pf.positions.at["UNH", "market_value"] == 40173.00
+    assert pf.positions["weight"].to_dict() == pytest.approx(pf.weights.to_dict())
 
 
 def test_fidelity_old_layout_two_accounts():
