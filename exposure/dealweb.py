@@ -311,6 +311,8 @@ def _line(frame: pd.DataFrame, position: int) -> int:
 def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]) -> list[dict]:
     from pydantic import ValidationError
 
+    from exposure.models import Deal
+
     records = []
     for position, raw in enumerate(frame.to_dict("records")):
         values = {k: (None if v == "" else v) for k, v in raw.items()}
@@ -331,7 +333,7 @@ def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]
             if isinstance(value, float) and not math.isfinite(value):
                 raise DealWebError(located(f"{values.get(column)!r} is not a finite number", file=name, row=row,
                                            column=column, fix=_FIXES.get(column, "write a plain number.")))
-        if "announced" in type(record).model_fields:
+        if isinstance(record, Deal):
             _check_calendar_date(record.announced, name, row)
         records.append(record.model_dump(mode="json"))
     return records

@@ -68,6 +68,9 @@ def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", mode
     if stress_result is None:
         stress_result = _stress(pf, web, model, market, shocks or ({hub_id: 0.5} if hub_id else {}))
     figures, figures_note = _figures(report, pf, web, model, hub_id if history else None)
+    tables = _tables(report, hub_id, web, model)
+    market_error, tables["market"], tables["figures"] = _as_of(report, web, market)
+    tables["parameters"] = _table(_parameters(report.parameters), index=False)
     context = {
         "title": title, "report": report, "version": __version__, "today": date.today(),
         "stamp": datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -76,12 +79,10 @@ def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", mode
         "latest_deal": _latest_deal(web), "n_companies": len(web.companies), "n_deals": len(web.deals),
         "metrics": _metrics(report), "coverage": _coverage(report), "figures": figures,
         "figures_note": figures_note, "hub_name": str(web.companies.at[hub_id, "name"]) if hub_id else "",
-        "tables": _tables(report, hub_id, web, model),
+        "tables": tables, "market_error": market_error,
         "stress": _stress_section(stress_result) if stress_result is not None else None,
         "suggestion": _suggestion_section(suggestion) if suggestion is not None else None,
     }
-    context["market_error"], context["tables"]["market"], context["tables"]["figures"] = _as_of(report, web, market)
-    context["tables"]["parameters"] = _table(_parameters(report.parameters), index=False)
     return _template().render(**context)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -449,7 +449,7 @@ def _percent_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(label))
 
 
-def _tidy(ax: Axes, grid: str) -> None:
+def _tidy(ax: Axes, grid: Literal["both", "x", "y"]) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis=grid, color="#e5e5e5", linewidth=0.7)
     ax.set_axisbelow(True)
@@ -571,6 +571,10 @@ def _layout(nodes: Sequence[str], edges: pd.DataFrame, layers: pd.Series) -> dic
     return {n: np.array([float(k), 1.0 - y[n]]) for k, members in enumerate(columns) for n in members}
 
 
+def _xy(point: np.ndarray) -> tuple[float, float]:
+    return float(point[0]), float(point[1])
+
+
 def _edge_width(amount: float) -> float:
     return 0.5 + 1.1 * math.sqrt(amount / 10.0)
 
@@ -584,7 +588,7 @@ def _draw_edges(ax: Axes, edges: pd.DataFrame, positions: dict[str, np.ndarray],
         disclosed = row.amount > 0
         width = _edge_width(row.amount) if disclosed else 0.6
         arrow = FancyArrowPatch(
-            positions[row.payer], positions[row.payee], arrowstyle="-|>", mutation_scale=8 + width,
+            _xy(positions[row.payer]), _xy(positions[row.payee]), arrowstyle="-|>", mutation_scale=8 + width,
             connectionstyle="arc3,rad=0.12", linewidth=width, linestyle="-" if disclosed else (0, (3, 2)),
             color="#6b6b6b", alpha=0.45 if disclosed else 0.35, zorder=1,
             shrinkA=math.sqrt(area[row.payer]) / 2, shrinkB=math.sqrt(area[row.payee]) / 2 + 1)
@@ -606,7 +610,7 @@ def _labels(ax: Axes, nodes: Sequence[str], main: set[str], positions: dict[str,
             companies: pd.DataFrame, exposure: pd.Series | None, area: pd.Series) -> None:
     """Names above their nodes (``main`` ones bold, with exposure), nudged apart so that none overlap."""
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg-based canvases, inline too
     to_px = ax.transData.transform
     texts = []
     for node in nodes:
@@ -615,7 +619,7 @@ def _labels(ax: Axes, nodes: Sequence[str], main: set[str], positions: dict[str,
         if bold and exposure is not None and exposure.get(node, 0) > 0:
             value = 100 * float(exposure[node])
             name += f" {value:.0f}%" if value >= 9.95 else f" {value:.1f}%"
-        style = {"fontsize": 9 if bold else 7, "fontweight": "bold" if bold else "normal",
+        style: dict[str, Any] = {"fontsize": 9 if bold else 7, "fontweight": "bold" if bold else "normal",
                  "color": "#111111" if bold else "#444444"}
         probe = ax.text(0, 0, name, **style)
         box = probe.get_window_extent(renderer)
@@ -642,7 +646,7 @@ def _labels(ax: Axes, nodes: Sequence[str], main: set[str], positions: dict[str,
     for item in texts:
         x, y = inverse((item["x"], item["y"]))
         moved_far = abs(item["y"] - item["home"]) > 4  # a leader line only when the label had to move
-        ax.annotate(item["text"], positions[item["node"]], xytext=(x, y), ha="center", va="center", zorder=5,
+        ax.annotate(item["text"], _xy(positions[item["node"]]), xytext=(x, y), ha="center", va="center", zorder=5,
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
                     arrowprops={"arrowstyle": "-", "color": "#aaaaaa", "lw": 0.4, "shrinkA": 0,
                                 "shrinkB": math.sqrt(area[item["node"]]) / 2} if moved_far else None,
