@@ -19,11 +19,13 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
           live: Live = False, deals: Deals = None, format: Fmt = Format.table) -> None:
     """Score a portfolio: exposure to every hub (direct, first order, network), layers, concentration."""
     from exposure.analyze import analyze
+    from exposure.datacheck import data_freshness
 
     portfolio, web, market = load_inputs(file, as_of, live, deals)
+    freshness = data_freshness(web, live=live)  # how old the deals and market figures are (issue 16)
     hub_list = [h.strip() for h in hubs.split(",") if h.strip()] if hubs else None
     report = analyze(portfolio, web, hubs=hub_list, market=market)
-    if emit_machine(format, report.to_dict(), report.hubs):
+    if emit_machine(format, {**report.to_dict(), "data": freshness.to_dict()}, report.hubs):
         return
     say(f"[bold]{file.name}[/bold]: exposure score [bold]{report.score:.0f}[/bold] ({report.grade}). "
         f"{report.explain()}")
@@ -45,6 +47,7 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
         f"{len(c['estimated_deals'])} deals valued from gigawatts (estimates).")
     for note in report.notes:
         say(f"[yellow]note:[/yellow] {note}")
+    say(freshness.line())
     if report.top_hub:
         say(f"Why: `exposure paths {file} --hub {report.top_hub}`")
 
