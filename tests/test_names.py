@@ -29,10 +29,10 @@ def test_the_engines_old_module_name_still_imports_with_a_deprecation_warning():
 
 
 def test_renamed_functions_keep_their_old_spelling_with_a_warning():
-    from exposure.dealweb import normalize_ticker
+    from exposure.dealweb import normalise_ticker
 
     with pytest.warns(DeprecationWarning, match="normalize_ticker"):
-        assert normalize_ticker(" brk.b ") == normalize_ticker("BRK-B") == "BRK-B"
+        assert normalise_ticker(" brk.b ") == normalize_ticker("BRK-B") == "BRK-B"
 
 
 def test_short_reprs_for_the_web_and_a_stress_result():
