@@ -45,3 +45,10 @@ def test_short_reprs_for_the_web_and_a_stress_result():
     text = repr(result)
     assert text.startswith("StressResult(Stress openai -50.0%: portfolio loss ") and len(text) < 200
     assert f"{100 * result.portfolio_loss:.1f}%" in text
+
+
+def test_the_exposure_matrix_repr_is_one_line():
+    from exposure.batch import exposure_matrix
+
+    matrix = exposure_matrix(["NVDA", "KO", "CASH"], hubs=["openai", "nvidia"])
+    assert repr(matrix) == "ExposureMatrix(3 tickers x 2 hubs; 1 with hub exposure)"
