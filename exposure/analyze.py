@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from exposure.dealweb import DealWeb
+from exposure.holdings.identifiers import unmapped_notes
 from exposure.metrics import effective_number, grade, hhi, score
 from exposure.network import Sensitivity, chains, check_stable
 from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
@@ -68,12 +69,13 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     from exposure.market import SnapshotProvider
     from exposure.models import ExposureModel
 
+    pf = pf if isinstance(pf, Portfolio) else Portfolio.from_weights(pf)  # a Series or dict of weights
     web = web if web is not None else DealWeb.bundled()
     model = model or ExposureModel()
     market = market if market is not None else SnapshotProvider()
     notes = list(pf.notes)
     seen_warnings = len(getattr(market, "warnings", []))  # a provider reused across calls keeps its old ones
-    if (note := pf.normalisation_note()) is not None:
+    if (note := pf.normalization_note()) is not None:
         notes.append(note)
     # One batched fundamentals request for everything we may need: the web's listed companies (fresh
     # market caps and revenues) and the portfolio's own tickers (prices for shares).
@@ -90,6 +92,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     valued = pf.valued(usd_price if pf.kind == "shares" else None)
     rows = look_through(valued, market.fund_holdings)
     holdings = _mapped(rows, web, valued)
+    notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
     notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
     sensitivity = web.sensitivity(model)

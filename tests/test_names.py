@@ -33,6 +33,9 @@ def test_renamed_functions_keep_their_old_spelling_with_a_warning():
 
     with pytest.warns(DeprecationWarning, match="normalize_ticker"):
         assert normalise_ticker(" brk.b ") == normalize_ticker("BRK-B") == "BRK-B"
+    weights = ex.Portfolio.from_weights({"NVDA": 2.0, "KO": 2.0})
+    with pytest.warns(DeprecationWarning, match="normalization_note"):
+        assert weights.normalisation_note() == weights.normalization_note() == "weights summed to 4; normalized to 1."
 
 
 def test_short_reprs_for_the_web_and_a_stress_result():
