@@ -5,7 +5,7 @@ valued only when prices are known, so the same file works on the bundled snapsho
 Nothing is dropped: unknown tickers stay as "unmapped" and cash stays as cash.
 
 Reading files is :mod:`exposure.holdings` (README, "Input formats"): broker exports of Fidelity,
-Schwab, Vanguard, E*TRADE, Interactive Brokers and DEGIRO are recognised; any other CSV with a ticker
+Schwab, Vanguard, E*TRADE, Interactive Brokers and DEGIRO are recognized; any other CSV with a ticker
 column and an amount column is read as a table (encodings, delimiters, decimal commas, currency
 symbols, percent strings, total rows and broker preambles are handled, each with a note). Market
 values are in the base currency (USD unless ``base_currency`` says otherwise), converted at the dated
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from exposure._compat import renamed
 from exposure.errors import PortfolioError, located
 from exposure.holdings import Holdings, read_holdings
 from exposure.holdings.fx import Converter
@@ -74,7 +75,7 @@ class Portfolio:
     # ---------------------------------------------------------------------------------- constructors
     @classmethod
     def from_weights(cls, weights: Mapping[str, float] | pd.Series, *, allow_short: bool = False) -> Portfolio:
-        """From ``{ticker: weight}`` or a Series indexed by ticker; weights not summing to 1 are normalised."""
+        """From ``{ticker: weight}`` or a Series indexed by ticker; weights not summing to 1 are normalized."""
         series = weights if isinstance(weights, pd.Series) else pd.Series(dict(weights), dtype=object)
         frame = pd.DataFrame({"ticker": [str(t) for t in series.index], "weight": list(series.to_numpy())})
         return cls.from_frame(frame, allow_short=allow_short, source="dict")
@@ -192,14 +193,16 @@ class Portfolio:
         valued = self.valued(price)
         return pd.Series(valued["weight"].to_numpy(), index=pd.Index(valued["ticker"], name="ticker"), name="weight")
 
-    def normalisation_note(self) -> str | None:
-        """A note when given weights did not sum to 1 (they are normalised)."""
+    def normalization_note(self) -> str | None:
+        """A note when given weights did not sum to 1 (they are normalized)."""
         if self.kind != "weight":
             return None
         total = float(self.positions["amount"].sum())
         if abs(total - 1.0) > 1e-6:
-            return f"weights summed to {total:g}; normalised to 1."
+            return f"weights summed to {total:g}; normalized to 1."
         return None
+
+    normalisation_note = renamed(normalization_note, "Portfolio.normalisation_note")
 
     # ------------------------------------------------------------------------------------------ display
     def __repr__(self) -> str:

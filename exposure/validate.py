@@ -227,8 +227,8 @@ def rho_interval(rho: float, n: int, z: float = 1.96) -> tuple[float, float]:
     """
     if n < 4 or not np.isfinite(rho) or abs(rho) >= 1:
         return math.nan, math.nan
-    centre, half = math.atanh(rho), z * 1.06 / math.sqrt(n - 3)
-    return math.tanh(centre - half), math.tanh(centre + half)
+    center, half = math.atanh(rho), z * 1.06 / math.sqrt(n - 3)
+    return math.tanh(center - half), math.tanh(center + half)
 
 
 def elasticity(table: pd.DataFrame, model: ExposureModel | None = None) -> pd.Series:
@@ -251,7 +251,7 @@ def elasticity(table: pd.DataFrame, model: ExposureModel | None = None) -> pd.Se
     })
 
 
-def summarise(correlations: pd.DataFrame, kappa: pd.Series) -> str:
+def summarize(correlations: pd.DataFrame, kappa: pd.Series) -> str:
     """A few plain sentences on the result, saying how strong or weak it is."""
     main = correlations.loc["deal in L"]
     every = correlations.loc["all moves"]
@@ -300,7 +300,7 @@ def validate(web: DealWeb | None = None, moves: pd.DataFrame | None = None,
     table = market_table(moves, web, model)
     correlations = rank_correlations(table)
     kappa = elasticity(table, model)
-    return Validation(table=table, correlations=correlations, kappa=kappa, text=summarise(correlations, kappa))
+    return Validation(table=table, correlations=correlations, kappa=kappa, text=summarize(correlations, kappa))
 
 
 def listed_hubs(web: DealWeb, model: ExposureModel | None = None, top: int = 5) -> list[str]:
