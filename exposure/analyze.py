@@ -165,12 +165,19 @@ def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
 
 
 def _exposure_columns(ctx: Context, positions: list[int]) -> dict[str, np.ndarray]:
-    network = ctx.sensitivity.exposures(positions)  # x_h per hub, including the first-order term
+    """The four columns under one cap: a company cannot lose more than its value (limited liability).
+
+    Company i's exposure to hub h is ``x_h[i]``, capped at 1 (:func:`~exposure.network.hub_exposures`);
+    its first-order part is ``min(L[i, h], x_h[i])`` and the network part the rest, so for every hub
+    ``direct + first_order + network = total = w_h + sum_i w_i x_h[i] <= 1`` exactly, with no clipping.
+    """
+    x = ctx.sensitivity.exposures(positions)  # x_h per hub, including the first-order term, capped at 1
     direct = ctx.weights[positions]
-    first_order = ctx.weights @ ctx.sensitivity.column(positions)
-    beyond = np.clip(ctx.weights @ network - first_order, 0.0, None)
+    first = np.minimum(ctx.sensitivity.column(positions), x)
+    first_order = ctx.weights @ first
+    beyond = ctx.weights @ (x - first)
     return {"direct": direct, "first_order": first_order, "network": beyond,
-            "total": np.clip(direct + first_order + beyond, 0.0, 1.0)}
+            "total": direct + first_order + beyond}
 
 
 def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:

@@ -358,7 +358,7 @@ def stress_waterfall(result: StressResult, top: int = 10) -> Figure:
     ax.hlines(result.lower_bound, last - 0.325, last + 0.325, colors="white", linestyles="--", lw=1.2)
     ax.legend(handles=[Line2D([], [], color="white", ls="--", lw=1.2,
                               path_effects=[withStroke(linewidth=4, foreground="#1f4e79")],
-                              label=f"lower bound {100 * result.lower_bound:.1f}% (original DebtRank)")],
+                              label=f"lower bound {100 * result.lower_bound:.1f}% ({result.lower_bound_method})")],
               loc="upper left", frameon=False, fontsize=8)
     _percent_axis(ax.yaxis)
     ax.set_ylim(0, max(float((starts + heights).max()), 0.001) * 1.18)
