@@ -10,11 +10,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from exposure.dealweb import DealWeb
+from exposure.hubs import ai_dependence, circular_structures, portfolio_structures, systemic_importance
 from exposure.metrics import effective_number, grade, hhi, score
-from exposure.network import Sensitivity, chains, check_stable
+from exposure.network import Sensitivity, chains, check_stable, leontief_solve
 from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
 from exposure.report import ExposureReport
-from exposure.taxonomy import AI_LAYERS
+from exposure.taxonomy import AI_LAYERS, BALANCED_AI_BANDS
 
 if TYPE_CHECKING:
     from exposure.market import MarketData
@@ -104,14 +105,16 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
 
 def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,
             hubs: list[str] | None = None, market: MarketData | None = None) -> ExposureReport:
-    """Score a portfolio's exposure to the deal web's hubs.
+    """Score a portfolio's AI concentration: its exposure to the deal web's AI hubs.
 
     Parameters
     ----------
     pf : the holdings.
     web : the deal web; the bundled one when omitted (use ``web.as_of(date)`` for history).
     model : how deals become dependence; ``ExposureModel()`` defaults (DESIGN section 4).
-    hubs : restrict the hub table to these companies (ids, names or tickers); all companies by default.
+    hubs : the AI hubs (ids, names or tickers) that drive the score, and the rows of the hub table. By
+        default the web's own AI hubs (:func:`exposure.hubs.ai_hubs`, systemic importance, independent of
+        the portfolio) drive the score and the table lists every company, with ``ai_hub`` marking them.
     market : market data provider; the bundled snapshot by default.
 
     Returns
@@ -120,11 +123,17 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     """
     ctx = build_context(pf, web, model, market)
     web = ctx.web
-    hub_ids = [web.resolve(h) for h in hubs] if hubs else list(ctx.ids)
-    columns = _exposure_columns(ctx, [ctx.index[h] for h in hub_ids])
+    if hubs:
+        table_ids = ai_ids = list(dict.fromkeys(web.resolve(h) for h in hubs))
+    else:
+        importance = systemic_importance(ctx.sensitivity, web.companies)
+        table_ids, ai_ids = list(ctx.ids), list(importance.index[importance["hub"]])
+    columns = _exposure_columns(ctx, [ctx.index[h] for h in table_ids])
     order = np.lexsort((-columns["first_order"], -columns["total"]))  # by total, then first order; stable
-    ordered = [hub_ids[k] for k in order]
+    ordered = [table_ids[k] for k in order]
+    is_hub = set(ai_ids)
     table = pd.DataFrame({"name": [web.name_of[h] for h in ordered], "layer": [web.layer_of[h] for h in ordered],
+                          "ai_hub": [h in is_hub for h in ordered],
                           **{name: values[order] for name, values in columns.items()}},
                          index=pd.Index(ordered, name="company"))
 
@@ -132,31 +141,84 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     weight_by = _sums(holdings["layer"].tolist(), holdings["weight"].tolist())
     layers = pd.DataFrame({"weight": list(weight_by.values())},
                           index=pd.Index(list(weight_by), name="layer")).sort_values("weight", ascending=False)
-    not_cash = holdings["kind"].to_numpy() != "cash"
-    names = np.fromiter(_sums(holdings["ticker"][not_cash].tolist(),
-                              holdings["weight"][not_cash].tolist()).values(), dtype=float)
-    totals = table["total"].to_numpy()
-    top = table.index[0] if len(table) and totals[0] > 0 else None
-    largest = float(totals[0]) if len(table) else 0.0
+    hub_rows = table[table["ai_hub"].to_numpy()]
+    top = hub_rows.index[0] if len(hub_rows) and hub_rows["total"].iloc[0] > 0 else None
+    largest = float(hub_rows["total"].iloc[0]) if len(hub_rows) else 0.0
     value = score(largest)
-    coverage = _coverage(ctx)
+    in_ai = np.array([web.layer_of[c] in AI_LAYERS for c in ctx.ids])
+    ai_layer_share = float(sum(w for layer, w in weight_by.items() if layer in AI_LAYERS))
+    ai_share = float(ctx.weights @ ai_dependence(ctx.sensitivity, in_ai))
+    totals = table["total"].to_numpy()
     metrics = {
-        "ai_share": float(sum(w for layer, w in weight_by.items() if layer in AI_LAYERS)),
-        "name_hhi": hhi(names),
-        "effective_names": effective_number(names),
+        "ai_share": ai_share,
+        "ai_layer_share": ai_layer_share,
+        "ai_network_share": ai_share - ai_layer_share,
+        "ai_hubs": ai_ids,
+        **_name_concentration(holdings),
         "hub_hhi": hhi(totals),
         "effective_hubs": effective_number(totals),
         "largest_hub": top,
         "largest_hub_total": largest,
+        "carriers": [] if top is None else _carriers(ctx, top),
+        "small_shock": None if top is None else _small_shock(ctx, top),
         "spectral_radius": ctx.spectral_radius,
     }
+    weights_by_id = {cid: float(w) for cid, w in zip(ctx.ids, ctx.weights, strict=True) if w > 0}
     return ExposureReport(
-        hubs=table, layers=layers, holdings=holdings, coverage=coverage, metrics=metrics, score=value,
+        hubs=table, layers=layers, holdings=holdings, coverage=_coverage(ctx), metrics=metrics, score=value,
         grade=grade(value), top_hub=top, top_hub_name=None if top is None else web.name_of[top],
         notes=ctx.notes, parameters=ctx.model.model_dump(mode="json"),
         as_of=None if web.cutoff is None else web.cutoff.isoformat(),
+        layer_mix=layer_mix(ai_layer_share, weight_by),
+        loops=portfolio_structures(circular_structures(web, ctx.model), weights_by_id),
         _paths=lambda hub, top_n: hub_paths(ctx, hub, top_n), _resolve=web.resolve,
     )
+
+
+def _name_concentration(holdings: pd.DataFrame) -> dict[str, object]:
+    """Single-name concentration over non-cash look-through holdings: largest name, HHI, effective N."""
+    not_cash = holdings["kind"].to_numpy() != "cash"
+    by_name = _sums(holdings["ticker"][not_cash].tolist(), holdings["weight"][not_cash].tolist())
+    names = np.fromiter(by_name.values(), dtype=float)
+    largest = max(by_name, key=by_name.__getitem__) if by_name else None
+    return {"largest_name": largest, "largest_name_weight": by_name[largest] if largest else 0.0,
+            "name_hhi": hhi(names), "effective_names": effective_number(names)}
+
+
+def _carriers(ctx: Context, hub: str) -> list[dict[str, object]]:
+    """The held companies that carry the hub's exposure through deals (``w_i x_h[i]``), largest first."""
+    position = ctx.index[hub]
+    through = ctx.weights * ctx.sensitivity.exposures([position])[:, 0]
+    order = [k for k in np.argsort(-through, kind="stable") if through[k] > 0]
+    return [{"company": ctx.ids[k], "name": ctx.web.name_of[ctx.ids[k]], "exposure": float(through[k])}
+            for k in order]
+
+
+def _small_shock(ctx: Context, hub: str) -> float:
+    """Portfolio loss per unit of a *small* fall in the hub's value, feedback through the hub included:
+    ``w @ (I - L)^-1 e_h`` (linear DebtRank before anything saturates, METHODS 1.6). A wiped-out hub's
+    exposure (the score) stops the feedback at the hub, so it is the smaller of the two per unit."""
+    n = len(ctx.ids)
+    unit = np.zeros((n, 1))
+    unit[ctx.index[hub], 0] = 1.0
+    response = leontief_solve(ctx.L, unit)
+    return float(ctx.weights @ np.clip(response[:, 0], 0.0, None))
+
+
+def layer_mix(ai_layer_share: float, weight_by: dict[str, float]) -> pd.DataFrame:
+    """Each AI layer's share of the AI sleeve against :data:`~exposure.taxonomy.BALANCED_AI_BANDS`.
+
+    Columns ``weight`` (fraction of portfolio value), ``share`` (fraction of the AI-layer value), ``lo``,
+    ``hi`` (the balanced band) and ``status`` (``below``, ``within``, ``above``; empty without an AI sleeve).
+    """
+    rows = []
+    for layer, (lo, hi) in BALANCED_AI_BANDS.items():
+        weight = weight_by.get(layer, 0.0)
+        share = weight / ai_layer_share if ai_layer_share > 0 else 0.0
+        status = "" if ai_layer_share <= 0 else "below" if share < lo - 1e-12 else "above" if share > hi + 1e-12 \
+            else "within"
+        rows.append({"layer": layer, "weight": weight, "share": share, "lo": lo, "hi": hi, "status": status})
+    return pd.DataFrame(rows).set_index("layer")
 
 
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:

@@ -296,11 +296,7 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
     identity_cols[hubs, np.arange(len(hubs))] = 1.0
     sources = csr[:, hubs].toarray()
     sources[hubs, np.arange(len(hubs))] = 0.0  # a hub's self-dependence (none in a valid web) is not exposure
-    rhs = np.hstack([sources, identity_cols])
-    if n <= DENSE_LIMIT:
-        solved = np.linalg.solve(np.eye(n) - csr.toarray(), rhs)
-    else:
-        solved = _solve_sparse(csr, rhs)
+    solved = leontief_solve(csr, np.hstack([sources, identity_cols]))
     y, z = solved[:, : len(hubs)], solved[:, len(hubs):]
     rows = csr[hubs, :]  # r_k = L[h_k, :]
     r_y = np.asarray(rows.multiply(y.T).sum(axis=1)).ravel()
@@ -317,6 +313,15 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
             x[:, k] = linear_debtrank(csr, wiped)
             x[hubs[k], k] = 0.0
     return np.clip(x, 0.0, 1.0)
+
+
+def leontief_solve(matrix: sp.spmatrix, rhs: np.ndarray) -> np.ndarray:
+    """``(I - L)^-1 rhs`` for ``L`` with spectral radius < 1: dense LAPACK up to :data:`DENSE_LIMIT`
+    companies, the sparse Neumann series above."""
+    csr = sp.csr_matrix(matrix, dtype=float)
+    if csr.shape[0] <= DENSE_LIMIT:
+        return np.linalg.solve(np.eye(csr.shape[0]) - csr.toarray(), rhs)
+    return _solve_sparse(csr, rhs)
 
 
 def _solve_sparse(csr: sp.csr_matrix, rhs: np.ndarray, tol: float = 1e-14, max_terms: int = 2000) -> np.ndarray:

@@ -30,7 +30,9 @@ def test_hub_table_by_hand(small_web):
     assert report.hubs.loc["cloud", "total"] == pytest.approx(0.5 + 0.5 * x_chip, abs=1e-9)
     assert report.score == pytest.approx(100 * (0.5 + 0.5 * x_chip))
     assert report.grade == "extreme"
-    assert report.explain().startswith("55: 55% of this portfolio's value depends on Cloud Co")
+    # 50% held directly, 0.5 x_chip = 5.2% through Chip Co's deals with Lab.
+    assert report.headline() == ("Extreme AI concentration (55/100): 55% of this portfolio's value rides on "
+                                 "Cloud Co, 50% held directly and 5% through Chip Co's deals.")
 
 
 def test_paths_add_up_to_the_total(small_web):
@@ -73,7 +75,7 @@ def test_ai_heavy_sample_has_network_exposure():
     assert 0 < report.score <= 100
     data = json.loads(report.to_json())
     assert {"score", "grade", "hub", "explain", "metrics", "hubs", "layers", "coverage", "parameters"} <= set(data)
-    assert "<h4>Exposure score" in report._repr_html_()
+    assert "<h4>AI concentration" in report._repr_html_()
 
 
 def test_estimates_switch_halves_openai_exposure():

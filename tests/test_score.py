@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -134,3 +135,153 @@ def test_nonlinear_stress_bounds_are_labelled_and_hold():
     assert linear.lower_bound <= linear.portfolio_loss
     original = ex.stress(pf, shocks={"openai": 0.5}, method="original")
     assert original.lower_bound <= original.portfolio_loss <= original.upper_bound
+
+
+# ------------------------------------------------------------------------------------ hubs from the web
+def test_systemic_importance_by_hand(small_web):
+    # conftest's web: listed Cloud Co (market cap 200) and Chip Co (1000); Lab and Investor are private.
+    # Wiping out Lab costs Cloud 0.4 x 200 and Chip (L[chip,cloud] 0.4 + L[chip,lab]) x 1000.
+    from exposure.hubs import systemic_importance
+
+    l_chip_cloud, l_chip_lab = 7.5 / 74.5, 7 / 74.5 + 0.02
+    table = systemic_importance(small_web.sensitivity(), small_web.companies)
+    lab = 0.4 * 200 + (l_chip_cloud * 0.4 + l_chip_lab) * 1000
+    assert table.at["lab", "loss_usd_bn"] == pytest.approx(lab, abs=1e-9)
+    assert table.at["lab", "loss_share"] == pytest.approx(lab / 1200, abs=1e-12)
+    # Wiping out Chip: Lab loses 0.25 (private, no listed value), Cloud 0.4 x 0.25 of 200 = 20 of the other 200.
+    assert table.at["chip", "loss_usd_bn"] == pytest.approx(20, abs=1e-9)
+    assert table.at["chip", "loss_share"] == pytest.approx(20 / 200, abs=1e-12)
+    assert table.index[0] == "lab" and table["hub"].all()
+
+
+def test_bundled_hubs_are_the_systemic_names():
+    from exposure.hubs import HUB_THRESHOLD, ai_hubs, systemic_importance
+
+    web = ex.DealWeb.bundled()
+    hubs = ai_hubs(web)
+    assert {"openai", "nvidia"} <= set(hubs)
+    assert not {"ibm", "apple", "tesla"} & set(hubs)
+    table = systemic_importance(web.sensitivity(), web.companies)
+    assert (table.loc[hubs, "loss_share"] >= HUB_THRESHOLD).all()
+    # Independently: the loss is market caps times the companies' exposures to the hub.
+    s = web.sensitivity()
+    mcap = web.companies["market_cap_usd_bn"].reindex(s.ids).fillna(0).to_numpy()
+    x = ex.network.hub_exposures(s.matrix, [s.index["nvidia"]])[:, 0]
+    assert table.at["nvidia", "loss_usd_bn"] == pytest.approx(mcap @ x, rel=1e-12)
+
+
+def test_loops_and_cycles_by_hand():
+    from exposure.hubs import circular_structures, participation, portfolio_structures
+
+    # A pays B 10 and B pays A 4 (a loop: 4 goes round, 14 gross); A -> B -> C -> A with C paying A 2
+    # (a cycle: 2 goes round, 10 + 6 + 2 = 18 gross). Deal D is undisclosed: it closes nothing.
+    web = _web("a,A,AAA,semiconductor,100,500,2026-01-01,https://e.org,\n"
+               "b,B,BBB,neocloud,50,100,2026-01-01,https://e.org,\n"
+               "c,C,CCC,model_lab,20,,2026-01-01,https://e.org,\n",
+               "X1,a,b,chip_supply,10,2,2025-01,completed,https://e.org,\n"
+               "X2,b,a,cloud_compute_contract,4,2,2025-01,completed,https://e.org,\n"
+               "X3,b,c,cloud_compute_contract,6,2,2025-01,completed,https://e.org,\n"
+               "X4,c,a,chip_supply,2,2,2025-01,completed,https://e.org,\n"
+               "D,c,b,chip_supply,,2,2025-01,completed,https://e.org,\n")
+    st = circular_structures(web)
+    assert list(st["kind"]) == ["loop", "cycle"]
+    assert st.iloc[0]["chain"] == "A -> B -> A" and st.iloc[0]["usd_bn"] == 4 and st.iloc[0]["gross_usd_bn"] == 14
+    assert st.iloc[1]["chain"] == "A -> B -> C -> A" and st.iloc[1]["usd_bn"] == 2
+    assert st.iloc[1]["gross_usd_bn"] == 18 and st.iloc[1]["deals"] == "X1 | X3 | X4"
+    part = participation(st)
+    assert part.loc["a"].tolist() == [1, 1, 6.0] and part.loc["c"].tolist() == [0, 1, 2.0]
+    held = portfolio_structures(st, {"c": 0.3})
+    assert list(held["chain"]) == ["A -> B -> C -> A"] and held.iloc[0]["held_weight"] == 0.3
+
+
+def test_hubs_command_lists_hubs_and_loops():
+    from conftest import run_cli
+
+    table = run_cli("hubs")
+    assert table.returncode == 0 and "AI hubs" in table.stdout and "two-party loops" in table.stdout
+    data = json.loads(run_cli("hubs", "--format", "json").stdout)
+    assert data["threshold"] == 0.0025 and data["hubs"][0]["company"] == "openai"
+    assert {"kind", "chain", "usd_bn", "deals"} <= set(data["structures"][0])
+    assert run_cli("hubs", "--threshold", "2").returncode == 2
+
+
+# ------------------------------------------------------------------------------------ the AI score
+@pytest.mark.parametrize("weights, grades", [
+    ({"NVDA": 1.0}, {"extreme"}),
+    ({"AAPL": 0.5, "TSLA": 0.5}, {"low"}),
+    ({"IBM": 1.0}, {"low"}),
+])
+def test_expected_readings(weights, grades):
+    report = ex.analyze(ex.Portfolio.from_weights(weights))
+    assert report.grade in grades
+    # Single-name concentration is reported, and does not drive the grade.
+    assert report.metrics["effective_names"] == pytest.approx(len(weights))
+    assert report.metrics["largest_name_weight"] == pytest.approx(max(weights.values()))
+
+
+def test_expected_readings_of_the_samples():
+    assert ex.analyze(ex.Portfolio.from_csv(PORTFOLIOS / "no_ai.csv")).score == 0
+    heavy = ex.analyze(ex.Portfolio.from_csv(PORTFOLIOS / "ai_heavy.csv"))
+    assert heavy.grade in {"high", "extreme"}
+    assert heavy.top_hub in heavy.metrics["ai_hubs"]
+    nvda = ex.analyze(ex.Portfolio.from_weights({"NVDA": 1.0}))
+    assert nvda.score == 100 and nvda.top_hub == "nvidia"
+
+
+def test_score_is_over_ai_hubs_only_and_hubs_override():
+    # 100% IBM: IBM itself is not a hub, so holding all of it is single-name, not AI, concentration.
+    ibm = ex.analyze(ex.Portfolio.from_weights({"IBM": 1.0}))
+    assert not ibm.hubs.at["ibm", "ai_hub"] and ibm.hubs.at["ibm", "total"] == 1
+    assert ibm.score < 10 and ibm.metrics["name_hhi"] == 1
+    forced = ex.analyze(ex.Portfolio.from_weights({"IBM": 1.0}), hubs=["IBM"])
+    assert forced.score == 100 and forced.top_hub == "ibm" and list(forced.hubs.index) == ["ibm"]
+
+
+def test_headline_sentence_names_hub_direct_and_carriers():
+    # 50% NVDA, 50% ORCL: Nvidia's total = 0.5 held + 0.5 x Oracle's exposure to Nvidia.
+    report = ex.analyze(ex.Portfolio.from_weights({"NVDA": 0.5, "ORCL": 0.5}), hubs=["nvidia"])
+    s = ex.DealWeb.bundled().sensitivity()
+    x = ex.network.hub_exposures(s.matrix, [s.index["nvidia"]])[:, 0]
+    through = 0.5 * x[s.index["oracle"]]
+    assert report.hubs.at["nvidia", "total"] == pytest.approx(0.5 + through, abs=1e-12)
+    total = round(100 * (0.5 + through))
+    expected = (f"{report.grade.capitalize()} AI concentration ({total}/100): {total}% of this portfolio's value "
+                f"rides on Nvidia, 50% held directly and {100 * through:.0f}% through Oracle's deals.")
+    assert report.headline() == expected
+    assert "wiped out" in report.explain() and "small fall" in report.explain()
+
+
+def test_small_shock_exceeds_the_wiped_out_exposure_on_a_cycle(small_web):
+    # METHODS 1.6: hub absorbing (exposure) vs full Leontief column (small shock): cloud held 100%,
+    # the hub Lab. Exposure x = 0.4; a small shock to Lab comes back through Chip -> Lab (L[lab, chip]
+    # = 0.25), so T[:, lab] = (I - L)^-1 e_lab and the portfolio loses T[cloud, lab] per unit.
+    report = ex.analyze(ex.Portfolio.from_weights({"CLD": 1.0}), small_web, hubs=["lab"])
+    L = small_web.sensitivity().dense()
+    i = small_web.sensitivity().index
+    column = np.linalg.inv(np.eye(4) - L)[:, i["lab"]]
+    assert report.hubs.at["lab", "total"] == pytest.approx(0.4, abs=1e-12)
+    assert report.metrics["small_shock"] == pytest.approx(column[i["cloud"]], abs=1e-12)
+    assert report.metrics["small_shock"] > 0.4
+
+
+def test_ai_share_adds_the_network_dependence_of_the_rest():
+    # Inv (investor layer, not AI) holds a $20bn stake in Sup (semiconductor, AI) with market cap 100:
+    # L[inv, sup] = 0.2, so 20% of Inv's value rides on the AI layers. 50% Inv + 50% Sup:
+    # ai_share = 0.5 (Sup) + 0.5 x 0.2 = 0.6.
+    web = _web("inv,Inv,INV,investor,5,100,2026-01-01,https://e.org,\n"
+               "sup,Sup,SUP,semiconductor,50,400,2026-01-01,https://e.org,\n",
+               "S,inv,sup,equity_investment,20,,2025-01,completed,https://e.org,\n")
+    report = ex.analyze(ex.Portfolio.from_weights({"INV": 0.5, "SUP": 0.5}), web)
+    assert report.metrics["ai_layer_share"] == pytest.approx(0.5, abs=1e-12)
+    assert report.metrics["ai_share"] == pytest.approx(0.6, abs=1e-12)
+    mix = report.layer_mix
+    assert mix.at["semiconductor", "share"] == 1 and mix.at["semiconductor", "status"] == "above"
+    assert mix.at["hyperscaler_cloud", "status"] == "below"
+
+
+def test_report_repr_is_short_and_hubs_index_is_named():
+    report = ex.analyze(ex.Portfolio.from_csv(PORTFOLIOS / "ai_heavy.csv"))
+    head = f"<ExposureReport score {report.score:.0f} ({report.grade}), {report.top_hub}"
+    assert len(repr(report)) < 200 and repr(report).startswith(head)
+    assert report.hubs.index.name == "company"
+    assert not report.loops.empty and (report.loops["held_weight"] > 0).all()
