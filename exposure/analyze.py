@@ -132,18 +132,19 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     order = np.lexsort((-columns["first_order"], -columns["total"]))  # by total, then first order; stable
     ordered = [table_ids[k] for k in order]
     is_hub = set(ai_ids)
+    flags = np.array([h in is_hub for h in ordered], dtype=bool)
     table = pd.DataFrame({"name": [web.name_of[h] for h in ordered], "layer": [web.layer_of[h] for h in ordered],
-                          "ai_hub": [h in is_hub for h in ordered],
-                          **{name: values[order] for name, values in columns.items()}},
+                          "ai_hub": flags, **{name: values[order] for name, values in columns.items()}},
                          index=pd.Index(ordered, name="company"))
 
     holdings = ctx.holdings
     weight_by = _sums(holdings["layer"].tolist(), holdings["weight"].tolist())
     layers = pd.DataFrame({"weight": list(weight_by.values())},
                           index=pd.Index(list(weight_by), name="layer")).sort_values("weight", ascending=False)
-    hub_rows = table[table["ai_hub"].to_numpy()]
-    top = hub_rows.index[0] if len(hub_rows) and hub_rows["total"].iloc[0] > 0 else None
-    largest = float(hub_rows["total"].iloc[0]) if len(hub_rows) else 0.0
+    hub_totals = columns["total"][order][flags]
+    first_hub = int(np.argmax(flags)) if flags.any() else None
+    largest = float(hub_totals[0]) if hub_totals.size else 0.0
+    top = ordered[first_hub] if first_hub is not None and largest > 0 else None
     value = score(largest)
     in_ai = np.array([web.layer_of[c] in AI_LAYERS for c in ctx.ids])
     ai_layer_share = float(sum(w for layer, w in weight_by.items() if layer in AI_LAYERS))
@@ -170,7 +171,7 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
         notes=ctx.notes, parameters=ctx.model.model_dump(mode="json"),
         as_of=None if web.cutoff is None else web.cutoff.isoformat(),
         layer_mix=layer_mix(ai_layer_share, weight_by),
-        loops=portfolio_structures(circular_structures(web, ctx.model), weights_by_id),
+        _loops=lambda: portfolio_structures(circular_structures(web, ctx.model), weights_by_id),
         _paths=lambda hub, top_n: hub_paths(ctx, hub, top_n), _resolve=web.resolve,
     )
 
@@ -198,11 +199,14 @@ def _small_shock(ctx: Context, hub: str) -> float:
     """Portfolio loss per unit of a *small* fall in the hub's value, feedback through the hub included:
     ``w @ (I - L)^-1 e_h`` (linear DebtRank before anything saturates, METHODS 1.6). A wiped-out hub's
     exposure (the score) stops the feedback at the hub, so it is the smaller of the two per unit."""
-    n = len(ctx.ids)
-    unit = np.zeros((n, 1))
-    unit[ctx.index[hub], 0] = 1.0
-    response = leontief_solve(ctx.L, unit)
-    return float(ctx.weights @ np.clip(response[:, 0], 0.0, None))
+    position = ctx.index[hub]
+
+    def column() -> np.ndarray:
+        unit = np.zeros((len(ctx.ids), 1))
+        unit[position, 0] = 1.0
+        return np.clip(leontief_solve(ctx.L, unit)[:, 0], 0.0, None)
+
+    return float(ctx.weights @ ctx.sensitivity._cached(("leontief", position), column))
 
 
 def layer_mix(ai_layer_share: float, weight_by: dict[str, float]) -> pd.DataFrame:
@@ -211,14 +215,13 @@ def layer_mix(ai_layer_share: float, weight_by: dict[str, float]) -> pd.DataFram
     Columns ``weight`` (fraction of portfolio value), ``share`` (fraction of the AI-layer value), ``lo``,
     ``hi`` (the balanced band) and ``status`` (``below``, ``within``, ``above``; empty without an AI sleeve).
     """
-    rows = []
-    for layer, (lo, hi) in BALANCED_AI_BANDS.items():
-        weight = weight_by.get(layer, 0.0)
-        share = weight / ai_layer_share if ai_layer_share > 0 else 0.0
-        status = "" if ai_layer_share <= 0 else "below" if share < lo - 1e-12 else "above" if share > hi + 1e-12 \
-            else "within"
-        rows.append({"layer": layer, "weight": weight, "share": share, "lo": lo, "hi": hi, "status": status})
-    return pd.DataFrame(rows).set_index("layer")
+    weight = np.array([weight_by.get(layer, 0.0) for layer in BALANCED_AI_BANDS])
+    lo, hi = np.array(list(BALANCED_AI_BANDS.values())).T
+    share = weight / ai_layer_share if ai_layer_share > 0 else np.zeros_like(weight)
+    status = np.where(share < lo - 1e-12, "below", np.where(share > hi + 1e-12, "above", "within"))
+    return pd.DataFrame({"weight": weight, "share": share, "lo": lo, "hi": hi,
+                         "status": status if ai_layer_share > 0 else ""},
+                        index=pd.Index(list(BALANCED_AI_BANDS), name="layer"))
 
 
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:

@@ -45,9 +45,9 @@ def systemic_importance(sensitivity: Sensitivity, companies: pd.DataFrame,
     market_cap_usd_bn``).
     """
     ids = sensitivity.ids
-    mcap = companies["market_cap_usd_bn"].reindex(ids).astype(float).fillna(0.0).to_numpy()
 
-    def compute() -> pd.DataFrame:
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+        mcap = companies["market_cap_usd_bn"].reindex(ids).astype(float).fillna(0.0).to_numpy()
         losses = mcap @ sensitivity.exposures(list(range(len(ids)))) if ids else np.zeros(0)
         rest = mcap.sum() - mcap
         share = np.divide(losses, rest, out=np.zeros_like(losses), where=rest > 0)
@@ -55,9 +55,11 @@ def systemic_importance(sensitivity: Sensitivity, companies: pd.DataFrame,
                               "layer": companies["layer"].reindex(ids).to_numpy(),
                               "loss_usd_bn": losses, "loss_share": share, "hub": share >= threshold},
                              index=pd.Index(ids, name="company"))
-        return frame.sort_values(["loss_usd_bn"], ascending=False, kind="stable")
+        return companies, frame.sort_values(["loss_usd_bn"], ascending=False, kind="stable")
 
-    return sensitivity._cached(("importance", threshold, tuple(mcap.tolist())), compute)
+    # Kept per companies frame (a web's frame never changes); ``is`` guards against a reused id().
+    key = ("importance", threshold, id(companies))
+    return sensitivity._cached(key, compute, valid=lambda stored: stored[0] is companies)[1]
 
 
 def ai_hubs(web: DealWeb, model: ExposureModel | None = None, threshold: float = HUB_THRESHOLD) -> list[str]:

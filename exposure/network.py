@@ -91,10 +91,11 @@ class Sensitivity:
         """Spectral radius of L (see :func:`spectral_radius`), computed once."""
         return self._cached("rho", lambda: spectral_radius(self.matrix))
 
-    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        # The matrix never changes after construction, so derived values are kept beside it.
+    def _cached(self, key: Any, compute: Callable[[], Any], valid: Callable[[Any], bool] | None = None) -> Any:
+        # The matrix never changes after construction, so derived values are kept beside it; ``valid`` can
+        # reject a stored value (one computed for other inputs) so that it is computed again.
         store = self.__dict__.setdefault("_derived", {})
-        if key not in store:
+        if key not in store or (valid is not None and not valid(store[key])):
             store[key] = compute()
         return store[key]
 

@@ -82,9 +82,16 @@ class ExposureReport:
     parameters: dict[str, Any]
     as_of: str | None
     layer_mix: pd.DataFrame
-    loops: pd.DataFrame
+    _loops: Callable[[], pd.DataFrame]
     _paths: Callable[[str, int], pd.DataFrame]
     _resolve: Callable[[str], str]
+
+    @property
+    def loops(self) -> pd.DataFrame:
+        """The web's loops and cycles with a member this portfolio holds (computed on first use)."""
+        if "_loop_frame" not in self.__dict__:
+            self.__dict__["_loop_frame"] = self._loops()
+        return self.__dict__["_loop_frame"]
 
     def hub(self, key: str) -> pd.Series:
         """One hub's ``direct, first_order, network, total``; ``key`` is an id, name or ticker."""
