@@ -72,7 +72,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     web = web if web is not None else DealWeb.bundled()
     model = model or ExposureModel()
     market = market if market is not None else SnapshotProvider()
-    notes = list(pf.notes)
+    notes = list(pf.notes) + web.notes
     seen_warnings = len(getattr(market, "warnings", []))  # a provider reused across calls keeps its old ones
     if (note := pf.normalisation_note()) is not None:
         notes.append(note)
@@ -297,7 +297,10 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
     """Add ``company_id, name, layer, mapped, kind`` to look-through rows (kind: company, cash, fund_other,
     unmapped)."""
     cash = set(valued.loc[valued["is_cash"], "ticker"])
-    company_ids, kinds, layers, names = [], [], [], []
+    company_ids: list[str | None] = []
+    kinds: list[str] = []
+    layers: list[str] = []
+    names: list[str] = []
     given_names = dict(zip(valued["ticker"], valued["name"], strict=True))
     layer_of, name_of = web.layer_of, web.name_of
     for ticker, via, looked in zip(rows["ticker"].tolist(), rows["via"].tolist(), rows["looked_through"].tolist(),
@@ -305,14 +308,17 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
         cid = None if ticker in cash else web.company_for_ticker(ticker)
         company_ids.append(cid)
         if ticker in cash and not via:
-            kinds.append("cash"), layers.append("cash"), names.append("Cash")
+            kind, layer, name = "cash", "cash", "Cash"
         elif cid is not None:
-            kinds.append("company"), layers.append(layer_of[cid]), names.append(name_of[cid])
+            kind, layer, name = "company", layer_of[cid], name_of[cid]
         elif via and not looked:
-            kinds.append("fund_other"), layers.append("fund, not looked through")
-            names.append(f"{via} holdings beyond the published top holdings")
+            kind, layer = "fund_other", "fund, not looked through"
+            name = f"{via} holdings beyond the published top holdings"
         else:
-            kinds.append("unmapped"), layers.append("unmapped"), names.append(given_names.get(ticker) or "")
+            kind, layer, name = "unmapped", "unmapped", given_names.get(ticker) or ""
+        kinds.append(kind)
+        layers.append(layer)
+        names.append(name)
     return pd.DataFrame({"ticker": rows["ticker"].to_numpy(), "name": names, "company_id": company_ids,
                          "layer": layers, "weight": rows["weight"].to_numpy(dtype=float),
                          "via": rows["via"].to_numpy(), "kind": kinds,

@@ -118,11 +118,11 @@ def _structures(web: DealWeb, sensitivity: Sensitivity, max_length: int) -> pd.D
     successors: dict[str, list[str]] = {}
     for payer, payee in flows:
         successors.setdefault(payer, []).append(payee)
-    rows = []
+    rows: list[dict[str, object]] = []
     names = web.name_of
     for start in sorted(successors, key=order.__getitem__):
         # Johnson-style enumeration: each cycle is found once, from its first company in the web's order.
-        stack = [(start, (start,))]
+        stack: list[tuple[str, tuple[str, ...]]] = [(start, (start,))]
         while stack:
             node, path = stack.pop()
             for nxt in successors.get(node, []):

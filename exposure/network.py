@@ -241,7 +241,7 @@ def spectral_radius(matrix: sp.spmatrix | np.ndarray) -> float:
     if n == 0:
         return 0.0
     if n <= DENSE_LIMIT or not sp.issparse(matrix):
-        dense = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
+        dense = sp.csr_matrix(matrix).toarray() if sp.issparse(matrix) else np.asarray(matrix)
         return float(np.max(np.abs(np.linalg.eigvals(dense))))
     import scipy.sparse.linalg as spla  # slow to import; only large webs need it
 

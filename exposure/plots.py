@@ -196,7 +196,8 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
 
 def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
                      model: Any = None, top_jumps: int = 4) -> pd.DataFrame:
-    """A portfolio's exposure to ``hub`` as the web stood on each date.
+    """A portfolio's exposure to ``hub`` as the web stood on each date (:meth:`DealWeb.as_of`: the deals
+    announced by then, and revenues and market caps dated on or before it where ``financials.csv`` has them).
 
     ``dates`` default to 2023-01-01 and every date a deal was announced since, up to today. Returns a
     frame indexed by date with ``direct, first_order, network, total`` (fractions of portfolio value),
@@ -216,7 +217,7 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
     rows, states = [], {}
     previous: date | None = None
     for point in points:
-        sub = _subweb(web, announced <= point, point)
+        sub = web.as_of(point)  # deals announced by then, figures dated on or before it
         sens = sub.sensitivity(ctx.model)
         state = replace(ctx, sensitivity=sens, web=sub)  # L, ids and index follow the sensitivity
         row = exposure_table(state, [hub_id]).loc[hub_id].to_dict()
@@ -465,13 +466,6 @@ def _deal_effects(ctx: Any, hub: str) -> pd.Series:
     gain = u[affected] * (x[source] + (source == h)) * parts["value"].to_numpy(dtype=float)
     gain[affected == h] = 0.0
     return pd.Series(gain, index=parts["deal_id"].to_numpy()).groupby(level=0).sum()
-
-
-def _subweb(web: DealWeb, keep: pd.Series, cutoff: date) -> DealWeb:
-    """``web.as_of(cutoff)`` restricted to ``keep``."""
-    from exposure.dealweb import DealWeb
-
-    return DealWeb(web.companies, web.deals[keep], web.aliases, cutoff)
 
 
 def _edges(web: DealWeb) -> pd.DataFrame:

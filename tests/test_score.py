@@ -285,3 +285,67 @@ def test_report_repr_is_short_and_hubs_index_is_named():
     assert len(repr(report)) < 200 and repr(report).startswith(head)
     assert report.hubs.index.name == "company"
     assert not report.loops.empty and (report.loops["held_weight"] > 0).all()
+
+
+# ------------------------------------------------------------------------------------ point in time
+PIT_COMPANIES = ("a,A,AAA,model_lab,100,500,2026-01-01,https://e.org,\n"
+                 "b,B,BBB,neocloud,50,100,2026-01-01,https://e.org,\n")
+PIT_DEALS = "X,a,b,cloud_compute_contract,20,2,2024-01,completed,https://e.org,\n"
+PIT_FINANCIALS = ("company_id,metric,value_usd_bn,date,period,source_url,notes\n"
+                  "b,revenue,30,2023-12-31,FY,https://e.org/b23,\n"
+                  "b,revenue,40,2024-12-31,FY,https://e.org/b24,\n"
+                  "a,market_cap,300,2024-03-01,point,https://e.org/a,\n")
+
+
+def _pit_web(financials: str | None) -> DealWeb:
+    return DealWeb.from_csv(io.StringIO(HEADER + PIT_COMPANIES), io.StringIO(DEAL_HEADER + PIT_DEALS),
+                            financials=io.StringIO(financials) if financials is not None else None)
+
+
+def test_as_of_uses_the_latest_figures_dated_on_or_before_it(tmp_path):
+    path = tmp_path / "financials.csv"
+    path.write_text(PIT_FINANCIALS, encoding="utf-8")
+    web = DealWeb.from_csv(io.StringIO(HEADER + PIT_COMPANIES), io.StringIO(DEAL_HEADER + PIT_DEALS),
+                           financials=path)
+    # A pays B 20 over 2 years = 10 a year. Mid-2024 B's latest revenue is FY2023's 30: L[b, a] = 10 / 40.
+    mid_2024 = web.as_of("2024-06-30")
+    s = mid_2024.sensitivity()
+    assert s.dense()[s.index["b"], s.index["a"]] == pytest.approx(10 / 40, abs=1e-15)
+    assert mid_2024.companies.at["a", "market_cap_usd_bn"] == 300
+    assert mid_2024.companies.at["a", "as_of"] == "2024-03-01"
+    # A's revenue and B's market cap have no dated row by then: kept from companies.csv (2026) and named.
+    assert len(mid_2024.notes) == 1
+    assert "revenue of A" in mid_2024.notes[0] and "market cap of B" in mid_2024.notes[0]
+    report = ex.analyze(ex.Portfolio.from_weights({"BBB": 1}), mid_2024)
+    assert report.hubs.at["a", "total"] == pytest.approx(0.25, abs=1e-15)
+    assert any("market cap of B" in note for note in report.notes)
+    # Mid-2025: FY2024's 40, so 10 / 50.
+    mid_2025 = web.as_of("2025-06-30").sensitivity()
+    assert mid_2025.dense()[mid_2025.index["b"], mid_2025.index["a"]] == pytest.approx(10 / 50, abs=1e-15)
+
+
+def test_as_of_without_financials_keeps_the_snapshot_and_says_so():
+    web = _pit_web(None).as_of("2024-06-30")
+    s = web.sensitivity()
+    assert s.dense()[s.index["b"], s.index["a"]] == pytest.approx(10 / 60, abs=1e-15)
+    assert "revenue of A, B" in web.notes[0] and "market cap of A, B" in web.notes[0]
+    assert _pit_web(None).notes == []  # today's web takes nothing from later
+
+
+def test_exposure_history_uses_dated_figures():
+    from exposure.plots import exposure_history
+
+    history = exposure_history(ex.Portfolio.from_weights({"BBB": 1}), _pit_web(PIT_FINANCIALS), "a",
+                               dates=["2024-06-30", "2025-06-30"])
+    assert history["total"].tolist() == pytest.approx([0.25, 0.2], abs=1e-15)
+
+
+@pytest.mark.parametrize("row, column", [
+    ("b,profit,3,2024-12-31,FY,https://e.org,", "metric"),
+    ("b,revenue,-3,2024-12-31,FY,https://e.org,", "value_usd_bn"),
+    ("b,revenue,3,31/12/2024,FY,https://e.org,", "date"),
+])
+def test_bad_financials_row_names_row_and_column(row, column):
+    text = "company_id,metric,value_usd_bn,date,period,source_url,notes\n" + row + "\n"
+    with pytest.raises(ex.DealWebError, match=f"row 2.*{column}|{column}.*row 2"):
+        _pit_web(text)
