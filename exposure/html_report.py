@@ -44,7 +44,8 @@ background:#1f4e79;color:white;font-size:.8em;vertical-align:middle}
 
 def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", model: ExposureModel | None = None,
                   market: MarketData | None = None, hub: str | None = None,
-                  shocks: Mapping[str, float] | None = None, history: bool = True) -> str:
+                  shocks: Mapping[str, float] | None = None, history: bool = True,
+                  hubs: list[str] | None = None) -> str:
     """The whole report as one HTML string (UTF-8 text, images inline).
 
     Parameters
@@ -55,11 +56,12 @@ def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", mode
     hub : the hub for the exposure-over-time figure and the paths table; the score's hub by default.
     shocks : a stress scenario (company -> fraction of value lost); ``{hub: 0.5}`` by default.
     history : include the exposure-over-time figure (about 40 re-analyses of the web).
+    hubs : the AI hubs that drive the score, as in :func:`exposure.analyze` (the web's own by default).
     """
     from exposure import plots
     from exposure.analyze import analyze
 
-    report = analyze(pf, web, model=model, market=market)
+    report = analyze(pf, web, model=model, market=market, hubs=hubs)
     hub_id = web.resolve(hub) if hub else report.top_hub
     sections = [_summary(report, title, web)]
     figures = [(plots.hub_bars(report), "Exposure to the hubs, split into direct holdings, one deal away and "

@@ -349,3 +349,14 @@ def test_bad_financials_row_names_row_and_column(row, column):
     text = "company_id,metric,value_usd_bn,date,period,source_url,notes\n" + row + "\n"
     with pytest.raises(ex.DealWebError, match=f"row 2.*{column}|{column}.*row 2"):
         _pit_web(text)
+
+
+def test_score_command_hubs_option_and_sentence():
+    from conftest import run_cli
+
+    out = run_cli("score", PORTFOLIOS / "ai_heavy.csv", "--hubs", "openai", "--format", "json")
+    data = json.loads(out.stdout)
+    assert data["hub"] == "openai" and [h["company"] for h in data["hubs"]] == ["openai"]
+    assert data["metrics"]["ai_hubs"] == ["openai"] and data["headline"].endswith("deals.")
+    table = run_cli("score", PORTFOLIOS / "ai_heavy.csv")
+    assert "AI concentration" in table.stdout and "Circular structures" in table.stdout

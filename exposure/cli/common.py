@@ -14,6 +14,14 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced 
 Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
 Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+HubsOpt = Annotated[str | None, typer.Option(
+    "--hubs", help="Comma-separated AI hubs (ids, names or tickers) instead of the web's own (`exposure hubs`); "
+    "the score and the hub table use them.")]
+
+
+def hub_list(hubs: str | None) -> list[str] | None:
+    """``--hubs openai,nvidia`` -> ``["openai", "nvidia"]`` (None when not given)."""
+    return [h.strip() for h in hubs.split(",") if h.strip()] if hubs else None
 
 
 def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import app
-from exposure.cli.common import AsOf, Deals, FileArg, Live, load_inputs
+from exposure.cli.common import AsOf, Deals, FileArg, HubsOpt, Live, hub_list, load_inputs
 from exposure.cli.output import say
 from exposure.errors import ExposureError
 
@@ -46,7 +46,7 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
 
 @app.command()
 def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
-           hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
+           hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None, hubs: HubsOpt = None,
            no_history: Annotated[bool, typer.Option("--no-history", help="Skip the exposure-over-time figure "
                                                     "(faster).")] = False) -> None:
     """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters."""
@@ -60,6 +60,7 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
     if out.exists() and any(out.resolve() == p.resolve() for p in [file, deals] if p is not None and p.exists()):
         raise ExposureError(f"{out}: refusing to write over the input file. Fix: choose another --out path.")
     portfolio, web, market = load_inputs(file, as_of, live, deals)
-    page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history)
+    page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history,
+                         hubs=hub_list(hubs))
     path = atomic_write(out, page, inputs=[file] + ([deals] if deals else []))
     say(f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.1f} MB)")

@@ -7,23 +7,20 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.common import AsOf, Deals, FileArg, Fmt, HubsOpt, Live, hub_list, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.report import ExposureReport
 
 
 @app.command()
-def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.Option(
-        "--hubs", help="Comma-separated AI hubs (ids, names or tickers) instead of the web's own "
-        "(`exposure hubs`); the score and the table use them.")] = None,
+def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
           top: Annotated[int, typer.Option("--top", help="Hub rows to show in the table.")] = 10,
           live: Live = False, deals: Deals = None, format: Fmt = Format.table) -> None:
     """Score a portfolio: exposure to every hub (direct, first order, network), layers, concentration."""
     from exposure.analyze import analyze
 
     portfolio, web, market = load_inputs(file, as_of, live, deals)
-    hub_list = [h.strip() for h in hubs.split(",") if h.strip()] if hubs else None
-    report = analyze(portfolio, web, hubs=hub_list, market=market)
+    report = analyze(portfolio, web, hubs=hub_list(hubs), market=market)
     if emit_machine(format, report.to_dict(), report.hubs):
         return
     say(f"[bold]{file.name}[/bold]: {report.explain()}")
