@@ -139,12 +139,11 @@ class DealWeb:
         return self._replace(companies=companies, deals=self.deals[announced <= cutoff], cutoff=cutoff,
                              notes=[note] if note else [])
 
-    def _replace(self, **changes: object) -> DealWeb:
-        """A new web with some of companies, deals, cutoff, notes changed (aliases and financials kept)."""
-        fields = {"companies": self.companies, "deals": self.deals, "cutoff": self.cutoff, "notes": self.notes}
-        fields.update(changes)
-        return DealWeb(fields["companies"], fields["deals"], self.aliases, fields["cutoff"],  # type: ignore[arg-type]
-                       self.financials, fields["notes"])  # type: ignore[arg-type]
+    def _replace(self, companies: pd.DataFrame | None = None, deals: pd.DataFrame | None = None,
+                 cutoff: date | None = None, notes: list[str] | None = None) -> DealWeb:
+        """A new web with the given parts changed (aliases and financials kept)."""
+        return DealWeb(self.companies if companies is None else companies, self.deals if deals is None else deals,
+                       self.aliases, cutoff or self.cutoff, self.financials, self.notes if notes is None else notes)
 
     # -------------------------------------------------------------------------------------- look-ups
     def resolve(self, key: str) -> str:
