@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from exposure.dealweb import DealWeb
+from exposure.holdings.identifiers import unmapped_notes
 from exposure.hubs import ai_dependence, circular_structures, portfolio_structures, systemic_importance
 from exposure.metrics import effective_number, grade, hhi, score
 from exposure.network import Sensitivity, chains, check_stable, leontief_solve
@@ -49,7 +50,7 @@ class Context:
         return self.sensitivity.index
 
     @property
-    def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in DESIGN and METHODS)
+    def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in docs/methods.md)
         """The sensitivity matrix."""
         return self.sensitivity.matrix
 
@@ -69,6 +70,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     from exposure.market import SnapshotProvider
     from exposure.models import ExposureModel
 
+    pf = pf if isinstance(pf, Portfolio) else Portfolio.from_weights(pf)  # a Series or dict of weights
     web = web if web is not None else DealWeb.bundled()
     model = model or ExposureModel()
     market = market if market is not None else SnapshotProvider()
@@ -91,6 +93,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     valued = pf.valued(usd_price if pf.kind == "shares" else None)
     rows = look_through(valued, market.fund_holdings)
     holdings = _mapped(rows, web, valued)
+    notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
     notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
     sensitivity = web.sensitivity(model)
@@ -111,7 +114,7 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     ----------
     pf : the holdings.
     web : the deal web; the bundled one when omitted (use ``web.as_of(date)`` for history).
-    model : how deals become dependence; ``ExposureModel()`` defaults (DESIGN section 4).
+    model : how deals become dependence; ``ExposureModel()`` defaults (docs/methods.md, section 1.1).
     hubs : the AI hubs (ids, names or tickers) that drive the score, and the rows of the hub table. By
         default the web's own AI hubs (:func:`exposure.hubs.ai_hubs`, systemic importance, independent of
         the portfolio) drive the score and the table lists every company, with ``ai_hub`` marking them.
@@ -197,7 +200,7 @@ def _carriers(ctx: Context, hub: str) -> list[dict[str, object]]:
 
 def _small_shock(ctx: Context, hub: str) -> float:
     """Portfolio loss per unit of a *small* fall in the hub's value, feedback through the hub included:
-    ``w @ (I - L)^-1 e_h`` (linear DebtRank before anything saturates, METHODS 1.6). A wiped-out hub's
+    ``w @ (I - L)^-1 e_h`` (linear DebtRank before anything saturates, docs/methods.md section 2). A wiped-out hub's
     exposure (the score) stops the feedback at the hub, so it is the smaller of the two per unit."""
     position = ctx.index[hub]
 
@@ -225,7 +228,7 @@ def layer_mix(ai_layer_share: float, weight_by: dict[str, float]) -> pd.DataFram
 
 
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
-    """``direct, first_order, network, total`` per hub (fractions of portfolio value), DESIGN section 5."""
+    """``direct, first_order, network, total`` per hub (fractions of portfolio value), docs/methods.md section 2."""
     return pd.DataFrame(_exposure_columns(ctx, [ctx.index[h] for h in hub_ids]), index=hub_ids)
 
 
