@@ -109,7 +109,7 @@ class ExposureReport:
         row = self.hubs.loc[self.top_hub]
         through = float(row["first_order"] + row["network"])
         names = [c["name"] for c in self.metrics.get("carriers", [])]
-        listed = _listed(names)
+        listed = _listed(names) if names else ""
         deals = (listed + ("' deals" if listed.endswith("others") else "'s deals")) if names else "deals"
         if row["direct"] <= 0:
             how = f"all of it through {deals}"
@@ -135,8 +135,8 @@ class ExposureReport:
             return self.headline()
         hub, total = self.top_hub_name, float(self.hubs.at[self.top_hub, "total"])
         return (f"{self.headline()} That is the loss if {hub} were wiped out, every chain of deals stopping "
-                f"at it: {total:.2f}% of the portfolio's value per 1% of {hub}'s. A small fall in {hub}'s value "
-                f"costs {shock:.2f}% per 1%, more, because the loss also feeds back through {hub} itself.")
+                f"at it: {total:.3f}% of the portfolio's value per 1% of {hub}'s. A small fall in {hub}'s value "
+                f"costs {shock:.3f}% per 1%, more, because the loss also feeds back through {hub} itself.")
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain Python (stable keys, for ``--format json``)."""

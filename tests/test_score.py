@@ -226,6 +226,8 @@ def test_expected_readings_of_the_samples():
     assert heavy.top_hub in heavy.metrics["ai_hubs"]
     nvda = ex.analyze(ex.Portfolio.from_weights({"NVDA": 1.0}))
     assert nvda.score == 100 and nvda.top_hub == "nvidia"
+    assert nvda.headline() == ("Extreme AI concentration (100/100): 100% of this portfolio's value rides on Nvidia, "
+                               "all of it held directly.")
 
 
 def test_score_is_over_ai_hubs_only_and_hubs_override():
