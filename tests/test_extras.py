@@ -6,13 +6,13 @@ The subprocesses simulate ``pip install exposure`` without extras by blocking th
 
 from __future__ import annotations
 
-import re
+import json
 import subprocess
 import sys
 import tomllib
 
 import pytest
-from conftest import PORTFOLIOS
+from conftest import PORTFOLIOS, run_cli
 
 import exposure as ex
 from exposure._optional import EXTRAS, require
@@ -40,10 +40,9 @@ def test_score_paths_and_stress_run_without_any_extra():
         done = cli_without(OPTIONAL, *args)
         assert done.returncode == 0, (args, done.stderr)
         assert done.stdout.strip()
-    done = cli_without(OPTIONAL, "score", SAMPLE)
-    # The README shows this sample's output; the score it prints must be the one the code gives today.
-    shown = re.search(r"ai_heavy\.csv: exposure score (\d+)", (ROOT / "README.md").read_text(encoding="utf-8"))
-    assert shown and f"exposure score {shown.group(1)} " in done.stdout
+    with_extras = run_cli("score", SAMPLE, "--format", "json")
+    without = cli_without(OPTIONAL, "score", SAMPLE, "--format", "json")
+    assert json.loads(without.stdout)["score"] == json.loads(with_extras.stdout)["score"]  # same answer, no extras
 
 
 @pytest.mark.parametrize(("blocked", "args", "extra"), [
@@ -58,6 +57,15 @@ def test_a_missing_extra_is_one_line_naming_the_pip_command(blocked, args, extra
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert f"pip install 'exposure[{extra}]'" in lines[0] and blocked in lines[0]
+
+
+def test_the_report_without_matplotlib_has_every_table_and_says_how_to_get_the_figures(tmp_path):
+    out = tmp_path / "report.html"
+    done = cli_without(["matplotlib"], "report", SAMPLE, "--out", str(out), "--no-history")
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "data:image/png" not in page and "pip install &#39;exposure[plots]&#39;" in page
+    assert "Deals and their sources" in page and "Stress: Stress nvidia -50.0%" in page  # the score's hub, half its value
 
 
 def test_the_python_api_raises_a_typed_error_naming_the_extra():

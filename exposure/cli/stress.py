@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import Fmt, load_inputs
+from exposure.cli.common import Account, BaseCurrency, Fmt, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ScenarioError
 
@@ -29,7 +29,8 @@ def stress_command(
         "--scenario", help="A named scenario (see `exposure scenarios`).")] = None,
     scenario_file: ScenarioFile = None,
     method: Annotated[str, typer.Option(
-        "--method", help="linear (main number), original (lower bound) or nonlinear.")] = "linear",
+        "--method", help="linear (main number), original (a lower bound of linear) or nonlinear (--alpha).",
+    )] = "linear",
     alpha: Annotated[float, typer.Option("--alpha", help="Non-linearity for --method nonlinear (>= 0).")] = 1.0,
     alphas: Annotated[str, typer.Option(
         "--alphas", help="Comma-separated alphas of the sensitivity sweep (each >= 0).")] = "0,1,5",
@@ -37,7 +38,7 @@ def stress_command(
     live: Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance.")] = False,
     deals: Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged in.")] = None,
     top: Annotated[int, typer.Option("--top", help="Rows to show per table.")] = 10,
-    format: Fmt = Format.table,
+    format: Fmt = Format.table, account: Account = None, base_currency: BaseCurrency = "USD",
 ) -> None:
     """Stress a portfolio: shocked companies lose value and the losses spread through the deal web."""
     from exposure.scenarios import load_scenarios, stress
@@ -53,7 +54,7 @@ def stress_command(
     shocks = dict(_pair(text, "--shock") for text in shock or [])
     defaults = dict(_default(text) for text in default or [])
     sweep = _alphas(alphas)
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     result = stress(portfolio, web, shocks=shocks or None, defaults=defaults or None, method=method,
                     alphas=sweep, market=market, alpha=alpha, scenario=chosen)
 
@@ -67,7 +68,8 @@ def stress_command(
         shown = carried.set_index("ticker")[["name", "via", "weight", "loss", "contribution"]]
         print_table(shown, title="Holdings that carry the loss (fractions of portfolio value)",
                     percent_columns=("weight", "loss", "contribution"), max_rows=top)
-    print_table(result.companies[["name", *LOSS_COLUMNS]], title="Company losses (fractions of each company's value)",
+    title = f"Company losses (fractions of each company's value; lower_bound: {result.lower_bound_method})"
+    print_table(result.companies[["name", *LOSS_COLUMNS]], title=title,
                 percent_columns=LOSS_COLUMNS, max_rows=top)
     if result.clearing is not None:
         print_table(result.clearing, title="Contract clearing, Eisenberg-Noe (USD bn a year)",
