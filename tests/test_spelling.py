@@ -17,7 +17,7 @@ STEMS = ["normalis", "optimis", "minimis", "maximis", "annualis", "memois", "rea
 WORDS = ["colour", "colours", "coloured", "behaviour", "behaviours", "analyse", "analysed", "analysing", "favour",
          "neighbour", "neighbours", "modelling", "modelled", "labelled", "labelling", "licence", "licences", "centre",
          "centres", "barycentre", "catalogue", "artefact", "honour", "honours", "honoured", "travelled",
-         "cancelled", "judgement", "programme", "defence"]
+         "cancelled", "judgement", "programme", "defence", "rumour", "rumours", "rumoured"]
 BRITISH = re.compile(r"(?i)(?<![a-z_])(?:[a-z]*(?:" + "|".join(STEMS) + r")(?:e|ed|es|er|ers|ing|ation|ations)"
                      r"|(?:" + "|".join(WORDS) + r"))(?![a-z_])")
 #: Files whose owners' pending work still has British spellings; remove a file once it is swept.
