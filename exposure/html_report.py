@@ -43,7 +43,8 @@ __all__ = ["figure_png", "render_report"]
 def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", model: ExposureModel | None = None,
                   market: MarketData | None = None, hub: str | None = None,
                   shocks: Mapping[str, float] | None = None, history: bool = True,
-                  stress_result: StressResult | None = None, suggestion: Suggestion | None = None) -> str:
+                  stress_result: StressResult | None = None, suggestion: Suggestion | None = None,
+                  hubs: list[str] | None = None) -> str:
     """The whole report as one HTML string (UTF-8 text, images inline).
 
     Parameters
@@ -57,13 +58,14 @@ def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", mode
     stress_result : a :func:`exposure.stress` result to report instead of ``shocks`` (any scenario).
     suggestion : an :func:`exposure.suggest` result: adds the trades (weights, shares and value when
         known), hubs and layers before and after, and the binding constraints.
+    hubs : the AI hubs that drive the score, as in :func:`exposure.analyze` (the web's own by default).
 
     Without matplotlib (the ``[plots]`` extra) the report has every table and says how to get the figures.
     """
     from exposure import __version__
     from exposure.analyze import analyze
 
-    report = analyze(pf, web, model=model, market=market)
+    report = analyze(pf, web, model=model, market=market, hubs=hubs)
     hub_id = web.resolve(hub) if hub else report.top_hub
     if stress_result is None:
         stress_result = _stress(pf, web, model, market, shocks or ({hub_id: 0.5} if hub_id else {}))

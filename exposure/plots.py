@@ -219,7 +219,8 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
 
 def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
                      model: Any = None, top_jumps: int = 4) -> pd.DataFrame:
-    """A portfolio's exposure to ``hub`` as the web stood on each date.
+    """A portfolio's exposure to ``hub`` as the web stood on each date (:meth:`DealWeb.as_of`: the deals
+    announced by then, and revenues and market caps dated on or before it where ``financials.csv`` has them).
 
     ``dates`` default to 2023-01-01 and every date a deal was announced since, up to today. Returns a
     frame indexed by date with ``direct, first_order, network, total`` (fractions of portfolio value),
@@ -239,7 +240,7 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
     rows, states = [], {}
     previous: date | None = None
     for point in points:
-        sub = _subweb(web, announced <= point, point)
+        sub = web.as_of(point)  # deals announced by then, figures dated on or before it
         sens = sub.sensitivity(ctx.model)
         state = replace(ctx, sensitivity=sens, web=sub)  # L, ids and index follow the sensitivity
         row = exposure_table(state, [hub_id]).loc[hub_id].to_dict()
@@ -402,7 +403,7 @@ def stress_waterfall(result: StressResult, top: int = 10, *, ax: Axes | None = N
     ax.hlines(result.lower_bound, last - 0.325, last + 0.325, colors="white", linestyles="--", lw=1.2)
     ax.legend(handles=[Line2D([], [], color="white", ls="--", lw=1.2,
                               path_effects=[withStroke(linewidth=4, foreground="#1f4e79")],
-                              label=f"lower bound {100 * result.lower_bound:.1f}% (original DebtRank)")],
+                              label=f"lower bound {100 * result.lower_bound:.1f}% ({result.lower_bound_method})")],
               loc="upper left", frameon=False, fontsize=8)
     _percent_axis(ax.yaxis)
     ax.set_ylim(0, max(float((starts + heights).max()), 0.001) * 1.18)
@@ -510,10 +511,3 @@ def _deal_effects(ctx: Any, hub: str) -> pd.Series:
     gain = u[affected] * (x[source] + (source == h)) * parts["value"].to_numpy(dtype=float)
     gain[affected == h] = 0.0
     return pd.Series(gain, index=parts["deal_id"].to_numpy()).groupby(level=0).sum()
-
-
-def _subweb(web: DealWeb, keep: pd.Series, cutoff: date) -> DealWeb:
-    """``web.as_of(cutoff)`` restricted to ``keep``."""
-    from exposure.dealweb import DealWeb
-
-    return DealWeb(web.companies, web.deals[keep], web.aliases, cutoff)

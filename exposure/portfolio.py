@@ -50,8 +50,9 @@ class Portfolio:
 
     Attributes
     ----------
-    positions : DataFrame indexed by ticker with ``ticker, amount, name, currency, account`` (tickers
-        trimmed, upper case, summed over accounts; one ``CASH`` row for cash, money market and pending).
+    positions : DataFrame indexed by ticker with ``ticker, amount, name, currency, account, market_value,
+        weight`` (tickers trimmed, upper case, summed over accounts; one ``CASH`` row for cash, money market
+        and pending; ``market_value`` in the base currency and ``weight`` are NaN when prices are needed).
     kind : ``weight``, ``market_value`` (in ``base_currency``) or ``shares``: what ``amount`` means.
     source : where the positions came from (a file name or ``dict``/``frame``).
     notes : what was done to the input (duplicates summed, currencies converted...), shown in reports.
@@ -114,10 +115,9 @@ class Portfolio:
     def from_holdings(cls, holdings: Holdings, source: str) -> Portfolio:
         """From :class:`~exposure.holdings.Holdings` (what :func:`~exposure.holdings.read_holdings` returns)."""
         notes = list(holdings.notes)
-        positions = group_rows(holdings.table, holdings.kind, source, notes)
-        return cls(positions=positions.set_index(pd.Index(positions["ticker"], name="ticker")), kind=holdings.kind,
-                   source=source, notes=notes, rows=holdings.table, derivatives=holdings.derivatives,
-                   base_currency=holdings.base_currency, format=holdings.format)
+        positions = _indexed(group_rows(holdings.table, holdings.kind, source, notes), holdings.kind)
+        return cls(positions=positions, kind=holdings.kind, source=source, notes=notes, rows=holdings.table,
+                   derivatives=holdings.derivatives, base_currency=holdings.base_currency, format=holdings.format)
 
     # ---------------------------------------------------------------------------------------- accounts
     @property
@@ -141,9 +141,8 @@ class Portfolio:
         notes = [*self.notes, f"account {chosen[0]} only."]
         table = self.rows[self.rows["account"] == chosen[0]]
         derivatives = self.derivatives[self.derivatives["account"] == chosen[0]]
-        positions = group_rows(table, self.kind, self.source, notes)
-        return replace(self, positions=positions.set_index(pd.Index(positions["ticker"], name="ticker")),
-                       notes=notes, rows=table, derivatives=derivatives)
+        positions = _indexed(group_rows(table, self.kind, self.source, notes), self.kind)
+        return replace(self, positions=positions, notes=notes, rows=table, derivatives=derivatives)
 
     # -------------------------------------------------------------------------------------- valuation
     def valued(self, price: Callable[[str], float | None] | None = None) -> pd.DataFrame:
@@ -218,6 +217,15 @@ class Portfolio:
                    if c in self.positions and self.positions[c].astype(bool).any()]
         table = self.positions[columns].rename(columns={"amount": self.kind})
         return f"<p><b>{html.escape(repr(self))}</b></p>" + table.to_html(float_format=lambda v: f"{v:,.4g}")
+
+
+def _indexed(positions: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Positions indexed by ticker, with ``market_value`` (base currency) and ``weight`` where known without prices."""
+    positions = positions.set_index(pd.Index(positions["ticker"], name="ticker"))
+    positions["market_value"] = positions["amount"] if kind == "market_value" else np.nan
+    total = float(positions["amount"].sum())
+    positions["weight"] = positions["amount"] / total if kind != "shares" and total > 0 else np.nan
+    return positions
 
 
 def _ticker_column(frame: pd.DataFrame) -> pd.DataFrame:

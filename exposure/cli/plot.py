@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import app
-from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Live, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, HubsOpt, Live, hub_list, load_inputs
 from exposure.cli.output import say
 from exposure.errors import ExposureError
 
@@ -47,7 +47,7 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
 
 @app.command()
 def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
-           hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
+           hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None, hubs: HubsOpt = None,
            no_history: Annotated[bool, typer.Option("--no-history", help="Skip the exposure-over-time figure "
                                                     "(faster).")] = False,
            scenario: Annotated[str | None, typer.Option("--scenario", help="A bundled stress scenario for the "
@@ -81,6 +81,6 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
         caps = dict(_pair(item, "--hub-cap", "HUB=CAP, e.g. openai=0.15") for item in hub_cap)
         suggestion = suggest(portfolio, web, Constraints(hub_caps=caps), market=market)
     page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history,
-                         stress_result=stressed, suggestion=suggestion)
+                         hubs=hub_list(hubs), stress_result=stressed, suggestion=suggestion)
     path = atomic_write(out, page, inputs=[file] + ([deals] if deals else []))
     say(f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.1f} MB)")
