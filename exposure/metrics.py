@@ -9,7 +9,7 @@ GRADES: tuple[tuple[float, str], ...] = ((10.0, "low"), (25.0, "moderate"), (50.
 
 
 def hhi(shares: np.ndarray) -> float:
-    """Herfindahl-Hirschman index of non-negative shares, normalised to sum to 1 (0 when all are 0).
+    """Herfindahl-Hirschman index of non-negative shares, normalized to sum to 1 (0 when all are 0).
 
     Shares of 30/30/20/20 percent give 0.26 (2,600 in the DOJ/FTC percent convention).
     """

@@ -99,7 +99,7 @@ class ExposureModel(BaseModel):
     kappa : revenue-to-equity elasticity of the revenue channel (1 = value proportional to revenue).
     phi : weight of the funding channel (the investee depends on its investor's money), default 0.5.
     theta : weight of the supply channel (the payer depends on its supplier's delivery), default 0.
-    status_weights : multiplier of a deal's amount by status (rumoured deals count half; lapsed and terminated
+    status_weights : multiplier of a deal's amount by status (rumored deals count half; lapsed and terminated
         deals count 0). A status left out of a given mapping keeps its default weight.
     use_firm : count "up to" deals at their firm part (``firm_usd_bn``) where the data gives it.
     use_estimates : convert deals stated only in gigawatts to dollars at ``usd_per_gw``; False leaves them out.

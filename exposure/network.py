@@ -138,7 +138,7 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     ok = payee_f.notna() & (payee_f > 0)
     pieces.append(_piece(contracts[ok], "payee", "payer", "revenue",
                          model.kappa * contracts.loc[ok, "annual"] / payee_f[ok]))
-    left_out.append(_rows(contracts[~ok], "revenue", "payee revenue unknown: cannot normalise"))
+    left_out.append(_rows(contracts[~ok], "revenue", "payee revenue unknown: cannot normalize"))
     if model.theta > 0:
         spent = contracts.groupby("payer")["annual"].sum()
         base = np.maximum(revenue.reindex(spent.index), spent).reindex(revenue.index)  # NaN revenue stays NaN
@@ -146,7 +146,7 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
         ok = payer_base.notna() & (payer_base > 0)
         pieces.append(_piece(contracts[ok], "payer", "payee", "supply",
                              model.theta * contracts.loc[ok, "annual"] / payer_base[ok]))
-        left_out.append(_rows(contracts[~ok], "supply", "payer revenue unknown: cannot normalise"))
+        left_out.append(_rows(contracts[~ok], "supply", "payer revenue unknown: cannot normalize"))
 
     equity = usable[usable["type"] == "equity_investment"]
     payer_mcap = equity["payer"].map(mcap).astype(float)
@@ -162,7 +162,7 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
         ok = payee_sources.notna() & (payee_sources > 0)
         pieces.append(_piece(equity[ok], "payee", "payer", "funding",
                              model.phi * equity.loc[ok, "amount"] / payee_sources[ok]))
-        left_out.append(_rows(equity[~ok], "funding", "investee revenue unknown: cannot normalise"))
+        left_out.append(_rows(equity[~ok], "funding", "investee revenue unknown: cannot normalize"))
 
     contributions = _concat(pieces)
     contributions = contributions[contributions["value"] > 0].reset_index(drop=True)
@@ -280,7 +280,7 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
     Column k is ``x_h = (I - L_h)^-1 L[:, h]`` with ``L_h`` = L with row h set to zero: every chain of
     dependence ending at hub h, stopping there (h absorbs; its own entry is 0). This equals linear
     DebtRank's company losses when h is wiped out and nothing saturates (docs/methods.md, sections 2 and 4).
-    ``I - L`` is factorised once and each hub is a Sherman-Morrison rank-one correction, because
+    ``I - L`` is factorized once and each hub is a Sherman-Morrison rank-one correction, because
     ``I - L_h = (I - L) + e_h L[h, :]``.
 
     The one cap is limited liability: a company loses at most its whole value (1). Where the linear solve

@@ -115,7 +115,7 @@ class StressResult:
         return f"{self.method} DebtRank"
 
     def bounds(self) -> str:
-        """The bounds, each labelled with the method that gives it."""
+        """The bounds, each labeled with the method that gives it."""
         text = f"lower bound {percent(self.lower_bound)} ({self.lower_bound_method})"
         if self.upper_bound is not None:
             text += f", upper bound {percent(self.upper_bound)} ({self.upper_bound_method})"
@@ -250,7 +250,7 @@ def stress_context(ctx: Context, shocks: Mapping[str, float] | None = None,
     1. The contract layer: what each company owes each supplier a year, the annual values of the web's
        contract deals exactly as they enter ``L`` (status weights, gigawatt estimates, default durations).
     2. Eisenberg-Noe clearing. A defaulter's external assets are the given resources (None = its latest
-       annual revenue, 0 if unknown). Every other company is assumed to honour its contracts (external
+       annual revenue, 0 if unknown). Every other company is assumed to honor its contracts (external
        assets = what it owes): the web's contracts are forward commitments funded by raises the data does
        not hold, so with revenue as their assets most labs would "default" before any shock. What a
        defaulter receives from other defaulters is cleared jointly.
@@ -283,7 +283,7 @@ def stress_context(ctx: Context, shocks: Mapping[str, float] | None = None,
         h0 = np.minimum(1.0, h0 + h_default)
         for cid in default_ids:
             h0[ctx.index[cid]] = 1.0
-        notes.append("Fails to pay: other companies assumed to honour their contracts; creditors' shocks are "
+        notes.append("Fails to pay: other companies assumed to honor their contracts; creditors' shocks are "
                      "unpaid annual revenue over forward revenue; the defaulter's value is wiped out.")
 
     sweep = [float(a) for a in alphas]

@@ -34,7 +34,7 @@ AI_LAYERS: frozenset[str] = frozenset(
 #: The balanced AI sleeve: each AI layer's band ``(lo, hi)`` as a share of the portfolio's AI-layer value.
 #: The sleeve is spread across chips, the clouds and the neoclouds with room for the supply chain
 #: (docs/methods.md section 5), and no layer can carry it alone. A design choice, not a published figure: the
-#: report compares a portfolio's layer mix with it, and the optimiser's ``balanced-ai`` preset imports it.
+#: report compares a portfolio's layer mix with it, and the optimizer's ``balanced-ai`` preset imports it.
 BALANCED_AI_BANDS: dict[str, tuple[float, float]] = {
     "semiconductor": (0.20, 0.40),
     "hyperscaler_cloud": (0.20, 0.40),

@@ -44,7 +44,7 @@ def test_paths_add_up_to_the_total(small_web):
     assert "D1" in paths.iloc[0]["deals"] and "D2" in paths.iloc[2]["deals"]
 
 
-def test_cash_unmapped_and_normalisation(small_web):
+def test_cash_unmapped_and_normalization(small_web):
     pf = ex.Portfolio.from_weights({"cld": 4, "CHP": 4, "CASH": 1, "ZZZZ": 1})
     report = ex.analyze(pf, small_web)
     assert report.coverage["unmapped_weight"] == pytest.approx(0.1)
@@ -54,7 +54,7 @@ def test_cash_unmapped_and_normalisation(small_web):
     assert report.layers.loc["cash", "weight"] == pytest.approx(0.1)
     assert report.hubs.loc["chip", "direct"] == pytest.approx(0.4)
     assert report.metrics["ai_share"] == pytest.approx(0.8)
-    # Name HHI over the three non-cash positions 0.4, 0.4, 0.1 (renormalised): (16+16+1)/81.
+    # Name HHI over the three non-cash positions 0.4, 0.4, 0.1 (renormalized): (16+16+1)/81.
     assert report.metrics["name_hhi"] == pytest.approx(33 / 81)
 
 

@@ -1,4 +1,4 @@
-"""Issue 14: missing figures are never zero, the columns add up under one cap, stress bounds are labelled."""
+"""Issue 14: missing figures are never zero, the columns add up under one cap, stress bounds are labeled."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def test_columns_add_up_on_every_sample():
                                    rtol=0, atol=1e-15)
 
 
-def test_nonlinear_stress_bounds_are_labelled_and_hold():
+def test_nonlinear_stress_bounds_are_labeled_and_hold():
     pf = ex.Portfolio.from_csv(PORTFOLIOS / "ai_heavy.csv")
     res = ex.stress(pf, shocks={"openai": 0.5}, method="nonlinear", alpha=2)
     linear = ex.stress(pf, shocks={"openai": 0.5})

@@ -68,7 +68,7 @@ def test_bundled_moves_are_between_listed_companies():
 
 def test_a_bad_row_is_named_by_line_column_and_fix(tiny_web):
     moves = moves_frame({}, {"ticker": "XXX"}, {"deal_id": "D9"}, {"company_id": "other"},
-                        {"date": "2025-13-01", "move_pct": "up", "basis": "rumour", "source_url": "none"})
+                        {"date": "2025-13-01", "move_pct": "up", "basis": "rumor", "source_url": "none"})
     problems = move_problems(moves, tiny_web)
     assert any("row 3, column 'ticker'" in p and "SLR" in p for p in problems)
     assert any("row 4, column 'deal_id'" in p and "D9" in p for p in problems)
