@@ -36,7 +36,30 @@ def test_every_deal_is_sourced_dated_and_has_a_status():
     deals = read("deals.csv")
     assert deals["source_url"].str.startswith("http").all()
     assert deals["announced"].str.match(r"^\d{4}-\d{2}(-\d{2})?$").all()
-    assert deals["status"].isin(["completed", "announced", "reported", "rumored"]).all()
+    assert deals["status"].isin(["completed", "announced", "reported", "rumored", "lapsed", "terminated"]).all()
+
+
+def test_every_deal_says_what_its_source_is_and_when_it_was_checked():
+    deals = read("deals.csv")
+    assert deals["source_kind"].isin(["filing", "company_release", "news", "aggregator"]).all()
+    second = deals["source_url_2"]
+    assert second[second != ""].str.startswith("http").all()
+    assert (second != deals["source_url"]).all()
+    assert dates_parse(deals["checked"])
+    announced = pd.to_datetime(deals["announced"].str.slice(0, 7), format="%Y-%m")
+    assert (pd.to_datetime(deals["checked"]) >= announced).all()
+    # A deal that is no longer in force says why in its notes.
+    ended = deals[deals["status"].isin(["lapsed", "terminated"])]
+    assert (ended["notes"].str.len() > 0).all()
+
+
+def test_deal_ids_are_unique_and_counterparties_exist():
+    deals, companies = read("deals.csv"), read("companies.csv")
+    assert deals["id"].is_unique and companies["id"].is_unique
+    assert set(deals["payer"]) | set(deals["payee"]) <= set(companies["id"])
+    assert (deals["payer"] != deals["payee"]).all()
+    aliases = read("aliases.csv")
+    assert set(aliases["company_id"]) <= set(companies["id"])
 
 
 @pytest.mark.parametrize("name, key", [("prices.csv", "ticker"), ("fx.csv", "currency"),

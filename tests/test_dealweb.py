@@ -21,7 +21,7 @@ def test_bundled_web_meets_the_promise():
     assert len(web.deals) >= 77 and len(web.companies) >= 45
     assert web.deals["source_url"].str.startswith("http").all()
     assert web.deals["announced"].str.match(r"^\d{4}-\d{2}").all()
-    assert web.deals["status"].isin(["completed", "announced", "reported", "rumored"]).all()
+    assert web.deals["status"].isin(["completed", "announced", "reported", "rumored", "lapsed", "terminated"]).all()
     listed = web.listed
     assert listed["layer"].notna().all()
     # Every listed company has its figures or a note saying what was not found.
