@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from exposure.taxonomy import Status
+from exposure.taxonomy import SourceKind, Status
 
 if TYPE_CHECKING:
     from exposure.dealweb import DealWeb
@@ -26,8 +26,6 @@ STALE_DAYS = 90
 #: Two rows for the same payer, payee, type and month whose amounts differ by more than this fraction of the
 #: larger one disagree (the same deal reported with two amounts).
 CONFLICT_TOLERANCE = 0.10
-#: Kinds of source a deal row may cite, best first (``source_kind`` column, when the file has one).
-SOURCE_KINDS = ("filing", "company_release", "news", "aggregator")
 #: ``financials.csv``: columns, metrics and the period each metric allows.
 FINANCIAL_COLUMNS = ["company_id", "metric", "value_usd_bn", "date", "period", "source_url", "notes"]
 FINANCIAL_PERIODS = {"revenue": {"FY", "TTM"}, "market_cap": {"point"}}
@@ -172,8 +170,8 @@ def _optional_provenance(row: dict[str, Any], where: Where, today: date) -> list
     """The optional deal columns, where filled: ``source_kind``, a second source URL and the ``checked`` date."""
     problems = []
     kind = _text(row.get("source_kind"))
-    if kind and kind not in SOURCE_KINDS:
-        problems.append(_at(where, f"source_kind '{kind}' is not one of {', '.join(SOURCE_KINDS)}", "source_kind"))
+    if kind and kind not in set(SourceKind):
+        problems.append(_at(where, f"source_kind '{kind}' is not one of {', '.join(SourceKind)}", "source_kind"))
     second = _text(row.get("source_url_2"))
     if second and "http" not in second:
         problems.append(_at(where, f"second source {second!r} is not a URL (http...)", "source_url_2"))
