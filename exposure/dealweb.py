@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from exposure._compat import renamed
 from exposure.errors import DealWebError, located
 from exposure.network import Sensitivity, build_sensitivity
 
@@ -136,13 +137,13 @@ class DealWeb:
 
     def company_for_ticker(self, ticker: str) -> str | None:
         """Company id held through ``ticker`` (listing, share class or alias), or None when not in the web."""
-        return self._tickers.get(normalise_ticker(ticker))
+        return self._tickers.get(normalize_ticker(ticker))
 
     @cached_property
     def _tickers(self) -> dict[str, str]:
-        mapping = {normalise_ticker(t): cid for cid, t in self.companies["ticker"].dropna().items()}
+        mapping = {normalize_ticker(t): cid for cid, t in self.companies["ticker"].dropna().items()}
         for alias, cid in self.aliases.items():
-            mapping.setdefault(normalise_ticker(alias), cid)
+            mapping.setdefault(normalize_ticker(alias), cid)
         return mapping
 
     @cached_property
@@ -186,8 +187,9 @@ class DealWeb:
 
     def to_networkx(self) -> networkx.MultiDiGraph:
         """The web as a networkx MultiDiGraph: one edge per deal, payer -> payee, with the deal's fields."""
-        import networkx as nx
+        from exposure._optional import require
 
+        nx = require("networkx", "DealWeb.to_networkx")
         graph = nx.MultiDiGraph()
         for cid, row in self.companies.iterrows():
             graph.add_node(cid, **{k: (None if _blank(v) else v) for k, v in row.items()})
@@ -205,13 +207,16 @@ class DealWeb:
 _SHARE_CLASSES = frozenset("ABCDE")  # single-letter exchange suffixes (.T Tokyo, .L London) are other letters
 
 
-def normalise_ticker(ticker: str) -> str:
+def normalize_ticker(ticker: str) -> str:
     """Upper-case, trimmed, share-class dot as dash (``BRK.B`` -> ``BRK-B``); exchange suffixes (``9984.T``) kept."""
     text = str(ticker).strip().upper()
     head, dot, tail = text.rpartition(".")
     if dot and tail in _SHARE_CLASSES and not head.isdigit():
         return f"{head}-{tail}"
     return text
+
+
+normalise_ticker = renamed(normalize_ticker, "normalise_ticker")
 
 
 def parse_as_of(when: str | date) -> date:

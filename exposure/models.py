@@ -90,7 +90,7 @@ def _default_usd_per_gw() -> dict[str, float]:
 
 
 class ExposureModel(BaseModel):
-    """How deals become the sensitivity matrix ``L`` (DESIGN section 4). Every default is documented.
+    """How deals become the sensitivity matrix ``L`` (docs/methods.md, section 1.1). Every default is documented.
 
     ``L[i, j]`` is the fraction of company i's equity value lost per unit fractional loss of company j.
 

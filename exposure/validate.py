@@ -71,7 +71,7 @@ def move_problems(moves: pd.DataFrame, web: DealWeb) -> list[str]:
     A row must name a deal of ``web``, a company that is that deal's payer or payee in the stated role, the
     company's own ticker, a calendar date, a finite move, a basis (close/intraday) and an http(s) source.
     """
-    from exposure.dealweb import normalise_ticker
+    from exposure.dealweb import normalize_ticker
 
     name = moves.attrs.get("source", "moves table")
     deals = web.deals.set_index("id")
@@ -90,7 +90,7 @@ def move_problems(moves: pd.DataFrame, web: DealWeb) -> list[str]:
         elif deals.at[deal_id, row["role"]] != company:
             bad("company_id", f"'{company}' is not the {row['role']} of {deal_id}",
                 f"the {row['role']} is '{deals.at[deal_id, row['role']]}'.")
-        elif normalise_ticker(str(row["ticker"])) != normalise_ticker(str(web.companies.at[company, "ticker"])):
+        elif normalize_ticker(str(row["ticker"])) != normalize_ticker(str(web.companies.at[company, "ticker"])):
             bad("ticker", f"ticker '{row['ticker']}' is not {company}'s ({web.companies.at[company, 'ticker']})",
                 "use the ticker from companies.csv.")
         try:

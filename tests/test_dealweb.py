@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from conftest import SMALL_COMPANIES, SMALL_DEALS
 
-from exposure.dealweb import DealWeb, normalise_ticker
+from exposure.dealweb import DealWeb, normalize_ticker
 from exposure.errors import DealWebError
 
 
@@ -45,9 +45,9 @@ def test_resolve_unknown_suggests_close_names():
 
 
 def test_ticker_normalisation():
-    assert normalise_ticker(" brk.b ") == "BRK-B"
-    assert normalise_ticker("9984.T") == "9984.T"
-    assert normalise_ticker("vod.l") == "VOD.L"
+    assert normalize_ticker(" brk.b ") == "BRK-B"
+    assert normalize_ticker("9984.T") == "9984.T"
+    assert normalize_ticker("vod.l") == "VOD.L"
 
 
 def test_as_of_filters_deals_by_announcement():

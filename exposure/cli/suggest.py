@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, Live, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ConstraintError
 
@@ -48,6 +48,7 @@ def suggest(
     risk_aversion: Annotated[float | None, typer.Option("--risk-aversion", help="Weight of the risk term "
                                                         "(default 1.0).")] = None,
     as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
+    account: Account = None, base_currency: BaseCurrency = "USD",
 ) -> None:
     """Suggest trades: hub caps, no name above --max-weight, a cash floor, layer bands on the AI sleeve."""
     from exposure.files import atomic_write
@@ -78,7 +79,7 @@ def suggest(
         raise ConstraintError(f"--risk '{risk}' is not a risk model. Fix: use none, prior or history.")
     constraints = Constraints(**given)
 
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     model = None if risk == "none" else _risk_model(risk, portfolio, web, market)
     if out is not None:  # refuse before solving, so a mistake costs nothing
         atomic_write_check(out, file)
