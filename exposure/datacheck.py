@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from exposure.taxonomy import Status
+from exposure.taxonomy import SourceKind, Status
 
 if TYPE_CHECKING:
     from exposure.dealweb import DealWeb
@@ -26,8 +26,6 @@ STALE_DAYS = 90
 #: Two rows for the same payer, payee, type and month whose amounts differ by more than this fraction of the
 #: larger one disagree (the same deal reported with two amounts).
 CONFLICT_TOLERANCE = 0.10
-#: Kinds of source a deal row may cite, best first (``source_kind`` column, when the file has one).
-SOURCE_KINDS = ("filing", "company_release", "news", "aggregator")
 #: ``financials.csv``: columns, metrics and the period each metric allows.
 FINANCIAL_COLUMNS = ["company_id", "metric", "value_usd_bn", "date", "period", "source_url", "notes"]
 FINANCIAL_PERIODS = {"revenue": {"FY", "TTM"}, "market_cap": {"point"}}
@@ -144,11 +142,14 @@ def check_data(web: DealWeb, *, market: dict[str, pd.DataFrame] | None = None,
     result.problems += _deal_conflicts(web.deals, other_deals, deals_file)
     result.problems += _company_problems(web.companies, companies_file, today, lines)
     ids = set(web.companies.index)
-    for name, frame in (market or {}).items():
+    market = market or {}
+    for name, frame in market.items():
         result.counts[name] = len(frame)
         result.problems += _market_problems(frame, name, today, ids)
+    if "financials.csv" in market:
+        result.problems += _companies_against_financials(web.companies, market["financials.csv"], companies_file)
     result.freshness = data_freshness(web, today)
-    result.warnings += _warnings(web, result.freshness, stale_days, market or {}, today)
+    result.warnings += _warnings(web, result.freshness, stale_days, market, today)
     return result
 
 
@@ -169,8 +170,8 @@ def _optional_provenance(row: dict[str, Any], where: Where, today: date) -> list
     """The optional deal columns, where filled: ``source_kind``, a second source URL and the ``checked`` date."""
     problems = []
     kind = _text(row.get("source_kind"))
-    if kind and kind not in SOURCE_KINDS:
-        problems.append(_at(where, f"source_kind '{kind}' is not one of {', '.join(SOURCE_KINDS)}", "source_kind"))
+    if kind and kind not in set(SourceKind):
+        problems.append(_at(where, f"source_kind '{kind}' is not one of {', '.join(SourceKind)}", "source_kind"))
     second = _text(row.get("source_url_2"))
     if second and "http" not in second:
         problems.append(_at(where, f"second source {second!r} is not a URL (http...)", "source_url_2"))
@@ -261,6 +262,21 @@ def _financial_row(row: dict[str, Any], where: Where, company_ids: set[str]) -> 
     elif row.get("period") not in periods:
         problems.append(_at(where, f"period '{row.get('period')}' for {row.get('metric')} is not one of "
                                    f"{', '.join(sorted(periods))}", "period"))
+    return problems
+
+
+def _companies_against_financials(companies: pd.DataFrame, financials: pd.DataFrame, name: str) -> list[Problem]:
+    """A company's market cap that disagrees with the financials.csv row of the same date (two sources, one day)."""
+    caps = financials[financials["metric"] == "market_cap"]
+    by_key = {(cid, when): _number(value) for cid, when, value in
+              zip(caps["company_id"], caps["date"], caps["value_usd_bn"], strict=True)}
+    problems = []
+    for cid, row in companies.iterrows():
+        theirs = by_key.get((str(cid), str(row["as_of"])))
+        ours = row["market_cap_usd_bn"]
+        if theirs is not None and not pd.isna(ours) and not math.isclose(theirs, float(ours), rel_tol=1e-6):
+            problems.append(Problem(name, f"conflict: {cid} market cap {float(ours):g} on {row['as_of']} but "
+                                          f"financials.csv has {theirs:g} for that date. Fix: keep one figure."))
     return problems
 
 

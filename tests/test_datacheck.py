@@ -106,10 +106,22 @@ def test_optional_provenance_columns_are_checked_where_filled():
     rows = ("A,lab,cloud,cloud_compute_contract,100,5,2024-03,completed,https://e.org/a,,filing,https://e.org/b,"
             "2025-12-01\n"
             "B,chip,lab,equity_investment,20,,2025-01,completed,https://e.org/c,,,,\n"
-            "C,inv,lab,equity_investment,10,,2025-02,announced,https://e.org/d,,,,\n")  # the loader refuses bad values; set below
+            "C,inv,lab,equity_investment,10,,2025-02,announced,https://e.org/d,,,,\n")
     web = DealWeb.from_csv(io.StringIO(SMALL_COMPANIES), io.StringIO(header + rows))
+    # The loader refuses such values in a file; a frame built in Python can still carry them.
     deals = web.deals.assign(**{c: [v or None for v in values] for c, values in {
         "source_kind": ["filing", "", "blog"], "source_url_2": ["https://e.org/b", "", "see above"],
         "checked": ["2025-12-01", "", "2030-01-01"]}.items()})
     result = check_data(DealWeb(web.companies, deals), today=date(2026, 1, 1))
     assert [p.column for p in result.problems] == ["source_kind", "source_url_2", "checked"]
+
+
+def test_company_market_cap_must_match_financials_of_the_same_date(small_web):
+    # Chip Co's companies row says 1000 on 2026-01-01; a financials row of that date saying 900 contradicts it.
+    fin = pd.DataFrame({"company_id": ["chip", "cloud"], "metric": ["market_cap"] * 2, "value_usd_bn": ["900", "200"],
+                        "date": ["2026-01-01"] * 2, "period": ["point"] * 2,
+                        "source_url": ["https://e.org/f"] * 2, "notes": [""] * 2})
+    result = check_data(small_web, market={"financials.csv": fin}, today=date(2026, 6, 1))
+    assert [str(p) for p in result.problems] == [
+        "companies.csv: conflict: chip market cap 1000 on 2026-01-01 but financials.csv has 900 for that date. "
+        "Fix: keep one figure."]
