@@ -76,7 +76,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     market = market if market is not None else SnapshotProvider()
     notes = list(pf.notes) + web.notes
     seen_warnings = len(getattr(market, "warnings", []))  # a provider reused across calls keeps its old ones
-    if (note := pf.normalisation_note()) is not None:
+    if (note := pf.normalization_note()) is not None:
         notes.append(note)
     # One batched fundamentals request for everything we may need: the web's listed companies (fresh
     # market caps and revenues) and the portfolio's own tickers (prices for shares).

@@ -63,6 +63,10 @@ class ExposureMatrix:
     values: np.ndarray
     ai_hubs: np.ndarray | None = None
 
+    def __repr__(self) -> str:
+        loading = int(np.any(self.values[:, : len(self.hubs)] != 0, axis=1).sum())
+        return f"ExposureMatrix({len(self.tickers)} tickers x {len(self.hubs)} hubs; {loading} with hub exposure)"
+
     def score(self, holdings: pd.DataFrame) -> pd.DataFrame:
         """Score a long holdings frame whose tickers are all in :attr:`tickers` (see :func:`analyze_many`)."""
         long = _prepared(holdings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import html
 import io
 import math
 from datetime import date
@@ -226,6 +227,22 @@ class DealWeb:
     def __repr__(self) -> str:
         when = f", as of {self.cutoff}" if self.cutoff else ""
         return f"DealWeb({len(self.companies)} companies, {len(self.deals)} deals{when})"
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the counts, deals by status, and the ten largest disclosed deals (USD bn)."""
+        from exposure.report import frame_html
+
+        names = self.companies["name"]
+        deals = self.deals.assign(deal=self.deals["payer"].map(names) + " \u2192 " + self.deals["payee"].map(names),
+                                  amount=pd.to_numeric(self.deals["amount_usd_bn"], errors="coerce"))
+        largest = deals.nlargest(10, "amount").set_index("id")[["deal", "type", "amount", "status", "announced"]]
+        announced = deals["announced"].astype(str)
+        span = f"announced {announced.min()} to {announced.max()}" if len(deals) else "no deals"
+        when = f"; as of {self.cutoff}" if self.cutoff else ""
+        return (f"<div><b>DealWeb</b>: {len(self.companies)} companies ({len(self.listed)} listed), "
+                f"{len(deals)} deals {html.escape(span)}{html.escape(when)}"
+                f"<h5>Deals by status</h5>{frame_html(deals['status'].value_counts().rename('deals').to_frame())}"
+                f"<h5>Largest disclosed deals (USD bn)</h5>{frame_html(largest, max_rows=10)}</div>")
 
 
 # ------------------------------------------------------------------------------------------ helpers

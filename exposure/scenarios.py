@@ -149,6 +149,11 @@ class StressResult:
         carried = ", ".join(f"{t} {percent(c)}" for t, c in zip(top["ticker"], top["contribution"], strict=True))
         return self.summary() + (f" Carried by {carried}." if carried else "")
 
+    def __repr__(self) -> str:
+        hit = int((self.companies["total"] > 0).sum())
+        return (f"StressResult({self._label()}: portfolio loss {percent(self.portfolio_loss)} ({self.method} "
+                f"DebtRank), lower bound {percent(self.lower_bound)}, {hit} companies hit)")
+
     def _label(self) -> str:
         if self.scenario:
             return f"Scenario {self.scenario}"

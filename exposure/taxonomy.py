@@ -64,7 +64,7 @@ class Status(StrEnum):
 
     ``lapsed``: announced or reported, then dropped without a formal end (a letter of intent that its parties
     later said was never a commitment, talks that ended). ``terminated``: ended formally (a merger vote failed, a
-    contract cancelled). Both count zero by default and stay listed.
+    contract canceled). Both count zero by default and stay listed.
     """
 
     completed = "completed"

@@ -50,7 +50,7 @@ def test_cash_unmapped_and_normalisation(small_web):
     assert report.coverage["unmapped_weight"] == pytest.approx(0.1)
     assert report.coverage["unmapped_tickers"] == ["ZZZZ"]
     assert report.coverage["cash_weight"] == pytest.approx(0.1)
-    assert any("normalised" in note for note in report.notes)
+    assert any("normalized" in note for note in report.notes)
     assert report.layers.loc["cash", "weight"] == pytest.approx(0.1)
     assert report.hubs.loc["chip", "direct"] == pytest.approx(0.4)
     assert report.metrics["ai_share"] == pytest.approx(0.8)
