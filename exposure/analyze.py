@@ -339,6 +339,7 @@ def _coverage(ctx: Context) -> dict[str, object]:
         "cash_weight": float(weight[kind == "cash"].sum()),
         "deals_in_web": int(len(ctx.web.deals)),
         "deals_left_out": len(ctx.sensitivity.left_out_deals()),
+        "channels_left_out": int((ctx.sensitivity.coverage["channel"] != "all").sum()),
         "left_out": ctx.sensitivity.coverage,
         "estimated_deals": ctx.sensitivity.estimated_deals(),
     }

@@ -86,6 +86,8 @@ def test_every_left_out_channel_is_listed():
     assert expected  # the bundled web has such gaps (Anthropic, xAI, Nokia, ...)
     counted = set(zip(s.contributions["deal_id"], s.contributions["channel"], strict=True))
     assert not expected & counted
+    report = ex.analyze(ex.Portfolio.from_weights({"NVDA": 1}), web)
+    assert report.coverage["channels_left_out"] == (s.coverage["channel"] != "all").sum() >= len(expected)
 
 
 # A web with an entry of L above 1: Inv (market cap 10) holds a $25bn stake in the private Hub,

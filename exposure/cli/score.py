@@ -49,6 +49,7 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
         + (f" ({listed})" if unmapped else "")
         + f", funds not looked through {100 * c['not_looked_through_weight']:.1f}%, "
         f"{c['deals_left_out']} of {c['deals_in_web']} deals left out of L (undisclosed amounts or figures), "
+        f"{c['channels_left_out']} deal channels left out (a revenue or market cap missing), "
         f"{len(c['estimated_deals'])} deals valued from gigawatts (estimates).")
     for note in report.notes:
         say(f"[yellow]note:[/yellow] {note}")
