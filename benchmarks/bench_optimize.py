@@ -80,18 +80,18 @@ def part_one(n: int, runs: int) -> list[dict]:
     shape = optimize.shape_of(data)
 
     def first() -> None:
-        optimize._PROGRAMS.clear()
-        optimize._solve(data, constraints)
+        optimize.clear_cache()
+        optimize.solve(data, constraints)
 
     first_s = median_time(first, runs)
     program = optimize.program_for(shape)
-    solved = optimize._solve(data, constraints)
+    solved = optimize.solve(data, constraints)
     slot = 0
     tight = float(data.caps[slot])
 
     def resolve() -> None:
         data.caps[slot] = tight * float(rng.uniform(0.9, 1.0))  # a new cap every run
-        optimize._solve(data, constraints)
+        optimize.solve(data, constraints)
 
     resolve_s = median_time(resolve, runs)
     data.caps[slot] = tight
@@ -157,12 +157,12 @@ def part_two(n: int, runs: int) -> list[dict] | None:
     order = [data.tickers.index(t) for t in tickers]
 
     def ours() -> np.ndarray:
-        optimize._PROGRAMS.clear()
-        return optimize._solve(data, constraints).weights[order]
+        optimize.clear_cache()
+        return optimize.solve(data, constraints).weights[order]
 
     ours_s = median_time(ours, runs)
     weights = ours()
-    resolve_s = median_time(lambda: optimize._solve(data, constraints), runs)
+    resolve_s = median_time(lambda: optimize.solve(data, constraints), runs)
     cov = covariance.to_numpy()
     variance = float(weights @ cov @ weights)
     rows = [{"library": "exposure (ex.suggest core: build + compile + solve)", "median_s": ours_s,
