@@ -14,7 +14,7 @@ import pytest
 
 import exposure as ex
 from exposure.models import AI_LAYERS
-from exposure.optimize import PRESETS, Constraints, frontier, program_for, shape_of, suggest
+from exposure.optimize import PRESETS, Constraints, constants, frontier, program_for, shape_of, suggest
 
 TOL = 1e-6
 
@@ -214,7 +214,8 @@ def test_resolve_with_a_new_cap_reuses_the_compiled_problem(small_web):
     c = Constraints(hub_caps={"lab": 0.2}, **PLAIN)
     from exposure.optimize import problem_data
 
-    program = program_for(shape_of(problem_data(pf, small_web, c)))
+    data = problem_data(pf, small_web, c)
+    program = program_for(shape_of(data), constants(data))
     assert program.main.is_dcp(dpp=True)
     compiled = program.main._cache.param_prog
     assert compiled is not None

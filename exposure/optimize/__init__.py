@@ -27,7 +27,7 @@ from exposure.optimize.constraints import DEFAULT_MIN_TRADE, PRESETS, Constraint
 from exposure.optimize.data import ProblemData, build
 from exposure.optimize.frontier import frontier
 from exposure.optimize.inputs import MemoMarket, load_universe
-from exposure.optimize.program import _PROGRAMS, Program, Shape, clear_cache, program_for, shape_of
+from exposure.optimize.program import _PROGRAMS, Program, Shape, clear_cache, constants, program_for, shape_of
 from exposure.optimize.result import Suggestion, assemble, hub_change
 from exposure.optimize.solve import Solved, solve
 
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from exposure.portfolio import Portfolio
 
 __all__ = ["DEFAULT_MIN_TRADE", "PRESETS", "Constraints", "Program", "ProblemData", "Shape", "Solved",
-           "Suggestion", "clear_cache", "frontier", "hub_change", "load_universe", "problem_data", "program_for",
-           "shape_of", "solve", "suggest", "_PROGRAMS"]
+           "Suggestion", "clear_cache", "constants", "frontier", "hub_change", "load_universe", "problem_data",
+           "program_for", "shape_of", "solve", "suggest", "_PROGRAMS"]
 
 
 def suggest(pf: Portfolio, web: DealWeb | None = None, constraints: Constraints | None = None,

@@ -95,12 +95,15 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
     names: dict[str, str] = {}
     cash0 = float(held.loc[held["kind"] == "cash", "weight"].sum())
     direct = held[(held["via"] == "") & (held["kind"] != "cash")]
-    for ticker, rows in direct.groupby("ticker", sort=False):
-        w0[ticker] = float(rows["weight"].sum())
-        cid = rows["company_id"].iloc[0]
+    firsts = direct.groupby("ticker", sort=False).agg(weight=("weight", "sum"), company_id=("company_id", "first"),
+                                                      layer=("layer", "first"), name=("name", "first"))
+    for ticker, weight, cid, layer, name in zip(firsts.index, firsts["weight"].to_numpy(dtype=float),
+                                                firsts["company_id"].to_numpy(object), firsts["layer"].to_numpy(object),
+                                                firsts["name"].to_numpy(object), strict=True):
+        w0[ticker] = float(weight)
         compositions[ticker] = {cid: 1.0} if isinstance(cid, str) else {}
-        layer_mix[ticker] = {str(rows["layer"].iloc[0]): 1.0}
-        names[ticker] = str(rows["name"].iloc[0])
+        layer_mix[ticker] = {str(layer): 1.0}
+        names[ticker] = str(name)
     for fund, rows in held[held["via"] != ""].groupby("via", sort=False):
         total = float(rows["weight"].sum())
         w0[fund] = w0.get(fund, 0.0) + total

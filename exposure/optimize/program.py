@@ -56,18 +56,34 @@ class Shape:
     scenarios: int
     risk_rank: int
     risk_diag: bool = False
-    risk_key: str = ""
     frozen: bool = False
     excluded: bool = False
+    constants_key: str = ""
+
+
+def constants(data: ProblemData) -> dict[str, np.ndarray]:
+    """The problem's structural vectors, constants of a compiled program (so that no Parameter multiplies a
+    vector of variables elementwise, which cvxpy expands into a tensor of n x n): the frozen and excluded
+    masks, each name's concentration weight, the uncovered tickers' variances and a full covariance."""
+    out = {"excluded": data.excluded.astype(float), "frozen": data.frozen.astype(float),
+           "spread": np.where(data.is_fund, FUND_CONCENTRATION, 1.0)}
+    if data.risk_diag is not None:
+        out["risk_diag"] = data.risk_diag**2
+    if data.risk_matrix is not None:
+        out["risk_matrix"] = data.risk_matrix
+    return out
 
 
 def shape_of(data: ProblemData) -> Shape:
-    """The :class:`Shape` of a problem's data (a full covariance is part of the shape: it is a constant)."""
-    key = "" if data.risk_matrix is None else hashlib.sha1(data.risk_matrix.tobytes()).hexdigest()
+    """The :class:`Shape` of a problem's data; its constants (:func:`constants`) are part of it by hash."""
+    digest = hashlib.sha1()
+    for name, array in sorted(constants(data).items()):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
     return Shape(n=data.n, hubs=len(data.hub_ids), caps=len(data.cap_ids), bands=len(data.band_layers),
                  scenarios=len(data.scenario_names), risk_rank=0 if data.risk_root is None else data.risk_root.shape[0],
-                 risk_diag=data.risk_diag is not None, risk_key=key, frozen=bool(data.frozen.any()),
-                 excluded=bool(data.excluded.any()))
+                 risk_diag=data.risk_diag is not None, frozen=bool(data.frozen.any()),
+                 excluded=bool(data.excluded.any()), constants_key=digest.hexdigest())
 
 
 def inside(bound: float, direction: int) -> float:
@@ -100,11 +116,10 @@ def values(data: ProblemData, constraints: Constraints, scale: float) -> dict[st
         "upper": np.where(data.is_fund, 1.0, np.maximum(inside(constraints.max_weight, -1),
                                                          np.minimum(data.w0, constraints.max_weight))),
         "b_lo": np.zeros(n), "s_lo": np.zeros(n), "b_hi": np.full(n, _BIG), "s_hi": np.full(n, _BIG),
-        "exclude_mask": data.excluded.astype(float), "frozen_mask": data.frozen.astype(float),
+        "spread_scale": scale * constraints.concentration, "risk_scale": scale,
         "min_cash": lo, "max_cash": hi,
         "max_turnover": 2.0 * (1 + n) if constraints.max_turnover is None else inside(constraints.max_turnover, -1),
     }
-    v["spread"] = np.sqrt(scale * constraints.concentration * np.where(data.is_fund, FUND_CONCENTRATION, 1.0))
     if data.hub_ids:
         v["hub_root"] = np.sqrt(scale * constraints.gamma) * data.columns(data.hub_ids).T
     if data.cap_ids:
@@ -126,28 +141,21 @@ def values(data: ProblemData, constraints: Constraints, scale: float) -> dict[st
         v["loss_caps"] = np.array([inside(c, -1) for c in data.scenario_caps])
     if data.risk_root is not None:
         v["risk_root"] = np.sqrt(scale) * data.risk_root
-    if data.risk_diag is not None:
-        v["risk_diag"] = np.sqrt(scale) * data.risk_diag
     return v
 
 
 def _parameters(shape: Shape) -> dict[str, cp.Parameter]:
     n = shape.n
     p = {name: cp.Parameter(n, name=name) for name in ("w0", "lower", "upper", "b_lo", "s_lo", "b_hi", "s_hi")}
-    p |= {name: cp.Parameter(n, nonneg=True, name=name) for name in ("buy_cost", "sell_cost", "spread")}
+    p |= {name: cp.Parameter(n, nonneg=True, name=name) for name in ("buy_cost", "sell_cost")}
     p |= {name: cp.Parameter(name=name) for name in ("min_cash", "max_cash", "max_turnover")}
-    if shape.excluded:
-        p["exclude_mask"] = cp.Parameter(n, nonneg=True, name="exclude_mask")
-    if shape.frozen:
-        p["frozen_mask"] = cp.Parameter(n, nonneg=True, name="frozen_mask")
+    p |= {name: cp.Parameter(nonneg=True, name=name) for name in ("spread_scale", "risk_scale")}
     blocks = {"hub_root": shape.hubs, "cap_loadings": shape.caps, "band_lo": shape.bands, "band_hi": shape.bands,
               "losses": shape.scenarios, "risk_root": shape.risk_rank}
     p |= {name: cp.Parameter((rows, n), name=name) for name, rows in blocks.items() if rows}
     vectors = {"caps": shape.caps, "band_lo_cash": shape.bands, "band_hi_cash": shape.bands,
                "loss_caps": shape.scenarios}
     p |= {name: cp.Parameter(size, name=name) for name, size in vectors.items() if size}
-    if shape.risk_diag:
-        p["risk_diag"] = cp.Parameter(n, nonneg=True, name="risk_diag")
     return p
 
 
@@ -161,8 +169,9 @@ class Built:
     allow: dict[str, cp.Parameter]
 
 
-def build(shape: Shape, v: dict[str, Any], elastic: bool = False) -> Built:
-    """Every constraint group over ``w = w0 + b - s`` and ``cash``; ``v`` holds Parameters or arrays."""
+def build(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], elastic: bool = False) -> Built:
+    """Every constraint group over ``w = w0 + b - s`` and ``cash``; ``v`` holds Parameters or arrays, ``c``
+    the constants (:func:`constants`)."""
     b, s = cp.Variable(shape.n, nonneg=True, name="b"), cp.Variable(shape.n, nonneg=True, name="s")
     cash, w = cp.Variable(name="cash"), cp.Variable(shape.n, name="w")
     sizes = {"max_weight": _SCALAR, "exclude": _SCALAR if shape.excluded else 0,
@@ -187,9 +196,9 @@ def build(shape: Shape, v: dict[str, Any], elastic: bool = False) -> Built:
         "max_turnover": [cp.sum(b) + cp.sum(s) <= v["max_turnover"] + slack["max_turnover"]],
     }
     if shape.excluded:
-        groups["exclude"] = [cp.multiply(v["exclude_mask"], b) <= slack["exclude"]]
+        groups["exclude"] = [cp.multiply(c["excluded"], b) <= slack["exclude"]]
     if shape.frozen:
-        groups["frozen"] = [cp.multiply(v["frozen_mask"], b + s) <= slack["frozen"]]
+        groups["frozen"] = [cp.multiply(c["frozen"], b + s) <= slack["frozen"]]
     if shape.caps:
         groups["hub_caps"] = [v["cap_loadings"] @ w <= v["caps"] + slack["hub_caps"]]
     if shape.bands:
@@ -200,8 +209,9 @@ def build(shape: Shape, v: dict[str, Any], elastic: bool = False) -> Built:
     return Built(groups, {"w": w, "b": b, "s": s, "cash": cash}, slack, allow)
 
 
-def quadratic_terms(shape: Shape, v: dict[str, Any], w: cp.Expression) -> tuple[list, list]:
-    """The objective's quadratic terms, each over a plain variable tied to ``w`` by an equality."""
+def quadratic_terms(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], w: cp.Expression) -> tuple[list, list]:
+    """The objective's quadratic terms: hub and risk roots over plain variables tied to ``w`` by equalities,
+    diagonal terms and a full covariance with constant coefficients times a scalar Parameter."""
     terms: list = []
     ties: list = []
     for name, rows in (("hub_root", shape.hubs), ("risk_root", shape.risk_rank)):
@@ -209,31 +219,29 @@ def quadratic_terms(shape: Shape, v: dict[str, Any], w: cp.Expression) -> tuple[
             root = cp.Variable(rows)
             ties.append(root == v[name] @ w)
             terms.append(cp.sum_squares(root))
-    for name in ("spread", "risk_diag") if shape.risk_diag else ("spread",):
-        scaled = cp.Variable(shape.n)
-        ties.append(scaled == cp.multiply(v[name], w))
-        terms.append(cp.sum_squares(scaled))
+    terms.append(v["spread_scale"] * cp.sum_squares(cp.multiply(np.sqrt(c["spread"]), w)))
+    if "risk_diag" in c:
+        terms.append(v["risk_scale"] * cp.sum_squares(cp.multiply(np.sqrt(c["risk_diag"]), w)))
+    if "risk_matrix" in c:
+        terms.append(v["risk_scale"] * cp.quad_form(w, cp.psd_wrap(c["risk_matrix"])))
     return terms, ties
 
 
 class Program:
     """The suggestion problem for one :class:`Shape`, with its elastic twin, both DPP (parameters only)."""
 
-    def __init__(self, shape: Shape, matrix: np.ndarray | None = None) -> None:
+    def __init__(self, shape: Shape, c: dict[str, np.ndarray]) -> None:
         self.shape = shape
         self.scale = 1.0
         self.params = _parameters(shape)
-        self._matrix = matrix
-        self._matrix_scale = cp.Parameter(nonneg=True, name="risk_scale")
-        built = build(shape, self.params)
+        self.constants = c
+        built = build(shape, self.params, c)
         self.groups, self.variables = built.groups, built.variables
         cost = cp.Variable(name="cost")
         w = built.variables["w"]
         b, s = built.variables["b"], built.variables["s"]
         ties = [cost == self.params["buy_cost"] @ b + self.params["sell_cost"] @ s]
-        terms, more = quadratic_terms(shape, self.params, w)
-        if matrix is not None:
-            terms.append(self._matrix_scale * cp.quad_form(w, cp.psd_wrap(matrix)))
+        terms, more = quadratic_terms(shape, self.params, c, w)
         objective = cost + cp.sum(terms) if terms else cost
         self.main = cp.Problem(cp.Minimize(objective), [c for g in built.groups.values() for c in g] + ties + more)
         self._elastic: tuple[cp.Problem, Built] | None = None
@@ -242,7 +250,7 @@ class Program:
     def elastic(self) -> tuple[cp.Problem, Built]:
         """The elastic twin (built on first need): minimise the sum of slacks, each bounded by ``allow``."""
         if self._elastic is None:
-            built = build(self.shape, self.params, elastic=True)
+            built = build(self.shape, self.params, self.constants, elastic=True)
             limits = [built.slack[name] <= built.allow[name] for name in built.allow]
             total = cp.sum([cp.sum(built.slack[name]) for name in built.allow])
             problem = cp.Problem(cp.Minimize(total), [c for g in built.groups.values() for c in g] + limits)
@@ -256,7 +264,6 @@ class Program:
         v = values(data, constraints, self.scale) | overrides
         for name, param in self.params.items():
             param.value = v[name]
-        self._matrix_scale.value = self.scale
         return v
 
 
@@ -264,12 +271,12 @@ _PROGRAMS: OrderedDict[Shape, Program] = OrderedDict()
 _CACHE_SIZE = 8
 
 
-def program_for(shape: Shape, matrix: np.ndarray | None = None) -> Program:
+def program_for(shape: Shape, c: dict[str, np.ndarray]) -> Program:
     """The cached :class:`Program` for ``shape`` (built and compiled on first use; LRU of 8)."""
     if shape in _PROGRAMS:
         _PROGRAMS.move_to_end(shape)
         return _PROGRAMS[shape]
-    program = Program(shape, matrix)
+    program = Program(shape, c)
     _PROGRAMS[shape] = program
     while len(_PROGRAMS) > _CACHE_SIZE:
         _PROGRAMS.popitem(last=False)

@@ -12,7 +12,7 @@ from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
 from exposure.optimize.discrete import TRADE_TOL, choose_trades, dust, keep_largest, trade_bounds, whole_shares
 from exposure.optimize.explain import explain_infeasible
-from exposure.optimize.program import Program, program_for, run, shape_of
+from exposure.optimize.program import Program, constants, program_for, run, shape_of
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Solved:
 def solve(data: ProblemData, constraints: Constraints) -> Solved:
     """Solve the suggestion; on infeasibility raise the explained :class:`~exposure.errors.InfeasibleError`."""
     shape = shape_of(data)
-    program = program_for(shape, data.risk_matrix)
+    program = program_for(shape, constants(data))
     program.set_values(data, constraints)
     compiled = program.main._cache.param_prog is None
     status, solver, seconds = _solve_main(program, data, constraints)
@@ -44,12 +44,12 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
     weights = _clean(program, data)
     if dust(weights, data, constraints):
         choice = keep_largest(data, constraints, weights)
-        program.set_values(data, constraints, **trade_bounds(choice, data.min_trade))
+        program.set_values(data, constraints, **trade_bounds(choice, data.min_trade, data.w0))
         status, solver, more = run(program.main)
         how = "kept the continuous optimum's largest trades"
         if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             choice = choose_trades(data, constraints, shape, weights, program.scale)
-            program.set_values(data, constraints, **trade_bounds(choice, data.min_trade))
+            program.set_values(data, constraints, **trade_bounds(choice, data.min_trade, data.w0))
             status, solver, more = _solve_main(program, data, constraints)
             how = f"HiGHS chose the trades (MILP, {choice.seconds:.3f} s, {choice.status})"
         seconds += choice.seconds + more
