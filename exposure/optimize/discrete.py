@@ -120,12 +120,13 @@ def _gradient(data: ProblemData, v: dict, w_star: np.ndarray) -> np.ndarray:
     return grad
 
 
-def trade_bounds(choice: Choice, m: float, w0: np.ndarray) -> dict[str, np.ndarray]:
+def trade_bounds(choice: Choice, m: float, room_sell: np.ndarray) -> dict[str, np.ndarray]:
     """Parameter overrides for the exact re-solve: chosen trades at least ``m`` (a sale of a position smaller
-    than ``m`` sells all of it), the others zero."""
+    than ``m`` sells all of it), the others zero; ``room_sell`` is how much of each name may be sold."""
     floor = m * (1 + 1e-6) + 1e-12
     return {"b_lo": np.where(choice.buy, floor, 0.0), "b_hi": np.where(choice.buy, 2.0, 0.0),
-            "s_lo": np.where(choice.sell, np.minimum(floor, w0), 0.0), "s_hi": np.where(choice.sell, 2.0, 0.0)}
+            "s_lo": np.where(choice.sell, np.minimum(floor, room_sell), 0.0),
+            "s_hi": np.where(choice.sell, room_sell, 0.0)}
 
 
 @dataclass
@@ -156,7 +157,7 @@ def whole_shares(data: ProblemData, constraints: Constraints, shape: Shape, w: n
     v["b_lo"] = np.where(priced & (trade > 0), floor, v["b_lo"])
     v["s_lo"] = np.where(priced & (trade < 0), np.minimum(floor, data.w0), v["s_lo"])
     v["b_hi"] = np.where(priced & (trade > 0), 2.0, v["b_hi"])
-    v["s_hi"] = np.where(priced & (trade < 0), 2.0, v["s_hi"])
+    v["s_hi"] = np.where(priced & (trade < 0), data.w0 - v["lower"], v["s_hi"])
     v["max_cash"] = float(v["max_cash"]) + float(unit[priced].sum())
     built = build(shape, v, constants(data))
     weights = built.variables["w"]

@@ -1,8 +1,9 @@
 """The cvxpy problem: one constraint builder for the cached DPP program, its elastic twin and the MILPs.
 
-Variables are the target weights ``w``, the buys ``b >= 0`` and sells ``s >= 0`` of every ticker
-(``w = w0 + b - s``) and the target ``cash``. Every number is a ``cp.Parameter`` in the cached program, so a
-new cap (a frontier, a what-if) costs a solve, not a compilation. The objective sees a few plain variables
+Variables are the target weights ``w``, the buys ``b`` and sells ``s`` of every ticker (``w = w0 + b - s``;
+``b >= b_lo >= 0`` and ``s >= s_lo >= 0`` need no rows of their own, and long-only is the bound ``s <= w0``)
+and the target ``cash``: three variables and about six rows per ticker. Every number is a ``cp.Parameter`` in
+the cached program, so a new cap (a frontier, a what-if) costs a solve, not a compilation. The objective sees a few plain variables
 only: the cost total ``c = buy_costs @ b + sell_costs @ s`` and the hub and risk roots ``h = H w``, ``r = F w``
 are tied to the weights by linear equalities, which keeps cvxpy's parameter tensors sparse (memory linear in
 the number of tickers). A full-rank covariance of a small universe enters as ``quad_form(w, psd_wrap(S))``.
@@ -115,7 +116,7 @@ def values(data: ProblemData, constraints: Constraints, scale: float) -> dict[st
         # a name held at exactly max_weight may stay there (the margin must not force a sale of 1e-7)
         "upper": np.where(data.is_fund, 1.0, np.maximum(inside(constraints.max_weight, -1),
                                                          np.minimum(data.w0, constraints.max_weight))),
-        "b_lo": np.zeros(n), "s_lo": np.zeros(n), "b_hi": np.full(n, _BIG), "s_hi": np.full(n, _BIG),
+        "b_lo": np.zeros(n), "s_lo": np.zeros(n), "b_hi": np.full(n, _BIG),
         "spread_scale": scale * constraints.concentration, "risk_scale": scale,
         "min_cash": lo, "max_cash": hi,
         "max_turnover": 2.0 * (1 + n) if constraints.max_turnover is None else inside(constraints.max_turnover, -1),
@@ -141,6 +142,7 @@ def values(data: ProblemData, constraints: Constraints, scale: float) -> dict[st
         v["loss_caps"] = np.array([inside(c, -1) for c in data.scenario_caps])
     if data.risk_root is not None:
         v["risk_root"] = np.sqrt(scale) * data.risk_root
+    v["s_hi"] = data.w0 - v["lower"]  # long-only (or the short limit): w = w0 + b - s >= lower
     return v
 
 
@@ -172,8 +174,9 @@ class Built:
 def build(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], elastic: bool = False) -> Built:
     """Every constraint group over ``w = w0 + b - s`` and ``cash``; ``v`` holds Parameters or arrays, ``c``
     the constants (:func:`constants`)."""
-    b, s = cp.Variable(shape.n, nonneg=True, name="b"), cp.Variable(shape.n, nonneg=True, name="s")
-    cash, w = cp.Variable(name="cash"), cp.Variable(shape.n, name="w")
+    b, s, cash = cp.Variable(shape.n, name="b"), cp.Variable(shape.n, name="s"), cp.Variable(name="cash")
+    w = cp.Variable(shape.n, name="w")
+
     sizes = {"max_weight": _SCALAR, "exclude": _SCALAR if shape.excluded else 0,
              "frozen": _SCALAR if shape.frozen else 0, "min_cash": _SCALAR, "max_cash": _SCALAR,
              "max_turnover": _SCALAR, "hub_caps": shape.caps, "band_lo": shape.bands, "band_hi": shape.bands,
@@ -188,8 +191,8 @@ def build(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], elastic: bo
             slack[name] = 0.0
     groups: dict[str, list] = {
         "budget": [cp.sum(w) + cash == 1, w == v["w0"] + b - s],
-        "trade_bounds": [b >= v["b_lo"], s >= v["s_lo"], b <= v["b_hi"], s <= v["s_hi"]],
-        "long_only": [w >= v["lower"], cash >= 0],
+        "trade_bounds": [b >= v["b_lo"], s >= v["s_lo"], b <= v["b_hi"]],
+        "long_only": [s <= v["s_hi"], cash >= 0],  # b_lo, s_lo >= 0 make b, s >= 0
         "max_weight": [w <= v["upper"] + slack["max_weight"]],
         "min_cash": [cash >= v["min_cash"] - slack["min_cash"]],
         "max_cash": [cash <= v["max_cash"] + slack["max_cash"]],
@@ -209,7 +212,7 @@ def build(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], elastic: bo
     return Built(groups, {"w": w, "b": b, "s": s, "cash": cash}, slack, allow)
 
 
-def quadratic_terms(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], w: cp.Expression) -> tuple[list, list]:
+def quadratic_terms(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], built: Built) -> tuple[list, list]:
     """The objective's quadratic terms: hub and risk roots over plain variables tied to ``w`` by equalities,
     diagonal terms and a full covariance with constant coefficients times a scalar Parameter."""
     terms: list = []
@@ -217,8 +220,9 @@ def quadratic_terms(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], w
     for name, rows in (("hub_root", shape.hubs), ("risk_root", shape.risk_rank)):
         if rows:
             root = cp.Variable(rows)
-            ties.append(root == v[name] @ w)
+            ties.append(root == v[name] @ built.variables["w"])
             terms.append(cp.sum_squares(root))
+    w = built.variables["w"]
     terms.append(v["spread_scale"] * cp.sum_squares(cp.multiply(np.sqrt(c["spread"]), w)))
     if "risk_diag" in c:
         terms.append(v["risk_scale"] * cp.sum_squares(cp.multiply(np.sqrt(c["risk_diag"]), w)))
@@ -238,12 +242,12 @@ class Program:
         built = build(shape, self.params, c)
         self.groups, self.variables = built.groups, built.variables
         cost = cp.Variable(name="cost")
-        w = built.variables["w"]
         b, s = built.variables["b"], built.variables["s"]
         ties = [cost == self.params["buy_cost"] @ b + self.params["sell_cost"] @ s]
-        terms, more = quadratic_terms(shape, self.params, c, w)
+        terms, more = quadratic_terms(shape, self.params, c, built)
         objective = cost + cp.sum(terms) if terms else cost
-        self.main = cp.Problem(cp.Minimize(objective), [c for g in built.groups.values() for c in g] + ties + more)
+        rows = [row for group in built.groups.values() for row in group]
+        self.main = cp.Problem(cp.Minimize(objective), rows + ties + more)
         self._elastic: tuple[cp.Problem, Built] | None = None
         assert self.main.is_dcp(dpp=True), "suggestion problem must be DPP"  # type: ignore[call-arg]
 

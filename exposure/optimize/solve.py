@@ -43,13 +43,14 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
     notes = [f"solved by {solver} in {seconds:.3f} s ({status}{', compiled' if compiled else ''})."]
     weights = _clean(program, data)
     if dust(weights, data, constraints):
+        room = data.w0 - (0.0 if constraints.long_only else -constraints.max_weight)
         choice = keep_largest(data, constraints, weights)
-        program.set_values(data, constraints, **trade_bounds(choice, data.min_trade, data.w0))
+        program.set_values(data, constraints, **trade_bounds(choice, data.min_trade, room))
         status, solver, more = run(program.main)
         how = "kept the continuous optimum's largest trades"
         if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             choice = choose_trades(data, constraints, shape, weights, program.scale)
-            program.set_values(data, constraints, **trade_bounds(choice, data.min_trade, data.w0))
+            program.set_values(data, constraints, **trade_bounds(choice, data.min_trade, room))
             status, solver, more = _solve_main(program, data, constraints)
             how = f"HiGHS chose the trades (MILP, {choice.seconds:.3f} s, {choice.status})"
         seconds += choice.seconds + more
