@@ -52,3 +52,12 @@ class InfeasibleError(ExposureError):
 
 class MarketDataError(ExposureError):
     """Live market data that could not be fetched or understood."""
+
+
+class MissingDependencyError(ExposureError, ImportError):
+    """An optional package (an extra) that a feature needs is not installed; the message names the pip command."""
+
+    def __init__(self, message: str, package: str, extra: str) -> None:
+        super().__init__(message, name=package)
+        self.package = package
+        self.extra = extra

@@ -33,6 +33,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from exposure._optional import require
 from exposure.errors import MarketDataError
 
 __all__ = [
@@ -291,6 +292,7 @@ class YFinanceProvider:
                  ttl: float | dict[str, float] | None = None, timeout: float = 20.0,
                  fallback: MarketData | None = None, retries: int = 3, backoff: float = 1.0,
                  workers: int = 8) -> None:
+        require("yfinance", "Live market data (--live, YFinanceProvider)")  # one line naming the extra if absent
         self.cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
         self.ttl = dict(DEFAULT_TTL)
         if isinstance(ttl, dict):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import app
-from exposure.cli.common import AsOf, Deals, FileArg, Live, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Live, load_inputs
 from exposure.cli.output import say
 from exposure.errors import ExposureError
 
@@ -19,7 +19,8 @@ Hub = Annotated[str | None, typer.Option("--hub", help="Hub for the history and 
 @app.command()
 def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder for the PNG files (created).")],
          hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
-         dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNGs.")] = 120) -> None:
+         dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNGs.")] = 120,
+         account: Account = None, base_currency: BaseCurrency = "USD") -> None:
     """Write the figures as PNGs: hub bars, layers, the deal web, exposure over time, a stress waterfall."""
     from exposure import plots
     from exposure.analyze import analyze
@@ -29,7 +30,7 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
 
     if out.exists() and not out.is_dir():
         raise ExposureError(f"{out}: --out must be a folder, and this is a file. Fix: give a folder path.")
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     report = analyze(portfolio, web, market=market)
     hub_id = web.resolve(hub) if hub else report.top_hub
     figures = {"hub_bars": lambda: plots.hub_bars(report), "layer_mix": lambda: plots.layer_mix(report),
@@ -48,7 +49,8 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
 def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
            hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
            no_history: Annotated[bool, typer.Option("--no-history", help="Skip the exposure-over-time figure "
-                                                    "(faster).")] = False) -> None:
+                                                    "(faster).")] = False,
+           account: Account = None, base_currency: BaseCurrency = "USD") -> None:
     """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters."""
     from exposure.files import atomic_write
     from exposure.html_report import render_report
@@ -59,7 +61,7 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
         raise ExposureError(f"{out}: folder {out.parent} does not exist. Fix: create it or choose another path.")
     if out.exists() and any(out.resolve() == p.resolve() for p in [file, deals] if p is not None and p.exists()):
         raise ExposureError(f"{out}: refusing to write over the input file. Fix: choose another --out path.")
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history)
     path = atomic_write(out, page, inputs=[file] + ([deals] if deals else []))
     say(f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.1f} MB)")

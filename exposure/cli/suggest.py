@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, Live, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ConstraintError
 
@@ -62,6 +62,7 @@ def suggest(
     risk_aversion: Annotated[float | None, typer.Option("--risk-aversion", help="Weight of the risk term "
                                                         "(default 1.0).")] = None,
     as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
+    account: Account = None, base_currency: BaseCurrency = "USD",
 ) -> None:
     """Suggest trades an investor would make: hub caps, no name above --max-weight, stay invested, layer bands,
     no trade below --min-trade, whole shares."""
@@ -111,7 +112,7 @@ def suggest(
         raise ConstraintError(f"--risk '{risk}' is not a risk model. Fix: use none, prior or history.")
     constraints = Constraints(**given)
 
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     model = None if risk == "none" else _risk_model(risk, portfolio, web, market)
     if out is not None:  # refuse before solving, so a mistake costs nothing
         atomic_write_check(out, file)

@@ -19,14 +19,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import cvxpy as cp
 import numpy as np
 
+from exposure._optional import require
 from exposure.errors import InfeasibleError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
 from exposure.optimize.program import Shape, build, constants, run, values
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    cp = require("cvxpy", "Suggestions (exposure.suggest, exposure.frontier)")
+
 
 #: Trades smaller than this (fraction of value) are solver noise, not trades.
 TRADE_TOL = 1e-9

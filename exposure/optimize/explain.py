@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
 
+from exposure._optional import require
 from exposure.errors import InfeasibleError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
@@ -16,7 +16,11 @@ from exposure.optimize.program import Program, run
 from exposure.report import percent
 
 if TYPE_CHECKING:
+    import cvxpy as cp
+
     from exposure.optimize.solve import Solved
+else:
+    cp = require("cvxpy", "Suggestions (exposure.suggest, exposure.frontier)")
 
 #: A constraint counts as binding when its dual exceeds this (objective units per unit of bound).
 DUAL_TOL = 1e-6

@@ -3,10 +3,11 @@
 Variables are the target weights ``w``, the buys ``b`` and sells ``s`` of every ticker (``w = w0 + b - s``;
 ``b >= b_lo >= 0`` and ``s >= s_lo >= 0`` need no rows of their own, and long-only is the bound ``s <= w0``)
 and the target ``cash``: three variables and about six rows per ticker. Every number is a ``cp.Parameter`` in
-the cached program, so a new cap (a frontier, a what-if) costs a solve, not a compilation. The objective sees a few plain variables
-only: the cost total ``c = buy_costs @ b + sell_costs @ s`` and the hub and risk roots ``h = H w``, ``r = F w``
-are tied to the weights by linear equalities, which keeps cvxpy's parameter tensors sparse (memory linear in
-the number of tickers). A full-rank covariance of a small universe enters as ``quad_form(w, psd_wrap(S))``.
+the cached program, so a new cap (a frontier, a what-if) costs a solve, not a compilation. The objective sees
+a few plain variables only: the cost total ``c = buy_costs @ b + sell_costs @ s`` and the hub and risk roots
+``h = H w``, ``r = F w`` are tied to the weights by linear equalities, and the diagonal terms (concentration,
+uncovered variances) and a small full covariance have constant coefficients times one scalar Parameter. That
+keeps cvxpy's parameter tensors sparse: memory linear in the number of tickers.
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cvxpy as cp
 import numpy as np
 
+from exposure._optional import require
 from exposure.errors import ExposureError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    cp = require("cvxpy", "Suggestions (exposure.suggest, exposure.frontier)")
+
 
 #: Solvers tried in order for the continuous problem (both ship with cvxpy); HiGHS solves the MILPs.
 SOLVERS = ("CLARABEL", "HIGHS")

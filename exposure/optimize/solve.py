@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import cvxpy as cp
 import numpy as np
 
+from exposure._optional import require
 from exposure.errors import ExposureError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
 from exposure.optimize.discrete import TRADE_TOL, choose_trades, dust, keep_largest, trade_bounds, whole_shares
 from exposure.optimize.explain import explain_infeasible
 from exposure.optimize.program import Program, constants, program_for, run, shape_of
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    cp = require("cvxpy", "Suggestions (exposure.suggest, exposure.frontier)")
 
 
 @dataclass
