@@ -93,7 +93,7 @@ def part_one(n: int, runs: int) -> list[dict]:
         optimize.solve(data, constraints)
 
     first_s = median_time(first, runs)
-    program = optimize.program_for(shape)
+    program = optimize.program_for(shape, optimize.constants(data))
     solved = optimize.solve(data, constraints)
     slot = 0
     tight = float(data.caps[slot])

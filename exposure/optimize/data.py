@@ -333,11 +333,11 @@ def _risk(risk: Any, tickers: list[str], risk_aversion: float,
     block = risk_aversion * (block + block.T) / 2
     fill = float(np.median(np.diag(block))) if len(covered) else 0.04 * risk_aversion
     n = len(tickers)
-    values, vectors = np.linalg.eigh(block) if len(covered) else (np.zeros(0), np.zeros((0, 0)))
-    keep = values > 1e-12 * max(values.max(initial=0.0), 1e-300)
-    if len(covered) == n and keep.all() and n <= QUAD_FORM_MAX_N:
+    if len(covered) == n and n <= QUAD_FORM_MAX_N and _positive_definite(block):
         order = np.argsort(at)
         return block[np.ix_(order, order)], None, None
+    values, vectors = np.linalg.eigh(block) if len(covered) else (np.zeros(0), np.zeros((0, 0)))
+    keep = values > 1e-12 * max(values.max(initial=0.0), 1e-300)
     root = np.zeros((int(keep.sum()), n))
     root[:, at] = np.sqrt(values[keep])[:, None] * vectors[:, keep].T
     diag = np.full(n, np.sqrt(max(fill, 0.0)))
@@ -348,3 +348,12 @@ def _risk(risk: Any, tickers: list[str], risk_aversion: float,
                      f"{'...' if len(missing) > 5 else ''}): median variance {fill / max(risk_aversion, 1e-300):.4f}, "
                      "uncorrelated.")
     return None, root, diag if missing else None
+
+
+def _positive_definite(matrix: np.ndarray) -> bool:
+    """Whether a symmetric matrix is positive definite (a Cholesky factor exists: ~10x cheaper than eigh)."""
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return False
+    return True
