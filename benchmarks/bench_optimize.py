@@ -111,7 +111,7 @@ def part_one(n: int, runs: int) -> list[dict]:
     return [
         {"step": "first solve (build + compile + solve)", "median_s": first_s, "goal_s": 1.0, "info": info},
         {"step": "re-solve after changing a cap", "median_s": resolve_s, "goal_s": 0.1, "info": ""},
-        {"step": "ex.suggest end to end (analyse before/after)", "median_s": end_to_end, "goal_s": None, "info": ""},
+        {"step": "ex.suggest end to end (analyze before/after)", "median_s": end_to_end, "goal_s": None, "info": ""},
     ]
 
 
@@ -185,7 +185,7 @@ def part_three(n: int, runs: int) -> list[dict] | None:
     rng = np.random.default_rng(2)
     periods, factors = 2 * n, 5
     loadings = rng.normal(0, 1, (n, factors))
-    # Returns in percent: the minimiser does not depend on the scale of S.
+    # Returns in percent: the minimizer does not depend on the scale of S.
     returns = (rng.normal(0, 1.0, (periods, factors)) @ loadings.T) + rng.normal(0, 2.0, (periods, n))
     groups = np.array([LAYERS[k % len(LAYERS)] for k in range(n)])
     max_weight, band = 0.05, (0.05, 0.30)

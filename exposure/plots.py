@@ -12,15 +12,15 @@ USD billions.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
 
 from exposure._optional import require
+from exposure.web_layout import WEB_COLUMNS, draw_edges, edge_handles, edges_of, layout, place_labels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -164,7 +164,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     from matplotlib.lines import Line2D
 
     companies = web.companies
-    edges = _edges(web)
+    edges = edges_of(web)
     involved = sorted(set(edges["payer"]) | set(edges["payee"]))
     volume = pd.concat([edges.groupby("payer")["amount"].sum(), edges.groupby("payee")["amount"].sum()])
     volume = volume.groupby(level=0).sum().reindex(involved, fill_value=0.0)
@@ -176,7 +176,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
         size_value = volume
         size_label = "disclosed deal volume"
         area = 20 + 1100 * size_value / max(float(size_value.max()), 1e-9)
-    positions = _layout(involved, edges, companies["layer"])
+    positions = layout(involved, edges, companies["layer"], list(LAYER_COLORS))
 
     # a fixed layout (not "constrained"), so label positions can be measured before the first draw
     drawn: Figure | Axes
@@ -188,7 +188,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
         drawn = ax
     ax.set_ylim(-0.03, 1.1)
     ax.set_xlim(-0.6, len(WEB_COLUMNS) - 0.5)
-    _draw_edges(ax, edges, positions, area)
+    draw_edges(ax, edges, positions, area)
     for k, group in enumerate(WEB_COLUMNS):
         ax.text(k, 1.03, "\n".join(_pretty(layer) for layer in group if layer in set(companies.loc[involved, "layer"])),
                 ha="center", va="bottom", fontsize=9, color="#555555", style="italic")
@@ -206,20 +206,21 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     legend = ax.legend(handles=layer_handles, title="layer (node color)", loc="upper left",
                        bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     ax.add_artist(legend)
-    ax.legend(handles=_edge_handles(edges), title="deal amount (arrow width)", loc="upper left",
+    ax.legend(handles=edge_handles(edges), title="deal amount (arrow width)", loc="upper left",
               bbox_to_anchor=(1.0, 0.55), frameon=False, fontsize=9)
     when = f" as of {web.cutoff}" if getattr(web, "cutoff", None) else ""
     ax.set_title(f"The AI-infrastructure deal web{when}: {len(involved)} companies with deals, {len(web.deals)} deals\n"
                  f"arrows run from payer or investor to payee; node area: {size_label}"
                  + (" (% of portfolio value, labeled)" if report is not None else " (USD bn)"), fontsize=11)
     ax.set_axis_off()
-    _labels(ax, involved, set(main), positions, companies, size_value if report is not None else None, area)
+    place_labels(ax, involved, set(main), positions, companies, size_value if report is not None else None, area)
     return drawn
 
 
 def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
                      model: Any = None, top_jumps: int = 4) -> pd.DataFrame:
-    """A portfolio's exposure to ``hub`` as the web stood on each date.
+    """A portfolio's exposure to ``hub`` as the web stood on each date (:meth:`DealWeb.as_of`: the deals
+    announced by then, and revenues and market caps dated on or before it where ``financials.csv`` has them).
 
     ``dates`` default to 2023-01-01 and every date a deal was announced since, up to today. Returns a
     frame indexed by date with ``direct, first_order, network, total`` (fractions of portfolio value),
@@ -239,7 +240,7 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
     rows, states = [], {}
     previous: date | None = None
     for point in points:
-        sub = _subweb(web, announced <= point, point)
+        sub = web.as_of(point)  # deals announced by then, figures dated on or before it
         sens = sub.sensitivity(ctx.model)
         state = replace(ctx, sensitivity=sens, web=sub)  # L, ids and index follow the sensitivity
         row = exposure_table(state, [hub_id]).loc[hub_id].to_dict()
@@ -402,7 +403,7 @@ def stress_waterfall(result: StressResult, top: int = 10, *, ax: Axes | None = N
     ax.hlines(result.lower_bound, last - 0.325, last + 0.325, colors="white", linestyles="--", lw=1.2)
     ax.legend(handles=[Line2D([], [], color="white", ls="--", lw=1.2,
                               path_effects=[withStroke(linewidth=4, foreground="#1f4e79")],
-                              label=f"lower bound {100 * result.lower_bound:.1f}% (original DebtRank)")],
+                              label=f"lower bound {100 * result.lower_bound:.1f}% ({result.lower_bound_method})")],
               loc="upper left", frameon=False, fontsize=8)
     _percent_axis(ax.yaxis)
     ax.set_ylim(0, max(float((starts + heights).max()), 0.001) * 1.18)
@@ -449,7 +450,7 @@ def _percent_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(label))
 
 
-def _tidy(ax: Axes, grid: str) -> None:
+def _tidy(ax: Axes, grid: Literal["both", "x", "y"]) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis=grid, color="#e5e5e5", linewidth=0.7)
     ax.set_axisbelow(True)
@@ -510,13 +511,6 @@ def _deal_effects(ctx: Any, hub: str) -> pd.Series:
     gain = u[affected] * (x[source] + (source == h)) * parts["value"].to_numpy(dtype=float)
     gain[affected == h] = 0.0
     return pd.Series(gain, index=parts["deal_id"].to_numpy()).groupby(level=0).sum()
-
-
-def _subweb(web: DealWeb, keep: pd.Series, cutoff: date) -> DealWeb:
-    """``web.as_of(cutoff)`` restricted to ``keep``."""
-    from exposure.dealweb import DealWeb
-
-    return DealWeb(web.companies, web.deals[keep], web.aliases, cutoff)
 
 
 def _edges(web: DealWeb) -> pd.DataFrame:

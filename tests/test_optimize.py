@@ -92,7 +92,7 @@ def test_layer_band_on_the_ai_sleeve_hand_worked(small_web):
 
 
 def test_minimum_variance_with_a_diagonal_risk_model_is_inverse_variance(small_web):
-    # No costs, no hub term, fully invested: minimise sum s_i^2 w_i^2 with sum w = 1 -> w_i ~ 1 / s_i^2.
+    # No costs, no hub term, fully invested: minimize sum s_i^2 w_i^2 with sum w = 1 -> w_i ~ 1 / s_i^2.
     variances = pd.Series({"CLD": 0.04, "CHP": 0.09, "OTH": 0.16})
     cov = pd.DataFrame(np.diag(variances), index=variances.index, columns=variances.index)
     sug = suggest(ex.Portfolio.from_weights(HAND), small_web, Constraints(
@@ -269,7 +269,7 @@ def test_cli_bad_option_is_one_line_exit_2(monkeypatch, capsys):
 
 
 def test_a_risk_model_lowers_the_target_variance(bundled):
-    # With risk the optimiser minimises turnover + gamma-term + lambda w'Sw; without, turnover + gamma-term.
+    # With risk the optimizer minimizes turnover + gamma-term + lambda w'Sw; without, turnover + gamma-term.
     # Optimality of each gives T_r + lambda V_r <= T_n + lambda V_n and T_n <= T_r, hence V_r <= V_n.
     from exposure.risk import RiskModel
 

@@ -51,5 +51,5 @@ def main() -> None:
 
 
 # Command modules register themselves on ``app`` when imported, in the order `exposure --help` lists them.
-for _module in ("score", "holdings", "web", "stress", "suggest", "plot", "market", "data", "validate"):
+for _module in ("score", "hubs", "holdings", "web", "stress", "suggest", "plot", "market", "data", "validate"):
     importlib.import_module(f"exposure.cli.{_module}")

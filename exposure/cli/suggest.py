@@ -44,7 +44,7 @@ def suggest(
     max_trades: Annotated[int | None, typer.Option("--max-trades", help="Most trades (default none).")] = None,
     fractional: Annotated[bool, typer.Option("--fractional", help="Allow fractional shares (default: whole "
                                              "shares for share and value portfolios).")] = False,
-    tax_rate: Annotated[float | None, typer.Option("--tax-rate", help="Tax on realised gains, with the holdings' "
+    tax_rate: Annotated[float | None, typer.Option("--tax-rate", help="Tax on realized gains, with the holdings' "
                                                    "cost_basis (default 0).")] = None,
     universe: Annotated[Path | None, typer.Option("--universe", help="CSV with a 'ticker' column: the names "
                                                   "that may be bought (default: the web's listed companies and "

@@ -4,7 +4,7 @@ without dust, in whole shares, with reasons when impossible.
 The problem (docs: the README's suggest section) over the target weights ``w`` of the holdings and a
 diversifier universe, and ``cash``::
 
-    minimise    buy_costs @ b + sell_costs @ s + gamma * sum_h E_h(w)^2  (+ w' S w with a risk model)
+    minimize    buy_costs @ b + sell_costs @ s + gamma * sum_h E_h(w)^2  (+ w' S w with a risk model)
     subject to  w = w0 + b - s, b, s >= 0, sum(w) + cash = 1, 0 <= w <= max_weight (funds exempt),
                 min_cash <= cash <= max_cash (default max(current cash, min_cash): stay invested),
                 E_h(w) = e_h @ w <= cap_h, layer bands (fractions of total value), frozen and excluded names,
@@ -82,6 +82,6 @@ def suggest(pf: Portfolio, web: DealWeb | None = None, constraints: Constraints 
 def problem_data(pf: Portfolio, web: DealWeb | None = None, constraints: Constraints | None = None,
                  risk: Any = None, model: ExposureModel | None = None,
                  market: MarketData | None = None) -> ProblemData:
-    """The arrays :func:`suggest` optimises over (for inspection and benchmarks)."""
+    """The arrays :func:`suggest` optimizes over (for inspection and benchmarks)."""
     memo = MemoMarket(market)
     return build(build_context(pf, web, model, memo), constraints or Constraints(), risk, memo)

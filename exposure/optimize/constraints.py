@@ -56,10 +56,10 @@ class Constraints(BaseModel):
         portfolio's currency (needs values or shares). Every trade is zero or at least this.
     max_trades : the most trades (buys plus sells); default none.
     fractional : allow fractional shares; by default share and value portfolios trade whole shares.
-    tax_rate : tax on realised gains (needs ``cost_basis`` in the holdings): selling a winner costs
+    tax_rate : tax on realized gains (needs ``cost_basis`` in the holdings): selling a winner costs
         ``tax_rate * gain / value`` per unit sold on top of its transaction cost, so losers are sold first.
     gamma : weight of the sum of squared hub exposures in the objective (default 0.1): a tie-breaker between
-        equally cheap trades that favours the least hub-exposed names.
+        equally cheap trades that favors the least hub-exposed names.
     concentration : weight of the sum of squared single-name weights in the objective (funds count 1%),
         default 0.01: the article's "no overexposure to any single stock" as a tie-breaker, so reinvested money
         is spread and goes to funds before single names. Its marginal value stays far below a trade's cost.

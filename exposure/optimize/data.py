@@ -282,7 +282,7 @@ def _tax_costs(ctx: Context, constraints: Constraints, tickers: list[str], w0: n
         if held > 0 and paid is not None and np.isfinite(paid):
             out[k] = constraints.tax_rate * max(held - float(paid), 0.0) / held
     known = int(sum(1 for t in tickers if pd.notna(basis.get(t))))
-    notes.append(f"tax: {constraints.tax_rate:g} of realised gains counted as a cost for {known} name(s) with a "
+    notes.append(f"tax: {constraints.tax_rate:g} of realized gains counted as a cost for {known} name(s) with a "
                  "cost basis.")
     return out
 

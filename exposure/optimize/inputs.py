@@ -1,4 +1,4 @@
-"""What the optimiser reads besides the engine: the diversifier universe, prices, values and cost basis.
+"""What the optimizer reads besides the engine: the diversifier universe, prices, values and cost basis.
 
 Kept apart from the maths so the problem builder sees plain numbers. The bundled universe is
 ``exposure/data/universe.csv`` (``ticker, name, category, layer, source_url, as_of``): broad, sector, ex-US and

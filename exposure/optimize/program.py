@@ -259,7 +259,7 @@ class Program:
         assert self.main.is_dcp(dpp=True), "suggestion problem must be DPP"  # type: ignore[call-arg]
 
     def elastic(self) -> tuple[cp.Problem, Built]:
-        """The elastic twin (built on first need): minimise the sum of slacks, each bounded by ``allow``."""
+        """The elastic twin (built on first need): minimize the sum of slacks, each bounded by ``allow``."""
         if self._elastic is None:
             built = build(self.shape, self.params, self.constants, elastic=True)
             limits = [built.slack[name] <= built.allow[name] for name in built.allow]
