@@ -1,20 +1,24 @@
-"""Suggestion solve times on a synthetic 500-name universe, and a side-by-side with PyPortfolioOpt and skfolio.
+"""Suggestion solve times: a 500-name problem, holdings at scale, and a side-by-side with PyPortfolioOpt and skfolio.
 
-Run: ``.venv/bin/python benchmarks/bench_optimize.py [--n 500] [--runs 5] [--no-peers]``.
+Run: ``.venv/bin/python benchmarks/bench_optimize.py [--n 500] [--runs 5] [--no-peers] [--sizes 1000,20000,100000]``.
 
 Part 1 (goals: first solve <= 1 s, re-solve after changing a cap <= 0.1 s): a synthetic deal web of ``n``
 listed companies in the 8 AI layers, 20 hubs that many companies sell to, a 40-name portfolio, 20 hub caps
 and 8 layer bands. "First solve" builds and compiles the DPP problem and solves it (the cache is emptied
-before each run); "re-solve" changes one cap's Parameter and solves again without recompiling. Medians of
-``--runs`` runs. The end-to-end ``ex.suggest`` time (which also analyses the portfolio before and after)
-is shown for reference.
+before each run); "re-solve" changes one cap's Parameter and solves again without recompiling.
 
-Part 2: the same long-only minimum-variance problem with group bounds (8 layer groups, each 5-30% of the
-portfolio, no name above 5%) solved by ``ex.suggest`` (no costs, no hub term, fully invested, risk model =
-the sample covariance of synthetic returns) and by PyPortfolioOpt and skfolio. The peers are installed
-only in their own environment, ``benchmarks/.venv-peers`` (created here with ``python -m venv`` + pip on
-first use; never project dependencies), and run by ``benchmarks/peers_minvar.py``. If the install fails,
-that part is skipped with one line saying so.
+Part 2 (goal: 100,000 holdings in <= 10 s and <= 2 GB): ``ex.suggest`` end to end, in a child process whose
+peak RSS is reported, on a portfolio of six AI names (60% of value) and N - 6 names outside the web, on the
+bundled web, with OpenAI capped at half its exposure and every default (stay invested, min trade 0.25%).
+
+Part 3: the same long-only minimum-variance problem with group bounds (8 layer groups, each 5-30% of the
+portfolio, no name above 5%) solved by ``ex.suggest``'s core (no costs, no hub term, fully invested, risk
+model = the sample covariance of synthetic returns) and by PyPortfolioOpt and skfolio, all with Clarabel and
+the same tolerances (``TOLERANCES``), each timed end to end from the covariance to the weights, and each
+library's error measured against a reference solve at 1e-13 tolerances. The peers are installed only in
+their own environment, ``benchmarks/.venv-peers`` (created here with ``python -m venv`` + pip on first use;
+never project dependencies), and run by ``benchmarks/peers_minvar.py``. If the install fails, that part is
+skipped with one line saying so.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +43,10 @@ from exposure.models import AI_LAYERS
 HERE = Path(__file__).resolve().parent
 PEERS_VENV = HERE / ".venv-peers"
 LAYERS = sorted(AI_LAYERS)
+#: Clarabel's stopping tolerances, the same for every library in part 3.
+TOLERANCES = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
+#: The reference solve's tolerances (part 3): every library's error is measured against it.
+REFERENCE = {"tol_gap_abs": 1e-13, "tol_gap_rel": 1e-13, "tol_feas": 1e-13, "max_iter": 500}
 
 
 def synthetic_web(n: int, hubs: int = 20, seed: int = 0) -> ex.DealWeb:
@@ -80,18 +89,18 @@ def part_one(n: int, runs: int) -> list[dict]:
     shape = optimize.shape_of(data)
 
     def first() -> None:
-        optimize._PROGRAMS.clear()
-        optimize._solve(data, constraints)
+        optimize.clear_cache()
+        optimize.solve(data, constraints)
 
     first_s = median_time(first, runs)
-    program = optimize.program_for(shape)
-    solved = optimize._solve(data, constraints)
+    program = optimize.program_for(shape, optimize.constants(data))
+    solved = optimize.solve(data, constraints)
     slot = 0
     tight = float(data.caps[slot])
 
     def resolve() -> None:
         data.caps[slot] = tight * float(rng.uniform(0.9, 1.0))  # a new cap every run
-        optimize._solve(data, constraints)
+        optimize.solve(data, constraints)
 
     resolve_s = median_time(resolve, runs)
     data.caps[slot] = tight
@@ -122,23 +131,69 @@ def ensure_peers() -> Path | None:
     return python if subprocess.run(check, capture_output=True).returncode == 0 else None
 
 
-def part_two(n: int, runs: int) -> list[dict] | None:
+def scale_row(size: int) -> dict:
+    """``ex.suggest`` end to end on ``size`` holdings, in this process (run it in a child for a clean peak RSS)."""
+    import time
+
+    web = ex.DealWeb.bundled()
+    ai = {"NVDA": 0.15, "ORCL": 0.12, "CRWV": 0.10, "MSFT": 0.08, "AMD": 0.08, "AVGO": 0.07}
+    rng = np.random.default_rng(0)
+    rest = [f"S{k:06d}" for k in range(size - len(ai))]
+    spread = rng.uniform(0.5, 1.5, len(rest))
+    spread = spread / spread.sum() * (0.95 - sum(ai.values()))
+    pf = ex.Portfolio.from_weights(ai | dict(zip(rest, spread, strict=True)) | {"CASH": 0.05})
+    cap = float(ex.analyze(pf, web).hub("openai")["total"]) / 2
+    wall, cpu = time.perf_counter(), time.process_time()
+    sug = ex.suggest(pf, web, ex.Constraints(hub_caps={"openai": cap}))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert float(sug.after.hub("openai")["total"]) <= cap + 1e-6
+    return {"holdings": size, "wall_s": wall, "cpu_s": cpu, "trades": len(sug.trades),
+            "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "solve_s": sug.timings["solve"]}
+
+
+def part_two(sizes: list[int]) -> list[dict]:
+    rows = []
+    for size in sizes:
+        done = subprocess.run([sys.executable, __file__, "--scale-row", str(size)], capture_output=True, text=True,
+                              timeout=3600)
+        if done.returncode != 0:
+            rows.append({"holdings": size, "error": done.stderr.strip().splitlines()[-1:]})
+            continue
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+def reference_weights(covariance: np.ndarray, groups: np.ndarray, max_weight: float,
+                      band: tuple[float, float]) -> np.ndarray:
+    """The minimum-variance weights at 1e-13 tolerances: the yardstick of every library's error."""
+    import cvxpy as cp
+
+    w = cp.Variable(covariance.shape[0])
+    rows = [cp.sum(w) == 1, w >= 0, w <= max_weight]
+    for group in LAYERS:
+        members = groups == group
+        rows += [cp.sum(w[members]) >= band[0], cp.sum(w[members]) <= band[1]]
+    problem = cp.Problem(cp.Minimize(cp.quad_form(w, cp.psd_wrap(covariance))), rows)
+    problem.solve(solver="CLARABEL", **REFERENCE)
+    return np.asarray(w.value, dtype=float)
+
+
+def part_three(n: int, runs: int) -> list[dict] | None:
     python = ensure_peers()
     if python is None:
         return None
     rng = np.random.default_rng(2)
     periods, factors = 2 * n, 5
     loadings = rng.normal(0, 1, (n, factors))
-    # Returns in percent: the minimizer does not depend on the scale of S, and at this scale every library's
-    # default solver tolerances reach the optimum (in decimals the variances are ~1e-7 and absolute-gap stops
-    # leave weights 1e-4 apart; ex.suggest rescales its objective itself).
+    # Returns in percent: the minimizer does not depend on the scale of S.
     returns = (rng.normal(0, 1.0, (periods, factors)) @ loadings.T) + rng.normal(0, 2.0, (periods, n))
     groups = np.array([LAYERS[k % len(LAYERS)] for k in range(n)])
     max_weight, band = 0.05, (0.05, 0.30)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "problem.npz"
         np.savez(path, returns=returns, groups=groups, max_weight=max_weight, band_names=np.array(LAYERS),
-                 band_lo=np.full(len(LAYERS), band[0]), band_hi=np.full(len(LAYERS), band[1]))
+                 band_lo=np.full(len(LAYERS), band[0]), band_hi=np.full(len(LAYERS), band[1]),
+                 tolerances=json.dumps(TOLERANCES))
         done = subprocess.run([str(python), str(HERE / "peers_minvar.py"), str(path), str(runs)],
                               capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
@@ -150,34 +205,42 @@ def part_two(n: int, runs: int) -> list[dict] | None:
     tickers = [f"T{k}" for k in range(n)]
     web.companies["layer"] = groups  # the same groups as the peers
     pf = ex.Portfolio.from_weights(dict.fromkeys(tickers[:20], 0.05))
-    covariance = pd.DataFrame(np.cov(returns, rowvar=False, ddof=1), index=tickers, columns=tickers)
     constraints = ex.Constraints(max_weight=max_weight, min_cash=0.0, max_cash=0.0, gamma=0.0, transaction_costs=0.0,
-                                 layer_basis="portfolio", layer_bands={g: band for g in LAYERS}, universe=tickers)
-    data = optimize.problem_data(pf, web, constraints, risk=covariance)
-    order = [data.tickers.index(t) for t in tickers]
+                                 concentration=0.0, min_trade=0.0, layer_bands={g: band for g in LAYERS},
+                                 universe=tickers)
+    from exposure.optimize import program
 
-    def ours() -> np.ndarray:
-        optimize._PROGRAMS.clear()
-        return optimize._solve(data, constraints).weights[order]
+    program.SOLVER_OPTIONS["CLARABEL"] = {**TOLERANCES, "verbose": False}  # the peers' tolerances
+
+    def ours() -> np.ndarray:  # end to end, as the peers: covariance from returns, problem data, compile, solve
+        optimize.clear_cache()
+        covariance = pd.DataFrame(np.cov(returns, rowvar=False, ddof=1), index=tickers, columns=tickers)
+        data = optimize.problem_data(pf, web, constraints, risk=covariance)
+        solved = optimize.solve(data, constraints)
+        return solved.weights[[data.tickers.index(t) for t in tickers]]
 
     ours_s = median_time(ours, runs)
     weights = ours()
-    resolve_s = median_time(lambda: optimize._solve(data, constraints), runs)
+    covariance = pd.DataFrame(np.cov(returns, rowvar=False, ddof=1), index=tickers, columns=tickers)
+    data = optimize.problem_data(pf, web, constraints, risk=covariance)
+    optimize.solve(data, constraints)
+    resolve_s = median_time(lambda: optimize.solve(data, constraints), runs)
     cov = covariance.to_numpy()
-    variance = float(weights @ cov @ weights)
-    rows = [{"library": "exposure (ex.suggest core: build + compile + solve)", "median_s": ours_s,
-             "max_abs_weight_diff": 0.0, "time_ratio": 1.0, "variance_ratio": 1.0},
-            {"library": "exposure (re-solve, compiled problem reused)", "median_s": resolve_s,
-             "max_abs_weight_diff": 0.0, "time_ratio": resolve_s / ours_s, "variance_ratio": 1.0}]
+    reference = reference_weights(cov, groups, max_weight, band)
+    best = float(reference @ cov @ reference)
+
+    def row(name: str, seconds: float, w: np.ndarray) -> dict:
+        return {"library": name, "median_s": seconds, "time_ratio": seconds / ours_s,
+                "max_abs_weight_error": float(np.abs(w - reference).max()),
+                "variance_error": float(w @ cov @ w) / best - 1}
+
+    rows = [row("exposure (end to end: covariance, data, compile, solve)", ours_s, weights),
+            row("exposure (re-solve, compiled problem reused)", resolve_s, weights)]
     for name, result in peers.items():
         if "error" in result:
             print(f"peers: {name} failed ({result['error']})")
             continue
-        theirs = np.array(result["weights"])
-        diff = float(np.abs(theirs - weights).max())
-        rows.append({"library": name, "median_s": result["median_s"], "max_abs_weight_diff": diff,
-                     "time_ratio": result["median_s"] / ours_s,
-                     "variance_ratio": float(theirs @ cov @ theirs) / variance})
+        rows.append(row(name, result["median_s"], np.array(result["weights"])))
     return rows
 
 
@@ -186,7 +249,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--sizes", default="1000,20000,100000", help="holdings counts of part 2 ('' to skip)")
+    parser.add_argument("--scale-row", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scale_row is not None:
+        print(json.dumps(scale_row(args.scale_row)))
+        return
     one = part_one(args.n, args.runs)
     print(f"Suggestion solve times, medians of {args.runs} runs ({one[0]['info']})")
     print(f"{'step':48} {'median':>10} {'goal':>8}  met")
@@ -194,22 +262,32 @@ def main() -> None:
         goal = "" if row["goal_s"] is None else f"{row['goal_s']:.2f} s"
         met = "" if row["goal_s"] is None else ("yes" if row["median_s"] <= row["goal_s"] else "NO")
         print(f"{row['step']:48} {row['median_s']:>8.3f} s {goal:>8}  {met}")
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    if sizes:
+        print("\nex.suggest end to end at scale (OpenAI capped at half, every default; one run each, child process)")
+        print(f"{'holdings':>9} {'wall':>9} {'cpu':>9} {'solve':>9} {'peak RSS':>9} {'trades':>7}  "
+              "goal (100k: 10 s, 2 GB)")
+        for row in part_two(sizes):
+            if "error" in row:
+                print(f"{row['holdings']:>9,} failed: {row['error']}")
+                continue
+            met = "" if row["holdings"] < 100_000 else (
+                "yes" if row["wall_s"] <= 10 and row["peak_gib"] <= 2 else "NO")
+            print(f"{row['holdings']:>9,} {row['wall_s']:>7.2f} s {row['cpu_s']:>7.2f} s {row['solve_s']:>7.2f} s "
+                  f"{row['peak_gib']:>5.2f} GiB {row['trades']:>7}  {met}")
     if args.no_peers:
         print("peers: skipped (--no-peers).")
         return
-    two = part_two(args.n, max(3, args.runs // 2))
-    if two is None:
+    three = part_three(args.n, max(3, args.runs // 2))
+    if three is None:
         return
-    print(f"\nLong-only minimum variance, {args.n} names, 8 group bands 5-30%, max weight 5% "
-          "(same covariance, CLARABEL everywhere)")
-    print(f"{'library':52} {'median':>10} {'max |w - ours|':>15} {'time / ours':>12} {'var / ours - 1':>15}"
-          "  same (1e-4)")
-    for row in two:
-        same = "yes" if row["max_abs_weight_diff"] <= 1e-4 else "NO"
-        print(f"{row['library']:52} {row['median_s']:>8.3f} s {row['max_abs_weight_diff']:>15.2e} "
-              f"{row['time_ratio']:>12.2f} {row['variance_ratio'] - 1:>15.2e}  {same}")
-    print("time / ours: the peer's median over ours (first solve); var / ours - 1 > 0: the peer's weights have "
-          "more variance than ours.")
+    print(f"\nLong-only minimum variance, {args.n} names, 8 group bands 5-30%, max weight 5% (same covariance; "
+          f"CLARABEL everywhere with {TOLERANCES}; errors against a 1e-13 reference solve)")
+    print(f"{'library':56} {'median':>10} {'time / ours':>12} {'max |w - ref|':>14} {'var / ref - 1':>14}")
+    for row in three:
+        print(f"{row['library']:56} {row['median_s']:>8.3f} s {row['time_ratio']:>12.2f} "
+              f"{row['max_abs_weight_error']:>14.2e} {row['variance_error']:>14.2e}")
+    print("time / ours: the library's median over ours (end to end, first solve).")
 
 
 if __name__ == "__main__":

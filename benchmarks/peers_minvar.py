@@ -17,11 +17,11 @@ import numpy as np
 def main(path: str, runs: int) -> None:
     data = np.load(path, allow_pickle=False)
     returns, groups = data["returns"], [str(g) for g in data["groups"]]
-    covariance = np.cov(returns, rowvar=False, ddof=1)
     max_weight = float(data["max_weight"])
     bands = {str(g): (float(lo), float(hi)) for g, lo, hi in zip(data["band_names"], data["band_lo"],
                                                                   data["band_hi"], strict=True)}
-    n = covariance.shape[0]
+    n = returns.shape[1]
+    tolerances = json.loads(str(data["tolerances"]))  # the same Clarabel tolerances for every library
     out: dict[str, dict] = {}
 
     try:
@@ -29,11 +29,12 @@ def main(path: str, runs: int) -> None:
         from pypfopt import EfficientFrontier
 
         names = [f"A{k}" for k in range(n)]
-        frame = pd.DataFrame(covariance, index=names, columns=names)
         mapper = dict(zip(names, groups, strict=True))
 
-        def pypfopt_solve() -> np.ndarray:
-            frontier = EfficientFrontier(None, frame, weight_bounds=(0, max_weight), solver="CLARABEL")
+        def pypfopt_solve() -> np.ndarray:  # end to end: the covariance from the returns, as ours
+            frame = pd.DataFrame(np.cov(returns, rowvar=False, ddof=1), index=names, columns=names)
+            frontier = EfficientFrontier(None, frame, weight_bounds=(0, max_weight), solver="CLARABEL",
+                                         solver_options=tolerances)
             frontier.add_sector_constraints(mapper, {g: b[0] for g, b in bands.items()},
                                             {g: b[1] for g, b in bands.items()})
             weights = frontier.min_volatility()
@@ -53,7 +54,7 @@ def main(path: str, runs: int) -> None:
             model = MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK, risk_measure=RiskMeasure.VARIANCE,
                              min_weights=0.0, max_weights=max_weight, groups=[groups],
                              linear_constraints=constraints, solver="CLARABEL",
-                             solver_params={"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10})
+                             solver_params=tolerances)
             model.fit(returns)
             return np.asarray(model.weights_)
 

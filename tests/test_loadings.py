@@ -52,7 +52,8 @@ def test_pyportfolioopt_with_the_loadings_reproduces_suggests_openai_cap():
     """The same problem in PyPortfolioOpt (a convex objective plus add_constraint) and in ex.suggest.
 
     Problem: hold ai_heavy.csv; minimize turnover (sum |w - w0| over the stocks) subject to weights in
-    [0, 10%], cash >= 5% and OpenAI exposure <= 15%; no layer bands, no diversification term (gamma 0).
+    [0, 10%], cash >= 5% (proceeds may stay in cash: max_cash 1) and OpenAI exposure <= 15%; no layer bands, no
+    diversification terms (gamma 0, concentration 0), no minimum trade.
     """
     cvxpy = pytest.importorskip("cvxpy")
     base_optimizer = pytest.importorskip("pypfopt.base_optimizer")
@@ -60,7 +61,8 @@ def test_pyportfolioopt_with_the_loadings_reproduces_suggests_openai_cap():
     pf = ex.Portfolio.from_csv(PORTFOLIOS / "ai_heavy.csv")
     cap, max_weight, min_cash = 0.15, 0.10, 0.05
     sug = ex.suggest(pf, web, ex.Constraints(hub_caps={"openai": cap}, max_weight=max_weight, min_cash=min_cash,
-                                             layer_bands={}, universe=[], gamma=0.0))
+                                             layer_bands={}, universe=[], gamma=0.0, max_cash=1.0,
+                                             min_trade=0.0, concentration=0.0))
 
     w0 = sug.before.holdings.groupby("ticker", sort=False)["weight"].sum()  # current weights, cash included
     tickers = [t for t in w0.index if t != "CASH"]

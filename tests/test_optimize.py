@@ -14,7 +14,7 @@ import pytest
 
 import exposure as ex
 from exposure.models import AI_LAYERS
-from exposure.optimize import Constraints, frontier, program_for, shape_of, suggest
+from exposure.optimize import PRESETS, Constraints, constants, frontier, program_for, shape_of, suggest
 
 TOL = 1e-6
 
@@ -33,7 +33,8 @@ d1,lab,cloud,cloud_compute_contract,50,5,2025-01,completed,https://example.com/d
 d2,cloud,chip,chip_supply,20,4,2025-01,completed,https://example.com/d2
 """
 HAND = {"CLD": 0.60, "CHP": 0.20, "OTH": 0.15, "CASH": 0.05}
-PLAIN = {"max_weight": 1.0, "layer_bands": {}, "gamma": 0.0}  # only what a test adds
+# Only what a test adds: sale proceeds may stay in cash, no minimum trade, no tie-breakers.
+PLAIN = {"max_weight": 1.0, "gamma": 0.0, "max_cash": 1.0, "min_trade": 0.0, "concentration": 0.0}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def test_capping_a_hub_sells_exactly_the_computable_amount(small_web):
     assert w["CHP"] == pytest.approx(0.20, abs=TOL) and w["OTH"] == pytest.approx(0.15, abs=TOL)
     assert w["CASH"] == pytest.approx(0.20, abs=TOL)
     assert sug.turnover == pytest.approx(0.15, abs=TOL)
-    assert list(sug.trades["ticker"]) == ["CLD"] and sug.trades.at[0, "action"] == "sell"
+    assert list(sug.trades.index) == ["CLD"] and sug.trades.at["CLD", "action"] == "sell"
     assert sug.after.hub("lab")["total"] <= 0.25 + TOL
     assert sug.binding["constraint"].str.contains("hub cap lab").any()
 
@@ -79,7 +80,8 @@ def test_layer_band_on_the_ai_sleeve_hand_worked(small_web):
     # of chips: 0.6 y + 0.4 s >= 0.03 at cost s + y; the optimum is s = y = 0.03 (cost 0.06), cheaper than
     # selling 0.075 of CLOUD alone.
     sug = suggest(ex.Portfolio.from_weights(HAND), small_web,
-                  Constraints(max_weight=1.0, gamma=0.0, layer_bands={"semiconductor": (0.4, 1.0)}))
+                  Constraints(max_weight=1.0, gamma=0.0, layer_bands={"semiconductor": (0.4, 1.0)},
+                              layer_basis="ai_sleeve", min_trade=0.0, concentration=0.0, universe=[]))
     w = target(sug)
     assert sug.turnover == pytest.approx(0.06, abs=TOL)
     assert w["CLD"] == pytest.approx(0.57, abs=TOL)
@@ -90,11 +92,12 @@ def test_layer_band_on_the_ai_sleeve_hand_worked(small_web):
 
 
 def test_minimum_variance_with_a_diagonal_risk_model_is_inverse_variance(small_web):
-    # No costs, no hub term, fully invested: minimise sum s_i^2 w_i^2 with sum w = 1 -> w_i ~ 1 / s_i^2.
+    # No costs, no hub term, fully invested: minimize sum s_i^2 w_i^2 with sum w = 1 -> w_i ~ 1 / s_i^2.
     variances = pd.Series({"CLD": 0.04, "CHP": 0.09, "OTH": 0.16})
     cov = pd.DataFrame(np.diag(variances), index=variances.index, columns=variances.index)
     sug = suggest(ex.Portfolio.from_weights(HAND), small_web, Constraints(
-        max_weight=1.0, layer_bands={}, gamma=0.0, transaction_costs=0.0, min_cash=0.0, max_cash=0.0), risk=cov)
+        max_weight=1.0, gamma=0.0, transaction_costs=0.0, min_cash=0.0, max_cash=0.0, concentration=0.0,
+        universe=[], min_trade=0.0), risk=cov)
     expected = (1 / variances) / (1 / variances).sum()
     for ticker, value in expected.items():
         assert target(sug)[ticker] == pytest.approx(value, abs=1e-5)
@@ -103,7 +106,7 @@ def test_minimum_variance_with_a_diagonal_risk_model_is_inverse_variance(small_w
 # ------------------------------------------------------------------------ every constraint re-checked
 def test_every_constraint_holds_on_the_ai_heavy_sample(bundled, ai_heavy):
     c = Constraints(hub_caps={"openai": 0.15, "NVDA": 0.2}, min_cash=0.08, max_turnover=0.9, frozen=["NBIS"],
-                    exclude=["META"], stress_caps={"openai_half": 0.08})
+                    exclude=["META"], stress_caps={"openai_half": 0.08}, preset="balanced-ai")
     sug = suggest(ai_heavy, bundled, c)
     assert sug.status == "optimal" and sug.solver in ("CLARABEL", "HIGHS")
     w = target(sug)
@@ -111,20 +114,21 @@ def test_every_constraint_holds_on_the_ai_heavy_sample(bundled, ai_heavy):
     for hub, cap in (("openai", 0.15), ("nvidia", 0.2)):
         assert after.hub(hub)["total"] <= cap + TOL
     names = w.drop("CASH")
-    assert names.max() <= 0.10 + TOL and names.min() >= -TOL
-    assert w["CASH"] >= 0.08 - TOL and after.coverage["cash_weight"] >= 0.08 - TOL
+    companies = names[[bundled.company_for_ticker(t) is not None for t in names.index]]
+    assert companies.max() <= 0.10 + TOL and names.min() >= -TOL  # funds are exempt from max_weight
+    # min_cash 0.08 above the current 0.05: stay invested pins cash at max(current, min_cash) = 0.08.
+    assert w["CASH"] == pytest.approx(0.08, abs=TOL) and after.coverage["cash_weight"] >= 0.08 - TOL
     assert w.sum() == pytest.approx(1.0, abs=TOL)
     assert w["NBIS"] == pytest.approx(0.05, abs=TOL)
     assert w.get("META", 0.0) <= TOL
     assert sug.turnover <= 0.9 + TOL
-    layers = after.layers["weight"]
-    sleeve = layers[layers.index.isin(AI_LAYERS)].sum()
-    for layer in ("semiconductor", "hyperscaler_cloud", "neocloud"):
-        share = layers.get(layer, 0.0) / sleeve
-        assert 0.20 - TOL <= share <= 0.45 + TOL, layer
+    layers = after.layers["weight"]  # fractions of total value, funds looked through
+    for layer, (lo, hi) in PRESETS["balanced-ai"]["layer_bands"].items():
+        assert lo - TOL <= layers.get(layer, 0.0) <= hi + TOL, layer
     loss = ex.stress(ex.Portfolio.from_weights(w[w > 0].to_dict()), bundled, scenario="openai_half")
     assert loss.portfolio_loss <= 0.08 + TOL
     assert set(sug.trades["action"]) <= {"buy", "sell"}
+    assert (sug.trades["weight"] >= 0.0025 * (1 - 1e-6)).all()  # no dust
     described = sug.constraints
     assert described.at["max_weight", "source"] == "default" and described.at["min_cash", "source"] == "given"
     assert "max_weight" in sug.to_dict()["constraints"][0]["constraint"]
@@ -135,7 +139,7 @@ def test_funds_are_looked_through_consistently(bundled):
     pf = ex.Portfolio.from_csv("portfolios/tech_etf.csv")
     before = ex.analyze(pf, bundled).hub("nvidia")["total"]
     cap = round(before * 0.6, 4)
-    sug = suggest(pf, bundled, Constraints(hub_caps={"nvidia": cap}, layer_bands={}))
+    sug = suggest(pf, bundled, Constraints(hub_caps={"nvidia": cap}))
     assert sug.after.hub("nvidia")["total"] <= cap + TOL
     assert sug.after.hub("nvidia")["total"] == pytest.approx(cap, abs=1e-5)  # the cap binds exactly
 
@@ -143,7 +147,7 @@ def test_funds_are_looked_through_consistently(bundled):
 def test_trades_in_currency_when_values_are_known(small_web):
     pf = ex.Portfolio.from_frame(pd.DataFrame({"ticker": list(HAND), "market_value": [6000, 2000, 1500, 500]}))
     sug = suggest(pf, small_web, Constraints(hub_caps={"lab": 0.25}, **PLAIN))
-    assert sug.trades.at[0, "value_usd"] == pytest.approx(0.15 * 10_000, abs=1e-2)
+    assert sug.trades.at["CLD", "value_usd"] == pytest.approx(0.15 * 10_000, abs=1e-2)
 
 
 # ---------------------------------------------------------------------------------------- infeasible
@@ -166,7 +170,7 @@ def test_infeasible_max_weight_against_max_cash(small_web):
     # Three names at most 0.10 each hold 0.30, so cash is at least 0.70 > 0.50; or max_weight must be 0.5 / 3.
     with pytest.raises(ex.InfeasibleError) as caught:
         suggest(ex.Portfolio.from_weights(HAND), small_web,
-                Constraints(max_weight=0.10, max_cash=0.5, layer_bands={}, gamma=0.0))
+                Constraints(max_weight=0.10, max_cash=0.5, gamma=0.0, universe=[]))
     groups = {c["group"]: c for c in caught.value.conflicts}
     assert set(groups) == {"max_weight", "max_cash"}
     assert groups["max_weight"]["needed"] == pytest.approx(0.5 / 3, abs=1e-5)
@@ -198,7 +202,7 @@ def test_unknown_hub_and_ticker_name_the_field(small_web):
 def test_frontier_turnover_never_decreases_as_the_cap_tightens(bundled, ai_heavy):
     caps = [0.30, 0.25, 0.20, 0.15, 0.12, 0.10, 0.08]
     table = frontier(ai_heavy, bundled, "openai", caps)
-    assert list(table.columns) == ["cap", "turnover", "score", "hub_exposure", "status"]
+    assert list(table.columns) == ["cap", "turnover", "score", "hub_exposure", "status", "cap_binds", "binding"]
     assert (table["status"] == "optimal").all()
     assert (np.diff(table["turnover"].to_numpy()) >= -1e-6).all()
     assert (table["hub_exposure"] <= table["cap"] + TOL).all()
@@ -210,7 +214,8 @@ def test_resolve_with_a_new_cap_reuses_the_compiled_problem(small_web):
     c = Constraints(hub_caps={"lab": 0.2}, **PLAIN)
     from exposure.optimize import problem_data
 
-    program = program_for(shape_of(problem_data(pf, small_web, c)))
+    data = problem_data(pf, small_web, c)
+    program = program_for(shape_of(data), constants(data))
     assert program.main.is_dcp(dpp=True)
     compiled = program.main._cache.param_prog
     assert compiled is not None
@@ -264,7 +269,7 @@ def test_cli_bad_option_is_one_line_exit_2(monkeypatch, capsys):
 
 
 def test_a_risk_model_lowers_the_target_variance(bundled):
-    # With risk the optimiser minimises turnover + gamma-term + lambda w'Sw; without, turnover + gamma-term.
+    # With risk the optimizer minimizes turnover + gamma-term + lambda w'Sw; without, turnover + gamma-term.
     # Optimality of each gives T_r + lambda V_r <= T_n + lambda V_n and T_n <= T_r, hence V_r <= V_n.
     from exposure.risk import RiskModel
 
@@ -295,3 +300,97 @@ def test_cli_risk_option_uses_the_prior_and_says_so():
     assert result.returncode == 0 and "Too little price history" in " ".join(json.loads(result.stdout)["notes"])
     bad = conftest.run_cli("suggest", conftest.PORTFOLIOS / "ai_heavy.csv", "--risk", "guess")
     assert bad.returncode == 2 and "--risk 'guess'" in bad.stderr
+
+
+# ------------------------------------------------------------------ suggestions an investor would trade
+def test_openai_at_half_stays_invested_without_dust_and_keeps_every_constraint(bundled, ai_heavy):
+    before = ex.analyze(ai_heavy, bundled).hub("openai")["total"]
+    cap = before / 2
+    c = Constraints(hub_caps={"openai": cap}, preset="balanced-ai")
+    sug = suggest(ai_heavy, bundled, c)
+    w = target(sug)
+    # Stay invested: the sample holds 5% cash and min_cash is 5%, so cash <= max(0.05, 0.05).
+    assert w["CASH"] <= max(0.05, c.min_cash) + TOL
+    assert (sug.trades["weight"] >= 0.0025 * (1 - 1e-6)).all()
+    assert ((sug.weights["target"] == 0) | (sug.weights["target"] >= 1e-9)).all()  # no 4e-09 weights
+    after = ex.analyze(ex.Portfolio.from_weights(sug.target.to_dict()), bundled)  # re-analysis of the target
+    assert after.hub("openai")["total"] <= cap + TOL
+    layers = after.layers["weight"]
+    for layer, (lo, hi) in PRESETS["balanced-ai"]["layer_bands"].items():
+        assert lo - TOL <= layers.get(layer, 0.0) <= hi + TOL, layer
+    companies = w.drop("CASH")[[bundled.company_for_ticker(t) is not None for t in w.drop("CASH").index]]
+    assert companies.max() <= c.max_weight + TOL
+    assert sug.target.sum() == pytest.approx(1.0, abs=TOL)
+    assert any("solved by" in note for note in sug.notes)
+    assert len(repr(sug)) < 300 and repr(sug).startswith("Suggestion(")
+
+
+def test_contradictory_bands_are_infeasible_and_named(bundled, ai_heavy):
+    # Two layers of at least 60% of total value each need 120% of it: no portfolio, never an all-cash "optimum".
+    with pytest.raises(ex.InfeasibleError) as caught:
+        suggest(ai_heavy, bundled, Constraints(layer_bands={"semiconductor": (0.6, 0.9), "neocloud": (0.6, 0.9)}))
+    assert "layer" in str(caught.value) and caught.value.conflicts
+
+
+def test_max_trades_and_min_trade_hold_exactly(small_web):
+    # Capping LAB at 0.25 needs selling 0.15 of CLOUD (hand-worked above); proceeds must be reinvested in CHIP or
+    # OTHER (stay invested). With one buy allowed at most, the answer has exactly two trades.
+    c = Constraints(hub_caps={"lab": 0.25}, max_weight=1.0, max_trades=2, min_trade=0.05, universe=[])
+    sug = suggest(ex.Portfolio.from_weights(HAND), small_web, c)
+    assert len(sug.trades) <= 2 and (sug.trades["weight"] >= 0.05 - TOL).all()
+    assert target(sug)["CASH"] == pytest.approx(0.05, abs=TOL)
+    assert sug.after.hub("lab")["total"] <= 0.25 + TOL
+
+
+def test_whole_shares_with_the_residual_in_cash(small_web):
+    # $10,000: CLD 60 shares at $100, CHP 40 at $50, OTH 30 at $50, $500 cash. Prices via a provider stub.
+    pf = ex.Portfolio.from_frame(pd.DataFrame({"ticker": ["CLD", "CHP", "OTH", "CASH"], "shares": [60, 40, 30, 500]}))
+    prices = {"CLD": 100.0, "CHP": 50.0, "OTH": 50.0}
+
+    class Prices(ex.SnapshotProvider):
+        def fundamentals(self, tickers):
+            frame = super().fundamentals(tickers)
+            for t in tickers:
+                if t in prices:
+                    frame.loc[t, "price_usd"] = prices[t]
+            return frame
+
+    sug = suggest(pf, small_web, Constraints(hub_caps={"lab": 0.2}, max_weight=1.0, universe=[]), market=Prices())
+    shares = sug.trades["shares"]
+    assert (shares == shares.round()).all() and shares.notna().all()
+    for ticker, row in sug.trades.iterrows():
+        assert row["weight"] * 10_000 == pytest.approx(row["shares"] * prices[ticker], abs=1e-6)
+    assert sug.after.hub("lab")["total"] <= 0.2 + TOL
+    assert target(sug)["CASH"] >= 0.05 - TOL
+
+
+def test_tax_rate_sells_the_loser_first(small_web):
+    # CHP and OTH load equally on nothing; CLD must shed exposure. Make CHP and OTH both sellable by a cap on CHIP's
+    # layer: the one with the gain costs tax_rate * gain / value more per unit sold, so the loser is sold.
+    frame = pd.DataFrame({"ticker": ["CLD", "CHP", "OTH", "CASH"], "market_value": [6000, 2000, 1500, 500]})
+    pf = ex.Portfolio.from_frame(frame)
+    pf.positions["cost_basis"] = [6000, 1000, 3000, 500]  # as broker exports give it (total per position)
+    c = Constraints(max_weight=1.0, layer_bands={"semiconductor": (0.0, 0.25)}, tax_rate=0.3, universe=[],
+                    max_cash=1.0, gamma=0.0, concentration=0.0)
+    sug = suggest(pf, small_web, c)
+    # Semiconductors are 0.35 and must fall to 0.25: selling 0.10 of OTH (a loss) costs 0.10; CHP would cost
+    # 0.10 * (1 + 0.3 * 0.5) = 0.115.
+    assert sug.trades.index.tolist() == ["OTH"] and sug.trades.at["OTH", "weight"] == pytest.approx(0.10, abs=TOL)
+
+
+def test_suggest_json_parses_and_names_the_solver():
+    result = conftest.run_cli("suggest", conftest.PORTFOLIOS / "ai_heavy.csv", "--hub-cap", "openai=0.1",
+                              "--preset", "balanced-ai", "--max-trades", "12", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "optimal" and len(data["trades"]) <= 12
+    assert result.stderr == ""
+
+
+def test_frontier_returns_compositions_and_says_what_flattens_it(bundled, ai_heavy):
+    table, weights = frontier(ai_heavy, bundled, "openai", [0.30, 0.10], return_weights=True)
+    assert list(weights.columns) == [0.30, 0.10]
+    assert weights.sum().to_numpy() == pytest.approx([1.0, 1.0], abs=TOL)
+    # At 0.30 the cap is slack (OpenAI exposure is below it once max_weight is met), so max_weight decides.
+    assert not table.at[0, "cap_binds"] and "max_weight" in table.at[0, "binding"]
+    assert table.at[1, "cap_binds"]

@@ -241,7 +241,8 @@ def _fund_tickers() -> list[str]:
     from importlib import resources
 
     holdings = pd.read_csv(str(resources.files("exposure") / "data" / "fund_holdings.csv"))
-    return sorted(set(holdings["fund"]))
+    universe = pd.read_csv(str(resources.files("exposure") / "data" / "universe.csv"))  # the diversifier funds
+    return sorted(set(holdings["fund"]) | set(universe.loc[universe["category"].str.endswith("fund"), "ticker"]))
 
 
 def test_invalid_input_never_escapes_as_a_plain_exception():

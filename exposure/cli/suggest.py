@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 Caps = Annotated[list[str] | None, typer.Option(
     "--hub-cap", help="HUB=CAP, the largest total exposure to a hub (repeatable), e.g. openai=0.15.")]
 Bands = Annotated[list[str] | None, typer.Option(
-    "--layer", help="LAYER=LO:HI, a band as a share of the AI sleeve (repeatable), e.g. semiconductor=0.2:0.45. "
-                    "Giving any --layer replaces the default bands.")]
+    "--layer", help="LAYER=LO:HI, the layer's weight as a fraction of total value (repeatable), e.g. "
+                    "semiconductor=0.1:0.25. Overrides the preset's band for that layer.")]
 
 
 @app.command()
@@ -34,8 +34,22 @@ def suggest(
                                                      "(default 0.10).")] = None,
     hub_cap: Caps = None,
     min_cash: Annotated[float | None, typer.Option("--min-cash", help="Cash floor (default 0.05).")] = None,
-    max_cash: Annotated[float | None, typer.Option("--max-cash", help="Cash ceiling: reinvest sale proceeds "
-                                                   "instead of holding them as cash (default none).")] = None,
+    max_cash: Annotated[float | None, typer.Option("--max-cash", help="Cash ceiling (default: stay invested, "
+                                                   "cash at most max(current cash, --min-cash)).")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="Named settings: balanced-ai (AI sleeve spread "
+                                               "over chips, clouds and neoclouds; see README).")] = None,
+    min_trade: Annotated[str | None, typer.Option("--min-trade", help="Smallest trade: a fraction of value "
+                                                  "(0.0025, 0.25%) or an amount from 1 up (500); default 0.25%.")]
+    = None,
+    max_trades: Annotated[int | None, typer.Option("--max-trades", help="Most trades (default none).")] = None,
+    fractional: Annotated[bool, typer.Option("--fractional", help="Allow fractional shares (default: whole "
+                                             "shares for share and value portfolios).")] = False,
+    tax_rate: Annotated[float | None, typer.Option("--tax-rate", help="Tax on realized gains, with the holdings' "
+                                                   "cost_basis (default 0).")] = None,
+    universe: Annotated[Path | None, typer.Option("--universe", help="CSV with a 'ticker' column: the names "
+                                                  "that may be bought (default: the web's listed companies and "
+                                                  "the bundled funds).")] = None,
+    no_new_names: Annotated[bool, typer.Option("--no-new-names", help="Trade only what is held.")] = False,
     layer: Bands = None,
     max_turnover: Annotated[float | None, typer.Option("--max-turnover", help="Largest sum of |trades| "
                                                        "(default none).")] = None,
@@ -50,12 +64,27 @@ def suggest(
     as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
     account: Account = None, base_currency: BaseCurrency = "USD",
 ) -> None:
-    """Suggest trades: hub caps, no name above --max-weight, a cash floor, layer bands on the AI sleeve."""
+    """Suggest trades an investor would make: hub caps, no name above --max-weight, stay invested, layer bands,
+    no trade below --min-trade, whole shares."""
     from exposure.files import atomic_write
-    from exposure.optimize import Constraints
+    from exposure.optimize import Constraints, load_universe
     from exposure.optimize import suggest as run_suggest
 
     given: dict[str, object] = {}
+    if preset is not None:
+        given["preset"] = preset
+    if min_trade is not None:
+        given["min_trade"] = _number(min_trade, "--min-trade", min_trade)
+    if max_trades is not None:
+        given["max_trades"] = max_trades
+    if fractional:
+        given["fractional"] = True
+    if tax_rate is not None:
+        given["tax_rate"] = tax_rate
+    if universe is not None:
+        given["universe"] = list(load_universe(universe).index)
+    if no_new_names:
+        given["new_names"] = False
     if max_weight is not None:
         given["max_weight"] = max_weight
     if min_cash is not None:
@@ -67,8 +96,12 @@ def suggest(
     if hub_cap:
         given["hub_caps"] = dict(_pair(item, "--hub-cap", "HUB=CAP, e.g. openai=0.15") for item in hub_cap)
     if layer:
-        given["layer_bands"] = {name: _band(value) for name, value in
-                                (_split(item, "--layer", "LAYER=LO:HI, e.g. semiconductor=0.2:0.45") for item in layer)}
+        from exposure.optimize import PRESETS
+
+        bands = dict(PRESETS.get(preset or "", {}).get("layer_bands", {}))
+        bands |= {name: _band(value) for name, value in
+                  (_split(item, "--layer", "LAYER=LO:HI, e.g. semiconductor=0.1:0.25") for item in layer)}
+        given["layer_bands"] = bands
     if frozen:
         given["frozen"] = _tickers(frozen)
     if exclude:
@@ -120,13 +153,10 @@ def _print(result: Suggestion, file: Path, out: Path | None) -> None:
     if result.trades.empty:
         say("No trade needed: the portfolio already meets every constraint.")
     else:
-        print_table(result.trades.set_index("ticker"), title="Trades (fractions of portfolio value)",
-                    percent_columns=("weight",))
+        shown = result.trades.dropna(axis=1, how="all")
+        print_table(shown, title="Trades (fractions of portfolio value)", percent_columns=("weight",))
     print_table(result.weights, title="Current and target weights", percent_columns=("current", "target", "trade"))
-    from exposure.optimize import _hub_change
-
-    hubs = _hub_change(result.before, result.after)
-    print_table(hubs, title="Total exposure to hubs, before and after", percent_columns=("before", "after"),
+    print_table(result.hubs, title="Total exposure to hubs, before and after", percent_columns=("before", "after"),
                 max_rows=8)
     if not result.binding.empty:
         print_table(result.binding.set_index("constraint")[["bound", "value", "dual", "reading"]],

@@ -1,0 +1,355 @@
+"""The cvxpy problem: one constraint builder for the cached DPP program, its elastic twin and the MILPs.
+
+Variables are the target weights ``w``, the buys ``b`` and sells ``s`` of every ticker (``w = w0 + b - s``;
+``b >= b_lo >= 0`` and ``s >= s_lo >= 0`` need no rows of their own, and long-only is the bound ``s <= w0``)
+and the target ``cash``: three variables and about six rows per ticker. Every number is a ``cp.Parameter`` in
+the cached program, so a new cap (a frontier, a what-if) costs a solve, not a compilation. The objective sees
+a few plain variables only: the cost total ``c = buy_costs @ b + sell_costs @ s`` and the hub and risk roots
+``h = H w``, ``r = F w`` are tied to the weights by linear equalities, and the diagonal terms (concentration,
+uncovered variances) and a small full covariance have constant coefficients times one scalar Parameter. That
+keeps cvxpy's parameter tensors sparse: memory linear in the number of tickers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+import warnings
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from exposure._optional import require
+from exposure.errors import ExposureError
+from exposure.optimize.constraints import Constraints
+from exposure.optimize.data import ProblemData
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    cp = require("cvxpy", "Suggestions (exposure.suggest, exposure.frontier)")
+
+
+#: Solvers tried in order for the continuous problem (both ship with cvxpy); HiGHS solves the MILPs.
+SOLVERS = ("CLARABEL", "HIGHS")
+#: Clarabel stops at an absolute OR a relative gap of 1e-8; a pure risk objective is tiny, so make the
+#: relative test decide. Every library in the benchmark is given the same tolerances.
+SOLVER_OPTIONS: dict[str, dict[str, Any]] = {"CLARABEL": {"tol_gap_abs": 1e-12, "verbose": False},
+                                             "HIGHS": {"output_flag": False, "log_to_console": False}}
+#: Bounds are tightened by this much inside the solver, so solver tolerance never leaves a target above a cap.
+MARGIN = 1e-7
+#: A fund's weight counts this much of a single name's in the concentration term (a fund is many names), so
+#: reinvested money goes to funds first.
+FUND_CONCENTRATION = 0.01
+#: The largest buy or sell of one name (fractions); larger than any trade can be.
+_BIG = 2.0
+#: Groups with a slack in the elastic twin; ``None`` = one scalar, else one per entry (hub, band, scenario).
+_SCALAR = None
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What fixes a compiled problem: the size of every block (values are Parameters)."""
+
+    n: int
+    hubs: int
+    caps: int
+    bands: int
+    scenarios: int
+    risk_rank: int
+    risk_diag: bool = False
+    frozen: bool = False
+    excluded: bool = False
+    constants_key: str = ""
+
+
+def constants(data: ProblemData) -> dict[str, np.ndarray]:
+    """The problem's structural vectors, constants of a compiled program (so that no Parameter multiplies a
+    vector of variables elementwise, which cvxpy expands into a tensor of n x n): the frozen and excluded
+    masks, each name's concentration weight, the uncovered tickers' variances and a full covariance."""
+    out = {"excluded": data.excluded.astype(float), "frozen": data.frozen.astype(float),
+           "spread": np.where(data.is_fund, FUND_CONCENTRATION, 1.0)}
+    if data.risk_diag is not None:
+        out["risk_diag"] = data.risk_diag**2
+    if data.risk_matrix is not None:
+        out["risk_matrix"] = data.risk_matrix
+    return out
+
+
+def shape_of(data: ProblemData) -> Shape:
+    """The :class:`Shape` of a problem's data; its constants (:func:`constants`) are part of it by hash."""
+    digest = hashlib.sha1()
+    for name, array in sorted(constants(data).items()):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return Shape(n=data.n, hubs=len(data.hub_ids), caps=len(data.cap_ids), bands=len(data.band_layers),
+                 scenarios=len(data.scenario_names), risk_rank=0 if data.risk_root is None else data.risk_root.shape[0],
+                 risk_diag=data.risk_diag is not None, frozen=bool(data.frozen.any()),
+                 excluded=bool(data.excluded.any()), constants_key=digest.hexdigest())
+
+
+def inside(bound: float, direction: int) -> float:
+    """``bound`` moved by MARGIN into the feasible side (``-1`` for an upper bound), kept within [0, 1]."""
+    if bound <= 0 or bound >= 1:
+        return float(bound)
+    return float(min(max(bound + direction * MARGIN, 0.0), 1.0))
+
+
+def objective_scale(data: ProblemData, constraints: Constraints) -> float:
+    """One factor for the whole objective (the optimum does not move): solvers stop on an absolute gap."""
+    risk = 0.0
+    if data.risk_matrix is not None:
+        risk = float(np.trace(data.risk_matrix)) / data.n
+    elif data.risk_root is not None:
+        risk = float((data.risk_root**2).sum()) / data.n
+    return 1.0 / max(float(data.buy_costs.max(initial=0.0)), constraints.gamma, risk, 1e-12)
+
+
+def values(data: ProblemData, constraints: Constraints, scale: float) -> dict[str, Any]:
+    """Every number of the problem by name, as the Parameters of :class:`Program` expect them."""
+    n = data.n
+    lo, hi = inside(data.cash_lo, +1), inside(data.cash_hi, -1)
+    if hi < lo:  # a band narrower than the margins: keep it exact
+        lo, hi = data.cash_lo, data.cash_hi
+    v: dict[str, Any] = {
+        "w0": data.w0, "buy_cost": scale * data.buy_costs, "sell_cost": scale * data.sell_costs,
+        "lower": np.zeros(n) if constraints.long_only else np.full(n, -constraints.max_weight),
+        # a name held at exactly max_weight may stay there (the margin must not force a sale of 1e-7)
+        "upper": np.where(data.is_fund, 1.0, np.maximum(inside(constraints.max_weight, -1),
+                                                         np.minimum(data.w0, constraints.max_weight))),
+        "b_lo": np.zeros(n), "s_lo": np.zeros(n), "b_hi": np.full(n, _BIG),
+        "spread_scale": scale * constraints.concentration, "risk_scale": scale,
+        "min_cash": lo, "max_cash": hi,
+        "max_turnover": 2.0 * (1 + n) if constraints.max_turnover is None else inside(constraints.max_turnover, -1),
+    }
+    if data.hub_ids:
+        v["hub_root"] = np.sqrt(scale * constraints.gamma) * data.columns(data.hub_ids).T
+    if data.cap_ids:
+        v["cap_loadings"] = data.columns(data.cap_ids).T
+        v["caps"] = np.array([inside(c, -1) for c in data.caps])
+    if data.band_layers:
+        squeeze = np.where(data.band_hi - data.band_lo > 2 * MARGIN, MARGIN, 0.0)
+        band_lo = np.where(data.band_lo > 0, data.band_lo + squeeze, data.band_lo)
+        band_hi = np.where(data.band_hi < 1, data.band_hi - squeeze, data.band_hi)
+        shares, lo_col, hi_col = data.layer_shares.T, band_lo[:, None], band_hi[:, None]
+        if constraints.layer_basis == "ai_sleeve":
+            base, cash_coeff = data.ai_share[None, :], np.zeros(len(band_lo))
+        else:
+            base, cash_coeff = np.ones((1, n)), np.ones(len(band_lo))
+        v["band_lo"], v["band_lo_cash"] = shares - lo_col * base, -band_lo * cash_coeff  # >= 0
+        v["band_hi"], v["band_hi_cash"] = shares - hi_col * base, -band_hi * cash_coeff  # <= 0
+    if data.scenario_names:
+        v["losses"] = data.scenario_losses.T
+        v["loss_caps"] = np.array([inside(c, -1) for c in data.scenario_caps])
+    if data.risk_root is not None:
+        v["risk_root"] = np.sqrt(scale) * data.risk_root
+    v["s_hi"] = data.w0 - v["lower"]  # long-only (or the short limit): w = w0 + b - s >= lower
+    return v
+
+
+def _parameters(shape: Shape) -> dict[str, cp.Parameter]:
+    n = shape.n
+    p = {name: cp.Parameter(n, name=name) for name in ("w0", "lower", "upper", "b_lo", "s_lo", "b_hi", "s_hi")}
+    p |= {name: cp.Parameter(n, nonneg=True, name=name) for name in ("buy_cost", "sell_cost")}
+    p |= {name: cp.Parameter(name=name) for name in ("min_cash", "max_cash", "max_turnover")}
+    p |= {name: cp.Parameter(nonneg=True, name=name) for name in ("spread_scale", "risk_scale")}
+    blocks = {"hub_root": shape.hubs, "cap_loadings": shape.caps, "band_lo": shape.bands, "band_hi": shape.bands,
+              "losses": shape.scenarios, "risk_root": shape.risk_rank}
+    p |= {name: cp.Parameter((rows, n), name=name) for name, rows in blocks.items() if rows}
+    vectors = {"caps": shape.caps, "band_lo_cash": shape.bands, "band_hi_cash": shape.bands,
+               "loss_caps": shape.scenarios}
+    p |= {name: cp.Parameter(size, name=name) for name, size in vectors.items() if size}
+    return p
+
+
+@dataclass
+class Built:
+    """A built problem's pieces: constraint groups (for duals), variables, slacks and their allowances."""
+
+    groups: dict[str, list]
+    variables: dict[str, Any]
+    slack: dict[str, Any]
+    allow: dict[str, cp.Parameter]
+
+
+def build(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], elastic: bool = False) -> Built:
+    """Every constraint group over ``w = w0 + b - s`` and ``cash``; ``v`` holds Parameters or arrays, ``c``
+    the constants (:func:`constants`)."""
+    b, s, cash = cp.Variable(shape.n, name="b"), cp.Variable(shape.n, name="s"), cp.Variable(name="cash")
+    w = cp.Variable(shape.n, name="w")
+
+    sizes = {"max_weight": _SCALAR, "exclude": _SCALAR if shape.excluded else 0,
+             "frozen": _SCALAR if shape.frozen else 0, "min_cash": _SCALAR, "max_cash": _SCALAR,
+             "max_turnover": _SCALAR, "hub_caps": shape.caps, "band_lo": shape.bands, "band_hi": shape.bands,
+             "stress_caps": shape.scenarios}
+    slack: dict[str, Any] = {}
+    allow: dict[str, cp.Parameter] = {}
+    for name, size in sizes.items():
+        if elastic and size != 0:
+            slack[name] = cp.Variable(size, nonneg=True) if size is not None else cp.Variable(nonneg=True)
+            allow[name] = cp.Parameter(size, nonneg=True) if size is not None else cp.Parameter(nonneg=True)
+        else:
+            slack[name] = 0.0
+    groups: dict[str, list] = {
+        "budget": [cp.sum(w) + cash == 1, w == v["w0"] + b - s],
+        "trade_bounds": [b >= v["b_lo"], s >= v["s_lo"], b <= v["b_hi"]],
+        "long_only": [s <= v["s_hi"], cash >= 0],  # b_lo, s_lo >= 0 make b, s >= 0
+        "max_weight": [w <= v["upper"] + slack["max_weight"]],
+        "min_cash": [cash >= v["min_cash"] - slack["min_cash"]],
+        "max_cash": [cash <= v["max_cash"] + slack["max_cash"]],
+        "max_turnover": [cp.sum(b) + cp.sum(s) <= v["max_turnover"] + slack["max_turnover"]],
+    }
+    if shape.excluded:
+        groups["exclude"] = [cp.multiply(c["excluded"], b) <= slack["exclude"]]
+    if shape.frozen:
+        groups["frozen"] = [cp.multiply(c["frozen"], b + s) <= slack["frozen"]]
+    if shape.caps:
+        groups["hub_caps"] = [v["cap_loadings"] @ w <= v["caps"] + slack["hub_caps"]]
+    if shape.bands:
+        groups["band_lo"] = [v["band_lo"] @ w + cp.multiply(v["band_lo_cash"], cash) >= -slack["band_lo"]]
+        groups["band_hi"] = [v["band_hi"] @ w + cp.multiply(v["band_hi_cash"], cash) <= slack["band_hi"]]
+    if shape.scenarios:
+        groups["stress_caps"] = [v["losses"] @ w <= v["loss_caps"] + slack["stress_caps"]]
+    return Built(groups, {"w": w, "b": b, "s": s, "cash": cash}, slack, allow)
+
+
+def quadratic_terms(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], built: Built) -> tuple[list, list]:
+    """The objective's quadratic terms: hub and risk roots over plain variables tied to ``w`` by equalities,
+    diagonal terms and a full covariance with constant coefficients times a scalar Parameter."""
+    terms: list = []
+    ties: list = []
+    for name, rows in (("hub_root", shape.hubs), ("risk_root", shape.risk_rank)):
+        if rows:
+            root = cp.Variable(rows)
+            ties.append(root == v[name] @ built.variables["w"])
+            terms.append(cp.sum_squares(root))
+    w = built.variables["w"]
+    terms.append(v["spread_scale"] * cp.sum_squares(cp.multiply(np.sqrt(c["spread"]), w)))
+    if "risk_diag" in c:
+        terms.append(v["risk_scale"] * cp.sum_squares(cp.multiply(np.sqrt(c["risk_diag"]), w)))
+    if "risk_matrix" in c:
+        terms.append(v["risk_scale"] * cp.quad_form(w, cp.psd_wrap(c["risk_matrix"])))
+    return terms, ties
+
+
+class Program:
+    """The suggestion problem for one :class:`Shape`, with its elastic twin, both DPP (parameters only)."""
+
+    def __init__(self, shape: Shape, c: dict[str, np.ndarray]) -> None:
+        self.shape = shape
+        self.scale = 1.0
+        self.params = _parameters(shape)
+        self.constants = c
+        built = build(shape, self.params, c)
+        self.groups, self.variables = built.groups, built.variables
+        cost = cp.Variable(name="cost")
+        b, s = built.variables["b"], built.variables["s"]
+        ties = [cost == self.params["buy_cost"] @ b + self.params["sell_cost"] @ s]
+        terms, more = quadratic_terms(shape, self.params, c, built)
+        objective = cost + cp.sum(terms) if terms else cost
+        rows = [row for group in built.groups.values() for row in group]
+        self.main = cp.Problem(cp.Minimize(objective), rows + ties + more)
+        self._elastic: tuple[cp.Problem, Built] | None = None
+        assert self.main.is_dcp(dpp=True), "suggestion problem must be DPP"  # type: ignore[call-arg]
+
+    def elastic(self) -> tuple[cp.Problem, Built]:
+        """The elastic twin (built on first need): minimize the sum of slacks, each bounded by ``allow``."""
+        if self._elastic is None:
+            built = build(self.shape, self.params, self.constants, elastic=True)
+            limits = [built.slack[name] <= built.allow[name] for name in built.allow]
+            total = cp.sum([cp.sum(built.slack[name]) for name in built.allow])
+            problem = cp.Problem(cp.Minimize(total), [c for g in built.groups.values() for c in g] + limits)
+            assert problem.is_dcp(dpp=True), "elastic problem must be DPP"  # type: ignore[call-arg]
+            self._elastic = (problem, built)
+        return self._elastic
+
+    def set_values(self, data: ProblemData, constraints: Constraints, **overrides: np.ndarray) -> dict[str, Any]:
+        """Write a problem's numbers (and any ``overrides``, e.g. trade bounds) into the Parameters."""
+        self.scale = objective_scale(data, constraints)
+        v = values(data, constraints, self.scale) | overrides
+        for name, param in self.params.items():
+            param.value = v[name]
+        return v
+
+
+_PROGRAMS: OrderedDict[Shape, Program] = OrderedDict()
+_CACHE_SIZE = 8
+
+
+def program_for(shape: Shape, c: dict[str, np.ndarray]) -> Program:
+    """The cached :class:`Program` for ``shape`` (built and compiled on first use; LRU of 8)."""
+    if shape in _PROGRAMS:
+        _PROGRAMS.move_to_end(shape)
+        return _PROGRAMS[shape]
+    program = Program(shape, c)
+    _PROGRAMS[shape] = program
+    while len(_PROGRAMS) > _CACHE_SIZE:
+        _PROGRAMS.popitem(last=False)
+    return program
+
+
+def clear_cache() -> None:
+    """Forget every compiled program (benchmarks time first solves with it)."""
+    _PROGRAMS.clear()
+
+
+_BANNER_SHOWN: list[bool] = []
+
+
+def _swallow_highs_banner() -> None:
+    """HiGHS prints its banner on stdout when the first ``Highs`` object of a process is made, whatever its
+    options; make that first object here, once, with the process's stdout and stderr pointed at /dev/null.
+    (Every later solve is silenced by options alone: no file descriptor is touched while other threads of the
+    process, such as a test runner's channel, may be writing.)"""
+    if _BANNER_SHOWN:
+        return
+    _BANNER_SHOWN.append(True)
+    try:
+        import highspy
+    except ImportError:  # pragma: no cover - HiGHS is a dependency
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            highspy.Highs()
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Silence solvers: no banner (see :func:`_swallow_highs_banner`), no cvxpy warnings."""
+    _swallow_highs_banner()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def run(problem: cp.Problem, solvers: tuple[str, ...] = SOLVERS, **options: Any) -> tuple[str, str, float]:
+    """Solve quietly with the first solver that answers; returns (status, solver, seconds)."""
+    last: Exception | None = None
+    started = time.perf_counter()
+    for solver in solvers:
+        try:
+            with quiet():
+                problem.solve(solver=solver, **SOLVER_OPTIONS.get(solver, {}), **options)
+        except cp.error.SolverError as error:
+            last = error
+            continue
+        if problem.status in (cp.OPTIMAL, cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) or solver == solvers[-1]:
+            return str(problem.status), solver, time.perf_counter() - started
+    raise ExposureError(f"no solver could solve the suggestion problem ({last}). Fix: loosen the constraints "
+                        "or report the problem with its constraints.")

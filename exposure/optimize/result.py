@@ -1,0 +1,170 @@
+"""The :class:`Suggestion`: the target, the trades, the reports before and after, and why."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from exposure.analyze import Context, analyze
+from exposure.optimize.constraints import Constraints
+from exposure.optimize.data import ProblemData
+from exposure.optimize.discrete import TRADE_TOL
+from exposure.optimize.explain import binding
+from exposure.portfolio import Portfolio
+from exposure.report import ExposureReport, frame_html, jsonable, percent
+
+if TYPE_CHECKING:
+    from exposure.market import MarketData
+    from exposure.optimize.solve import Solved
+
+CASH = "CASH"
+TRADE_COLUMNS = ["name", "action", "weight", "value_usd", "shares", "price_usd"]
+
+
+@dataclass(repr=False)
+class Suggestion:
+    """A suggested target portfolio and how it was found. Weights are fractions of total value.
+
+    Attributes
+    ----------
+    weights : per ticker (index) ``name, layer, current, target, trade``; the cash row is ``CASH``.
+    trades : the trades only, indexed by ticker: ``name, action`` (buy/sell), ``weight`` (fraction traded,
+        > 0), ``value_usd`` (when the portfolio's value is known, else NaN), ``shares`` (whole shares for
+        share and value portfolios, else NaN) and ``price_usd`` (the price used).
+    before, after : :func:`exposure.analyze` reports of the current and the target portfolio.
+    status, solver : cvxpy's status (``optimal``) and the solver that produced it.
+    binding : constraints that bind at the target: ``constraint, bound, value, dual, reading``. The dual is
+        the objective's fall per unit the bound is relaxed (objective units are weight traded).
+    constraints : every setting with ``value`` and ``source`` (given or default).
+    turnover : sum of ``|trade|`` over names. ``objective`` : the optimal objective.
+    timings : seconds: ``solve``, ``total``; ``compiled`` (whether the problem was compiled for this call).
+    notes : the solver, its time and status, and every assumption made.
+    """
+
+    weights: pd.DataFrame
+    trades: pd.DataFrame
+    before: ExposureReport
+    after: ExposureReport
+    status: str
+    solver: str
+    binding: pd.DataFrame
+    constraints: pd.DataFrame
+    turnover: float
+    objective: float
+    timings: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def target(self) -> pd.Series:
+        """Target weight per ticker (cash as ``CASH``), names with a zero target left out."""
+        target = self.weights["target"]
+        return target[target != 0].rename("weight")
+
+    @property
+    def hubs(self) -> pd.DataFrame:
+        """Total exposure to each hub before and after (``name, before, after``), largest first."""
+        return hub_change(self.before, self.after)
+
+    @property
+    def layers(self) -> pd.DataFrame:
+        """Weight in each layer before and after (fractions of total value, funds looked through)."""
+        both = pd.DataFrame({"before": self.before.layers["weight"], "after": self.after.layers["weight"]})
+        return both.fillna(0.0).sort_values("after", ascending=False, kind="stable")
+
+    def summary(self) -> str:
+        """One line: trades, turnover, the score before and after."""
+        return (f"{len(self.trades)} trade(s), turnover {percent(self.turnover)}: score {self.before.score:.0f} "
+                f"({self.before.grade}, {self.before.top_hub_name or 'no hub'}) -> {self.after.score:.0f} "
+                f"({self.after.grade}, {self.after.top_hub_name or 'no hub'}); {self.status} with {self.solver}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain Python with stable keys (for ``--format json``)."""
+        return jsonable({
+            "status": self.status, "solver": self.solver, "turnover": self.turnover, "objective": self.objective,
+            "summary": self.summary(), "weights": self.weights, "trades": self.trades.reset_index(),
+            "binding": self.binding, "hubs": self.hubs, "layers": self.layers, "score_before": self.before.score,
+            "score_after": self.after.score, "constraints": self.constraints, "notes": self.notes,
+            "timings": self.timings,
+        })
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def target_csv(self) -> str:
+        """The target as a holdings CSV (``ticker,weight,name``) that ``exposure score`` reads back."""
+        kept = self.weights[self.weights["target"] > 0]
+        frame = pd.DataFrame({"ticker": kept.index, "weight": kept["target"].round(10).to_numpy(),
+                              "name": kept["name"].to_numpy()})
+        return frame.to_csv(index=False)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (f"Suggestion({self.status} with {self.solver}: {len(self.trades)} trade(s), turnover "
+                f"{self.turnover:.4f}, score {self.before.score:.0f} -> {self.after.score:.0f}, "
+                f"{len(self.binding)} binding constraint(s))")
+
+    def _repr_html_(self) -> str:
+        return (f"<div><h4>Suggestion ({html.escape(self.status)}, {html.escape(self.solver)})</h4>"
+                f"<p>{html.escape(self.summary())}</p>"
+                f"<h5>Trades</h5>{frame_html(self.trades.reset_index(), ['weight'], 30)}"
+                f"<h5>Hubs before and after</h5>{frame_html(self.hubs.head(8), ['before', 'after'])}"
+                f"<h5>Binding constraints</h5>{frame_html(self.binding, [], 20)}"
+                f"<h5>Constraints</h5>{frame_html(self.constraints, [], 30)}"
+                f"<p><small>{html.escape(' '.join(self.notes))}</small></p></div>")
+
+
+def hub_change(before: ExposureReport, after: ExposureReport) -> pd.DataFrame:
+    """Total exposure per hub before and after, hubs with any exposure, largest before first."""
+    both = pd.DataFrame({"name": before.hubs["name"], "before": before.hubs["total"]})
+    both["after"] = after.hubs["total"].reindex(both.index).fillna(0.0)
+    both = both[(both["before"] > 0) | (both["after"] > 0)]
+    return both.sort_values("before", ascending=False, kind="stable")
+
+
+def assemble(ctx: Context, data: ProblemData, constraints: Constraints, solved: Solved,
+             market: MarketData | None, started: float) -> Suggestion:
+    """The :class:`Suggestion` of a solve: tables, the reports before and after, binding constraints, notes."""
+    target = solved.weights
+    weights = pd.DataFrame({"name": data.names, "layer": data.layers, "current": data.w0, "target": target},
+                           index=pd.Index(data.tickers, name="ticker"))
+    weights.loc[CASH] = ["Cash", "cash", data.cash0, solved.cash]
+    weights["trade"] = weights["target"] - weights["current"]
+    shown = weights[(weights["current"] > 0) | (weights["target"] != 0)]
+    shown = shown.sort_values(["target", "current"], ascending=False, kind="stable")
+    trades = _trades(data, solved)
+
+    target_pf = Portfolio.from_weights({t: float(w) for t, w in shown["target"].items() if w != 0} or {CASH: 1.0})
+    target_pf.source = f"suggestion for {ctx.portfolio.source}"
+    before = analyze(ctx.portfolio, ctx.web, ctx.model, market=market)
+    after = analyze(target_pf, ctx.web, ctx.model, market=market)
+    notes = list(data.notes) + solved.notes
+    if solved.status == "optimal_inaccurate":
+        notes.append("the solver reported an inaccurate optimum; check the constraints in .after.")
+    return Suggestion(
+        weights=shown, trades=trades, before=before, after=after, status=solved.status, solver=solved.solver,
+        binding=binding(solved, data, constraints), constraints=constraints.described(),
+        turnover=float(np.abs(target - data.w0).sum()), objective=solved.objective, notes=notes,
+        timings={"solve": solved.seconds, "compiled": solved.compiled, "total": time.perf_counter() - started},
+    )
+
+
+def _trades(data: ProblemData, solved: Solved) -> pd.DataFrame:
+    trade = solved.weights - data.w0
+    at = np.flatnonzero(np.abs(trade) > TRADE_TOL)
+    value = data.value_usd
+    shares = solved.shares[at] if solved.shares is not None else np.full(len(at), np.nan)
+    frame = pd.DataFrame({
+        "name": [data.names[k] for k in at], "action": np.where(trade[at] > 0, "buy", "sell"),
+        "weight": np.abs(trade[at]), "value_usd": np.abs(trade[at]) * value if value else np.nan,
+        "shares": np.abs(shares), "price_usd": data.prices[at],
+    }, index=pd.Index([data.tickers[k] for k in at], name="ticker"), columns=TRADE_COLUMNS)
+    return frame.sort_values("weight", ascending=False, kind="stable")
