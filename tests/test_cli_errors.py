@@ -152,3 +152,76 @@ def test_entry_point_bad_layer():
     done = _entry_point("companies", "--layer", "x")
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "unknown layer 'x'" in done.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Usage mistakes through the installed console script (the `exposure` file pip wrote), in fresh processes.
+SCRIPT = Path(sys.executable).parent / "exposure"
+
+
+def _script(*args: object, **kwargs) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
+    return subprocess.run([str(SCRIPT), *map(str, args)], text=True, env=env, timeout=120, cwd=ROOT, **streams)
+
+
+@pytest.mark.parametrize("args, parts", [
+    ([], ["Usage: exposure", "score"]),  # no command: the help, on stderr, exit 2
+    (["score"], ["Missing argument 'FILE'", "exposure score [OPTIONS]"]),
+    (["scroe", "x.csv"], ["No such command 'scroe'", "Did you mean 'score'"]),
+    (["score", SAMPLE, "--bogus"], ["no such option --bogus", "--format"]),
+    (["score", SAMPLE, "--fromat", "json"], ["did you mean --format"]),
+    (["score", SAMPLE, "--format", "xml"], ["'xml' is not one of", "table", "json", "csv"]),
+    (["score", SAMPLE, "--top", "many"], ["'--top'", "integer"]),
+    (["score", SAMPLE, "--top"], ["'--top' requires an argument"]),
+    (["plot", SAMPLE], ["Missing option '--out'"]),
+    (["deals", "--deals", "f.csv"], ["no such option --deals", "option of", "score"]),
+    (["stress", SAMPLE, "--method", "quadratic"], ["'quadratic' is not one of", "linear"]),
+    (["suggest", SAMPLE, "--risk", "maybe"], ["'maybe' is not one of", "history"]),
+    (["paths", SAMPLE, "--hub", "opnai"], ["unknown company 'opnai'", "Did you mean openai"]),
+    (["score", SAMPLE, "extra"], ["unexpected extra argument"]),
+])
+def test_usage_mistakes_through_the_console_script(args, parts):
+    done = _script(*args)
+    assert done.returncode == 2, (args, done.stderr)
+    assert "Traceback" not in done.stderr and done.stdout == "", (args, done.stderr)
+    if args:
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "Fix:" in lines[0], done.stderr
+    for part in parts:
+        assert part in done.stderr, (part, done.stderr)
+
+
+def test_version_through_the_console_script():
+    from importlib.metadata import version
+
+    done = _script("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"exposure {version('exposure')}"
+
+
+def test_a_closed_stdout_exits_1_quietly():
+    reader = subprocess.Popen([str(SCRIPT), "deals", "--format", "json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, cwd=ROOT)
+    reader.stdout.close()  # like `exposure deals | head -0`: the pipe is gone before the first write
+    err = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) == 1
+    assert err == "", err
+
+
+def test_a_full_stdout_exits_1_quietly():
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        done = _script("deals", "--format", "json", stdout=full)
+    assert done.returncode == 1 and done.stderr == "", done.stderr
+
+
+def test_runs_without_the_click_package(tmp_path):
+    """typer bundles its own click: the error path must not need the separate `click` distribution."""
+    blocker = tmp_path / "click.py"
+    blocker.write_text("raise ImportError('click is not installed here')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    for args in (["score", str(SAMPLE), "--format", "xml"], ["scroe"], ["score", str(SAMPLE), "--bogus"]):
+        done = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+        assert done.returncode == 2 and done.stderr.startswith("error: "), done.stderr
+        assert "Traceback" not in done.stderr and "click" not in done.stderr, done.stderr

@@ -9,7 +9,8 @@ import typer
 
 from exposure.cli import Format
 
-FileArg = Annotated[Path, typer.Argument(help="Holdings CSV: ticker and one of weight, market_value, shares.")]
+FileArg = Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="Holdings CSV: ticker and one of weight, market_value, shares.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced on or before YYYY-MM-DD.")]
 Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
 Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]

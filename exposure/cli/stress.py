@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,16 @@ from exposure.errors import ScenarioError
 
 ScenarioFile = Annotated[Path | None, typer.Option(
     "--scenario-file", help="Your scenarios CSV (scenario,description,company,shock,kind).")]
+
+
+class Method(StrEnum):
+    """Propagation of ``--method``: linear DebtRank (main number), original DebtRank (lower bound), non-linear."""
+
+    linear = "linear"
+    original = "original"
+    nonlinear = "nonlinear"
+
+
 LOSS_COLUMNS = ("shock", "first_round", "later_rounds", "total", "lower_bound")
 
 
@@ -28,8 +39,8 @@ def stress_command(
     scenario: Annotated[str | None, typer.Option(
         "--scenario", help="A named scenario (see `exposure scenarios`).")] = None,
     scenario_file: ScenarioFile = None,
-    method: Annotated[str, typer.Option(
-        "--method", help="linear (main number), original (lower bound) or nonlinear.")] = "linear",
+    method: Annotated[Method, typer.Option(
+        "--method", help="linear (main number), original (lower bound) or nonlinear.")] = Method.linear,
     alpha: Annotated[float, typer.Option("--alpha", help="Non-linearity for --method nonlinear (>= 0).")] = 1.0,
     alphas: Annotated[str, typer.Option(
         "--alphas", help="Comma-separated alphas of the sensitivity sweep (each >= 0).")] = "0,1,5",
@@ -54,7 +65,7 @@ def stress_command(
     defaults = dict(_default(text) for text in default or [])
     sweep = _alphas(alphas)
     portfolio, web, market = load_inputs(file, as_of, live, deals)
-    result = stress(portfolio, web, shocks=shocks or None, defaults=defaults or None, method=method,
+    result = stress(portfolio, web, shocks=shocks or None, defaults=defaults or None, method=method.value,
                     alphas=sweep, market=market, alpha=alpha, scenario=chosen)
 
     if emit_machine(format, result.to_dict(), result.holdings):

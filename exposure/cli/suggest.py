@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
     from exposure.optimize import Suggestion
     from exposure.portfolio import Portfolio
     from exposure.risk import RiskModel
+
+
+
+class Risk(StrEnum):
+    """Risk term of ``--risk``."""
+
+    none = "none"
+    prior = "prior"
+    history = "history"
+
 
 Caps = Annotated[list[str] | None, typer.Option(
     "--hub-cap", help="HUB=CAP, the largest total exposure to a hub (repeatable), e.g. openai=0.15.")]
@@ -43,8 +54,8 @@ def suggest(
     exclude: Annotated[str | None, typer.Option("--exclude", help="Comma-separated tickers not to buy.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the target holdings CSV here "
                                              "(never over the input).")] = None,
-    risk: Annotated[str, typer.Option("--risk", help="Risk term: none, prior (the documented layer prior) or "
-                                      "history (a year of prices; live with --live, else the prior).")] = "none",
+    risk: Annotated[Risk, typer.Option("--risk", help="Risk term: none, prior (the documented layer prior) or "
+                                       "history (a year of prices; live with --live, else the prior).")] = Risk.none,
     risk_aversion: Annotated[float | None, typer.Option("--risk-aversion", help="Weight of the risk term "
                                                         "(default 1.0).")] = None,
     as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
@@ -74,12 +85,10 @@ def suggest(
         given["exclude"] = _tickers(exclude)
     if risk_aversion is not None:
         given["risk_aversion"] = risk_aversion
-    if risk not in ("none", "prior", "history"):
-        raise ConstraintError(f"--risk '{risk}' is not a risk model. Fix: use none, prior or history.")
     constraints = Constraints(**given)
 
     portfolio, web, market = load_inputs(file, as_of, live, deals)
-    model = None if risk == "none" else _risk_model(risk, portfolio, web, market)
+    model = None if risk is Risk.none else _risk_model(risk.value, portfolio, web, market)
     if out is not None:  # refuse before solving, so a mistake costs nothing
         atomic_write_check(out, file)
     result = run_suggest(portfolio, web, constraints, risk=model, market=market)
