@@ -23,6 +23,7 @@ from exposure.errors import (
     ExposureError,
     InfeasibleError,
     MarketDataError,
+    OutputError,
     PortfolioError,
     ScenarioError,
 )
@@ -71,6 +72,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ConstraintError", "DealType", "DealWeb", "DealWebError", "ExposureError", "ExposureReport",
-    "InfeasibleError", "Layer", "MarketDataError", "Portfolio", "PortfolioError", "ScenarioError", "Status",
+    "InfeasibleError", "Layer", "MarketDataError", "OutputError",
+    "Portfolio", "PortfolioError", "ScenarioError", "Status",
     "StressResult", "analyze", "build_context", "load_scenarios", "stress", *_LAZY,
 ]

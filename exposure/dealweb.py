@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from exposure.errors import DealWebError, located
+from exposure.files import check_shape, read_text
 from exposure.network import Sensitivity, build_sensitivity
 
 if TYPE_CHECKING:
@@ -233,20 +234,11 @@ def _blank(value: object) -> bool:
 def _read_table(source: Source, required: list[str], what: str) -> tuple[pd.DataFrame, str]:
     """All cells as stripped text; ``frame.attrs["lines"]`` holds each row's line number in the file."""
     name = _source_name(source)
-    try:
-        if isinstance(source, io.StringIO):
-            text = source.getvalue()
-        else:
-            raw = Path(source).read_bytes()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("latin-1")
-    except FileNotFoundError:
-        raise DealWebError(f"{name}: file not found. Fix: check the path of the {what} file.") from None
-    except OSError as error:
-        raise DealWebError(f"{name}: cannot read the {what} file ({error.strerror or error}). "
-                           "Fix: check the path and its permissions.") from None
+    if isinstance(source, io.StringIO):
+        text = source.getvalue()
+        check_shape(text, name, what=what, error=DealWebError)
+    else:
+        text = read_text(source, what=what, error=DealWebError).text
     if "\x00" in text:
         raise DealWebError(f"{name}: the {what} file contains NUL bytes, it is not a text CSV. "
                            "Fix: save it as UTF-8 comma-separated values with a header row.")

@@ -22,7 +22,7 @@ def located(message: str, *, file: object = None, row: int | None = None, column
         where.append(f"column '{column}'")
     text = (", ".join(where) + ": " if where else "") + message
     if fix:
-        text += f" Fix: {fix}"
+        text += ("" if text.endswith((".", "!", "?")) else ".") + f" Fix: {fix}"
     return text
 
 
@@ -48,6 +48,10 @@ class InfeasibleError(ExposureError):
     def __init__(self, message: str, conflicts: list[dict] | None = None) -> None:
         super().__init__(message)
         self.conflicts = conflicts or []
+
+
+class OutputError(ExposureError, ValueError):
+    """An output path that must not or cannot be written (an input of the run, a device, a full disk)."""
 
 
 class MarketDataError(ExposureError):

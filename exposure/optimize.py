@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from exposure.analyze import Context, analyze, build_context
 from exposure.dealweb import DealWeb
 from exposure.errors import ConstraintError, DealWebError, ExposureError, InfeasibleError, ScenarioError
+from exposure.files import frame_to_csv
 from exposure.models import AI_LAYERS, ExposureModel, Layer
 from exposure.network import hub_exposures
 from exposure.portfolio import CASH_TICKERS, Portfolio
@@ -245,7 +246,7 @@ class Suggestion:
         kept = self.weights[self.weights["target"] > 0]
         frame = pd.DataFrame({"ticker": kept.index, "weight": kept["target"].round(10).to_numpy(),
                               "name": kept["name"].to_numpy()})
-        return frame.to_csv(index=False)
+        return frame_to_csv(frame, index=False)  # names and tickers cannot start a spreadsheet formula
 
     def __str__(self) -> str:
         return self.summary()

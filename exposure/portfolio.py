@@ -44,7 +44,6 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -209,22 +208,11 @@ class Portfolio:
         Accepted formats and refusals are listed in this module's docstring (and README, "Input formats").
         The size is checked before anything is read, so a huge file is refused at once.
         """
+        from exposure.files import read_text
+
         name = str(path)
-        file = Path(path)
-        if not file.is_file():
-            problem = "is a folder, not a file" if file.is_dir() else "file not found"
-            raise PortfolioError(located(problem, file=name, fix="check the path of the holdings CSV."))
-        try:
-            size = file.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise PortfolioError(located(f"file is {size / 1e6:.0f} MB; holdings files are limited to "
-                                             f"{MAX_FILE_BYTES / 1e6:.0f} MB", file=name,
-                                             fix="split it, or aggregate positions per ticker first."))
-            raw = file.read_bytes()
-        except OSError as error:
-            raise PortfolioError(located(f"cannot read the file ({error.strerror or error})", file=name,
-                                         fix="check the path and its permissions.")) from None
-        return cls._from_bytes(raw, name, allow_short=allow_short)
+        read = read_text(path, what="holdings", error=PortfolioError, max_bytes=MAX_FILE_BYTES)
+        return cls._from_text(read.text, read.note, name, allow_short=allow_short)
 
     @classmethod
     def _from_bytes(cls, raw: bytes, name: str, *, allow_short: bool = False) -> Portfolio:
@@ -234,6 +222,11 @@ class Portfolio:
                                          f"{MAX_FILE_BYTES / 1e6:.0f} MB", file=name,
                                          fix="split it, or aggregate positions per ticker first."))
         text, encoding_note = _decode(raw, name)
+        return cls._from_text(text, encoding_note, name, allow_short=allow_short)
+
+    @classmethod
+    def _from_text(cls, text: str, encoding_note: str | None, name: str, *, allow_short: bool = False) -> Portfolio:
+        """Parse the decoded text of a holdings file (``encoding_note`` says when it was not UTF-8)."""
         frame = _parse_holdings_text(text, name)
         if encoding_note:
             frame.attrs["notes"] = [encoding_note, *frame.attrs.get("notes", [])]
@@ -550,29 +543,10 @@ def _clean_cell(value: object) -> str:
 
 
 def _decode(raw: bytes, name: str = "<input>") -> tuple[str, str | None]:
-    """Text of a holdings file and a note when it was not UTF-8; refuses workbooks and binary files."""
-    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise PortfolioError(located("this is an Excel workbook, not a CSV file", file=name,
-                                     fix="open it and save as 'CSV UTF-8 (comma delimited)'."))
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return raw.decode("utf-16"), None
-        except UnicodeDecodeError:
-            pass
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            pass
-        else:
-            _refuse_binary(text, name)
-            return text, None
-    try:
-        text, encoding = raw.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        text, encoding = raw.decode("latin-1"), "latin-1"
-    _refuse_binary(text, name)
-    return text, f"the file is not UTF-8; read it as {encoding}."
+    """Text of a holdings file and a note when it was not UTF-8 (the one rule of :func:`exposure.files.decode`)."""
+    from exposure.files import decode
+
+    return decode(raw, name, error=PortfolioError)
 
 
 def _refuse_binary(text: str, name: str) -> None:

@@ -225,3 +225,173 @@ def test_runs_without_the_click_package(tmp_path):
         done = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
         assert done.returncode == 2 and done.stderr.startswith("error: "), done.stderr
         assert "Traceback" not in done.stderr and "click" not in done.stderr, done.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inputs: one reader (exposure.files.read_text) for holdings, --deals and --scenario-file.
+def _fifo(tmp_path: Path) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this system")
+    path = tmp_path / "pipe.csv"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("where", ["holdings", "--deals", "--scenario-file"])
+@pytest.mark.parametrize("special, kind", [("fifo", "named pipe (FIFO)"), ("/dev/zero", "character device"),
+                                           ("folder", "is a folder")])
+def test_special_files_as_inputs_are_named_not_read(monkeypatch, capsys, tmp_path, where, special, kind):
+    path = {"fifo": lambda: _fifo(tmp_path), "folder": lambda: tmp_path,
+            "/dev/zero": lambda: Path("/dev/zero")}[special]()
+    if not path.exists():
+        pytest.skip(f"{path} does not exist here")
+    args = {"holdings": ["score", path], "--deals": ["score", SAMPLE, "--deals", path],
+            "--scenario-file": ["stress", SAMPLE, "--scenario-file", path]}[where]
+    code, _, err = run(monkeypatch, capsys, *args)  # a FIFO or /dev/zero would hang or fill memory if read
+    one_line_error(code, err, str(path), kind, "not a regular file" if special != "folder" else "folder")
+
+
+def test_size_limit_is_checked_before_reading(monkeypatch, capsys, tmp_path):
+    from exposure.files import MAX_INPUT_BYTES
+
+    huge = tmp_path / "huge.csv"
+    with open(huge, "wb") as handle:  # a sparse file: 1 GB long, no disk used, never read
+        handle.write(b"ticker,weight\n")
+        handle.truncate(1 << 30)
+    assert huge.stat().st_size > MAX_INPUT_BYTES
+    for args in (["score", huge], ["score", SAMPLE, "--deals", huge], ["stress", SAMPLE, "--scenario-file", huge]):
+        code, _, err = run(monkeypatch, capsys, *args)
+        one_line_error(code, err, "huge.csv", "1074 MB", "limited to 21 MB")
+
+
+def test_row_and_column_limits(monkeypatch, capsys, tmp_path):
+    from exposure.files import MAX_COLUMNS, MAX_ROWS
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text(SMALL_DEALS.splitlines()[0] + "\n" + "x\n" * (MAX_ROWS + 1))
+    code, _, err = run(monkeypatch, capsys, "score", SAMPLE, "--deals", rows)
+    one_line_error(code, err, "rows.csv", f"{MAX_ROWS + 2:,} lines", f"limited to {MAX_ROWS:,}")
+    wide = tmp_path / "wide.csv"
+    wide.write_text("ticker,weight\n" + "," * 600_000 + "\n")  # 600,001 fields on line 2
+    code, _, err = run(monkeypatch, capsys, "score", wide)
+    one_line_error(code, err, "wide.csv", "row 2", "600,001 fields", f"limited to {MAX_COLUMNS} columns")
+
+
+def test_one_encoding_rule_for_every_input(tmp_path):
+    from exposure.errors import ScenarioError
+    from exposure.files import read_text
+
+    path = tmp_path / "s.csv"
+    path.write_bytes("scenario,description,company,shock,kind\nx,Caf\u00e9 \u2013 crash,openai,0.5,shock\n"
+                     .encode("cp1252"))
+    read = read_text(path, what="scenario", error=ScenarioError)
+    assert "Caf\u00e9 \u2013 crash" in read.text and read.encoding == "Windows-1252"
+    path.write_bytes(b"\xef\xbb\xbfscenario,company\n")  # UTF-8 with a BOM: the BOM is dropped
+    assert read_text(path, what="scenario").text == "scenario,company\n"
+    path.write_bytes("scenario,company\n".encode("utf-16"))
+    assert read_text(path, what="scenario").text == "scenario,company\n"
+    from exposure.scenarios import load_scenarios
+
+    path.write_bytes("scenario,description,company,shock,kind\nx,Caf\u00e9,openai,0.5,shock\n".encode("cp1252"))
+    assert load_scenarios(path)["x"].description == "Caf\u00e9"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Outputs: one writer (exposure.files.atomic_write, checked first by check_output).
+def _holdings_and_deals(tmp_path: Path) -> tuple[Path, Path]:
+    holdings, deals = tmp_path / "good.csv", tmp_path / "my_deals.csv"
+    holdings.write_bytes(SAMPLE.read_bytes())
+    deals.write_text(SMALL_DEALS.splitlines()[0] + "\n"
+                     "U1,openai,nvidia,chip_supply,5,,2025-01,announced,https://e.org,,,\n")
+    return holdings, deals
+
+
+def test_out_never_touches_an_input(monkeypatch, capsys, tmp_path):
+    import hashlib
+
+    holdings, deals = _holdings_and_deals(tmp_path)
+    link = tmp_path / "hard_link.csv"
+    os.link(deals, link)
+    digest = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (holdings, deals)}
+    for target in (deals, link, holdings, tmp_path / "." / "good.csv"):
+        for command in (["suggest", holdings, "--deals", deals, "--out", target],
+                        ["report", holdings, "--deals", deals, "--out", target]):
+            code, _, err = run(monkeypatch, capsys, *command)
+            assert code == 2 and "Traceback" not in err, err
+            assert err.count("\n") == 1 and ("refusing to write over the input" in err or ".html" in err), err
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (holdings, deals)} == digest
+
+
+def test_out_never_replaces_a_special_file(monkeypatch, capsys, tmp_path):
+    holdings, _ = _holdings_and_deals(tmp_path)
+    fifo = _fifo(tmp_path)
+    for target, kind in ((Path("/dev/null"), "character device"), (fifo, "named pipe"), (tmp_path, "folder")):
+        code, _, err = run(monkeypatch, capsys, "suggest", holdings, "--out", target)
+        one_line_error(code, err, str(target), kind, "never replaces it")
+    assert Path("/dev/null").is_char_device() and fifo.is_fifo()
+
+
+def test_out_into_the_cache_is_refused(monkeypatch, capsys, tmp_path):
+    holdings, _ = _holdings_and_deals(tmp_path)
+    cache = tmp_path / "cache"
+    (cache / "prices").mkdir(parents=True)
+    monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(cache))
+    code, _, err = run(monkeypatch, capsys, "suggest", holdings, "--out", cache / "prices" / "NVDA.json")
+    one_line_error(code, err, "refusing to write inside", str(cache))
+
+
+def test_unwritable_or_missing_folder_is_refused_before_the_work(monkeypatch, capsys, tmp_path):
+    holdings, _ = _holdings_and_deals(tmp_path)
+    called = []
+    monkeypatch.setattr("exposure.optimize.suggest", lambda *a, **k: called.append(1))
+    code, _, err = run(monkeypatch, capsys, "suggest", holdings, "--out", tmp_path / "no" / "such" / "t.csv")
+    one_line_error(code, err, "does not exist")
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        try:
+            for command in (["suggest", holdings, "--out", locked / "t.csv"],
+                            ["plot", holdings, "--out", locked / "figures"],
+                            ["report", holdings, "--out", locked / "r.html"]):
+                code, _, err = run(monkeypatch, capsys, *command)
+                one_line_error(code, err, "cannot be written")
+        finally:
+            locked.chmod(0o700)
+    assert called == []  # the solver never ran
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_file(monkeypatch, tmp_path):
+    import errno
+
+    from exposure.errors import OutputError
+    from exposure.files import atomic_write
+
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+
+    def full(*_):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OutputError, match="No space left on device"):
+        atomic_write(target, "new\n")
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_csv_outputs_escape_formula_cells_but_not_numbers(monkeypatch, capsys, tmp_path):
+    import pandas as pd
+
+    from exposure.files import frame_to_csv
+
+    frame = pd.DataFrame({"ticker": ["=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3",
+                                     "\tx", "\rx", "NVDA"],
+                          "weight": [-0.5, 0.1, 0.2, 0.3, 0.4, 0.5, 1.0]})
+    lines = frame_to_csv(frame, index=False).splitlines()
+    assert lines[1:4] == ['"\'=HYPERLINK(""http://x"")",-0.5', "'+cmd|' /C calc'!A0,0.1", "'@SUM(A1),0.2"]
+    assert lines[4] == "'-2+3,0.3" and lines[-1] == "NVDA,1.0"
+    holdings = tmp_path / "inject.csv"
+    holdings.write_text('ticker,weight,name\n"=HYPERLINK(""http://x"")",0.5,@SUM(A1)\nNVDA,0.5,-cmd\n')
+    code, out, err = run(monkeypatch, capsys, "stress", holdings, "--shock", "nvidia=0.5", "--format", "csv")
+    assert code == 0, err
+    assert "'=HYPERLINK" in out and "'@SUM(A1)" in out and "\n=" not in out and ",=" not in out and ",@" not in out

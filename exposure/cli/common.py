@@ -34,3 +34,12 @@ def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None):
 
         market = YFinanceProvider(timeout=10)
     return portfolio, web, market
+
+
+def check_out(out: Path, *inputs: Path | None, folder: bool = False) -> Path:
+    """Refuse ``--out`` before any work: onto an input of the run (the files given, the market-data cache),
+    onto anything but a regular file (or folder, for ``folder=True``), or into a folder that cannot be written."""
+    from exposure.files import check_output
+    from exposure.market import default_cache_dir
+
+    return check_output(out, inputs=[*inputs, default_cache_dir()], folder=folder)

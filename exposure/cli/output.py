@@ -28,8 +28,10 @@ def emit_machine(format: str, data: Any, frame: pd.DataFrame) -> bool:
 
 
 def emit_csv(frame: pd.DataFrame) -> None:
-    """Print a frame as CSV (index included when it is named)."""
-    typer.echo(frame.to_csv(index=frame.index.name is not None).rstrip("\n"))
+    """Print a frame as CSV (index included when it is named), formula-like text cells escaped."""
+    from exposure.files import frame_to_csv
+
+    typer.echo(frame_to_csv(frame, index=frame.index.name is not None).rstrip("\n"))
 
 
 def print_table(frame: pd.DataFrame, title: str | None = None, percent_columns: tuple[str, ...] = (),

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import app
-from exposure.cli.common import AsOf, Deals, FileArg, Live, load_inputs
+from exposure.cli.common import AsOf, Deals, FileArg, Live, check_out, load_inputs
 from exposure.cli.output import say
 from exposure.errors import ExposureError
 
@@ -27,8 +27,7 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
     from exposure.html_report import figure_png
     from exposure.scenarios import stress
 
-    if out.exists() and not out.is_dir():
-        raise ExposureError(f"{out}: --out must be a folder, and this is a file. Fix: give a folder path.")
+    check_out(out, file, deals, folder=True)
     portfolio, web, market = load_inputs(file, as_of, live, deals)
     report = analyze(portfolio, web, market=market)
     hub_id = web.resolve(hub) if hub else report.top_hub
@@ -40,7 +39,7 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
             stress(portfolio, web, shocks={hub_id: 0.5}, market=market))
     out.mkdir(parents=True, exist_ok=True)
     for name, draw in figures.items():
-        path = atomic_write(out / f"{name}.png", figure_png(draw(), dpi=dpi), inputs=[file])
+        path = atomic_write(out / f"{name}.png", figure_png(draw(), dpi=dpi), inputs=[file, deals])
         say(f"wrote {path}")
 
 
@@ -55,11 +54,8 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
 
     if out.suffix.lower() not in {".html", ".htm"}:
         raise ExposureError(f"{out}: the report is HTML. Fix: give --out a name ending in .html.")
-    if not out.parent.is_dir():  # say so before the work, not after
-        raise ExposureError(f"{out}: folder {out.parent} does not exist. Fix: create it or choose another path.")
-    if out.exists() and any(out.resolve() == p.resolve() for p in [file, deals] if p is not None and p.exists()):
-        raise ExposureError(f"{out}: refusing to write over the input file. Fix: choose another --out path.")
+    check_out(out, file, deals)  # say so before the work, not after
     portfolio, web, market = load_inputs(file, as_of, live, deals)
     page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history)
-    path = atomic_write(out, page, inputs=[file] + ([deals] if deals else []))
+    path = atomic_write(out, page, inputs=[file, deals])
     say(f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.1f} MB)")

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, check_out, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ConstraintError
 
@@ -86,14 +86,14 @@ def suggest(
     if risk_aversion is not None:
         given["risk_aversion"] = risk_aversion
     constraints = Constraints(**given)
+    if out is not None:  # refuse before reading and solving, so a mistake costs nothing
+        check_out(out, file, deals)
 
     portfolio, web, market = load_inputs(file, as_of, live, deals)
     model = None if risk is Risk.none else _risk_model(risk.value, portfolio, web, market)
-    if out is not None:  # refuse before solving, so a mistake costs nothing
-        atomic_write_check(out, file)
     result = run_suggest(portfolio, web, constraints, risk=model, market=market)
     if out is not None:
-        atomic_write(out, result.target_csv(), inputs=[file])
+        atomic_write(out, result.target_csv(), inputs=[file, deals])
 
     if not emit_machine(format, result.to_dict(), result.weights):
         _print(result, file, out)
@@ -113,14 +113,6 @@ def _risk_model(kind: str, portfolio: Portfolio, web: DealWeb, market: MarketDat
     provider = market if market is not None else SnapshotProvider()
     start = (pd.Timestamp.today() - pd.DateOffset(years=1)).normalize()
     return RiskModel.from_prices(provider.prices(tickers, start=start), layers=layers)
-
-
-def atomic_write_check(out: Path, source: Path) -> None:
-    """Refuse ``--out`` pointing at the input file (the same check :func:`atomic_write` makes)."""
-    from exposure.errors import ExposureError
-
-    if out.exists() and source.exists() and out.resolve() == source.resolve():
-        raise ExposureError(f"{out}: refusing to write over the input file. Fix: choose another --out path.")
 
 
 def _print(result: Suggestion, file: Path, out: Path | None) -> None:
