@@ -56,3 +56,11 @@ class OutputError(ExposureError, ValueError):
 
 class MarketDataError(ExposureError):
     """Live market data that could not be fetched or understood."""
+
+
+class LiveDataWarning(UserWarning):
+    """Live data fell back to the snapshot, or a market-data cache entry was ignored.
+
+    Raised through :mod:`warnings` by :class:`exposure.market.YFinanceProvider` besides being listed in its
+    ``.warnings`` (which the CLI prints as notes, so the CLI silences this category).
+    """

@@ -10,6 +10,8 @@ max_columns=MAX_COLUMNS) -> InputText``
     or ``/dev/zero`` never hangs; a file above ``max_bytes`` (checked with ``fstat`` BEFORE reading, and
     again on the bytes read, in case it grew); more than ``max_rows`` lines or ``max_columns`` fields on a
     line; an Excel workbook; NUL bytes (binary files).
+``read_bytes(path, *, what, error=ExposureError, max_bytes=MAX_INPUT_BYTES) -> bytes``
+    The same checks without decoding (used for the JSON market-data cache).
 ``decode(raw, name, *, error=ExposureError) -> tuple[str, str | None]``
     The one encoding rule: UTF-16 when the bytes start with a UTF-16 byte-order mark; else UTF-8 (a
     UTF-8 BOM is dropped); else Windows-1252; else latin-1 (which decodes any byte). The second value
@@ -69,6 +71,17 @@ def read_text(path: str | os.PathLike[str], *, what: str, error: type[ExposureEr
               max_columns: int = MAX_COLUMNS) -> InputText:
     """Read an input file safely (see the module docstring); ``what`` names it in messages (``"deals"``)."""
     name = str(path)
+    text, note = decode(read_bytes(path, what=what, error=error, max_bytes=max_bytes), name, error=error)
+    check_shape(text, name, what=what, error=error, max_rows=max_rows, max_columns=max_columns)
+    encoding = "UTF-8" if note is None else note.rsplit(" ", 1)[-1].rstrip(".")
+    return InputText(text=text, encoding=encoding, note=note)
+
+
+def read_bytes(path: str | os.PathLike[str], *, what: str, error: type[ExposureError] = ExposureError,
+               max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (checked before reading); the first half of
+    :func:`read_text`, for inputs that are not CSV text (the JSON market-data cache)."""
+    name = str(path)
     fix = f"give the path of the {what} CSV file."
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
@@ -95,10 +108,7 @@ def read_text(path: str | os.PathLike[str], *, what: str, error: type[ExposureEr
     if len(raw) > max_bytes:
         raise error(located(f"file grew beyond the {max_bytes / 1e6:.0f} MB limit while being read", file=name,
                             fix="wait until it is fully written, then run again."))
-    text, note = decode(raw, name, error=error)
-    check_shape(text, name, what=what, error=error, max_rows=max_rows, max_columns=max_columns)
-    encoding = "UTF-8" if note is None else note.rsplit(" ", 1)[-1].rstrip(".")
-    return InputText(text=text, encoding=encoding, note=note)
+    return raw
 
 
 def decode(raw: bytes, name: str = "<input>", *, error: type[ExposureError] = ExposureError) -> tuple[str, str | None]:

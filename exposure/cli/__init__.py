@@ -20,13 +20,14 @@ import errno
 import importlib
 import os
 import sys
+import warnings
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from typer._click import exceptions as click_errors
 
-from exposure.errors import ExposureError
+from exposure.errors import ExposureError, LiveDataWarning
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(args: list[str]) -> int:
     """Run ``exposure ARGS`` and return the exit code; every failure is one line on stderr."""
+    warnings.simplefilter("ignore", LiveDataWarning)  # the commands print the provider's warnings as notes
     try:
         try:
             code = app(args=args, prog_name="exposure", standalone_mode=False)

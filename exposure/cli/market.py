@@ -18,7 +18,7 @@ def refresh_command(
     fund: Annotated[list[str] | None, typer.Option(
         "--fund", help="Also refresh this fund's top-10 holdings (repeatable), e.g. --fund SMH.")] = None,
     cache_dir: Annotated[Path | None, typer.Option(
-        "--cache-dir", help="Cache folder (default: $EXPOSURE_CACHE_DIR or ~/.cache/exposure).")] = None,
+        "--cache-dir", help="Cache folder (default: $EXPOSURE_CACHE_DIR, else the platform cache folder).")] = None,
     timeout: Annotated[float, typer.Option(
         "--timeout", min=1.0, help="Seconds allowed for each request, retries included.")] = 20.0,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
