@@ -121,6 +121,20 @@ class DealWeb:
         announced = pd.to_datetime(self.deals["announced"].str.slice(0, 10), format="mixed").dt.date
         return DealWeb(self.companies, self.deals[announced <= cutoff], self.aliases, cutoff)
 
+    def future_deals_note(self, today: date | None = None) -> str | None:
+        """A note naming the deals announced after ``today`` (default: the date today), or None.
+
+        Such deals are kept (a user may model a deal expected soon) but a dated web should not hold them silently.
+        """
+        cutoff = today or date.today()
+        announced = pd.to_datetime(self.deals["announced"].str.slice(0, 10), format="mixed").dt.date
+        future = self.deals.loc[announced > cutoff, "id"].astype(str).tolist()
+        if not future:
+            return None
+        shown = ", ".join(future[:5]) + (f" and {len(future) - 5} more" if len(future) > 5 else "")
+        return (f"{len(future)} deal(s) dated after today ({shown}) are counted as if already announced; "
+                "check their dates, or use --as-of to leave them out.")
+
     # -------------------------------------------------------------------------------------- look-ups
     def resolve(self, key: str) -> str:
         """Company id for an id, name, ticker or alias (case-insensitive); DealWebError with close matches."""
@@ -324,6 +338,20 @@ def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]
     return records
 
 
+def _check_yearly(record: dict, name: str, row: int) -> None:
+    """An amount spread over its term must stay a finite number of USD bn a year (1e308 over 1e-10 years is not)."""
+    years = record.get("duration_years")
+    for column in ("amount_usd_bn", "firm_usd_bn"):
+        amount = record.get(column)
+        if amount is not None and years is not None:
+            with np.errstate(over="ignore"):
+                yearly = np.float64(amount) / np.float64(years)
+            if not np.isfinite(yearly):
+                raise DealWebError(located(f"{amount:g} over {years:g} years overflows the yearly amount",
+                                           file=name, row=row, column=column,
+                                           fix="check the amount (USD bn) and the term (years)."))
+
+
 def _check_calendar_date(announced: str, name: str, row: int) -> None:
     try:
         date.fromisoformat(announced if len(announced) == 10 else f"{announced}-01")
@@ -379,6 +407,7 @@ def _read_deals(source: Source, company_ids: set[str], companies_file: Source | 
         if record["payer"] == record["payee"]:
             raise DealWebError(located(f"company '{record['payer']}' deals with itself", file=name, row=row,
                                        column="payee", fix="a deal needs two different companies."))
+        _check_yearly(record, name, row)
     deals = pd.DataFrame(records, columns=DEAL_COLUMNS + OPTIONAL_DEAL_COLUMNS)
     for column in ("amount_usd_bn", "duration_years", "capacity_gw", "firm_usd_bn"):
         deals[column] = deals[column].astype(float)

@@ -395,3 +395,49 @@ def test_csv_outputs_escape_formula_cells_but_not_numbers(monkeypatch, capsys, t
     code, out, err = run(monkeypatch, capsys, "stress", holdings, "--shock", "nvidia=0.5", "--format", "csv")
     assert code == 0, err
     assert "'=HYPERLINK" in out and "'@SUM(A1)" in out and "\n=" not in out and ",=" not in out and ",@" not in out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Numbers: an overflow is an error naming the row or the deal, never a NaN score or a silently dropped deal.
+def _one_deal(tmp_path: Path, row: str) -> Path:
+    path = tmp_path / "one_deal.csv"
+    path.write_text(SMALL_DEALS.splitlines()[0] + "\n" + row + "\n")
+    return path
+
+
+def test_shares_times_price_overflow_names_the_ticker(monkeypatch, capsys, tmp_path):
+    holdings = tmp_path / "huge_shares.csv"
+    holdings.write_text("ticker,shares\nNVDA,1e307\nAMD,5\n")  # 1e307 x ~$190 = inf
+    code, _, err = run(monkeypatch, capsys, "score", holdings)
+    one_line_error(code, err, "huge_shares.csv", "column 'shares'", "NVDA", "overflow")
+
+
+def test_market_values_that_overflow_their_sum(monkeypatch, capsys, tmp_path):
+    holdings = tmp_path / "huge_values.csv"
+    holdings.write_text("ticker,market_value\nNVDA,1e308\nAMD,1e308\n")  # each finite, the total is not
+    code, _, err = run(monkeypatch, capsys, "score", holdings)
+    one_line_error(code, err, "huge_values.csv", "column 'market_value'", "too large to add up")
+
+
+def test_a_yearly_amount_that_overflows_names_the_row(monkeypatch, capsys, tmp_path):
+    deals = _one_deal(tmp_path, "U1,openai,oracle,cloud_compute_contract,1e308,1e-10,2025-01,announced,"
+                                "https://e.org,,,")  # 1e308 / 1e-10 = inf USD bn a year
+    code, _, err = run(monkeypatch, capsys, "score", SAMPLE, "--deals", deals)
+    one_line_error(code, err, "one_deal.csv", "row 2", "column 'amount_usd_bn'", "overflows")
+
+
+def test_a_capacity_estimate_that_overflows_names_the_deal(monkeypatch, capsys, tmp_path):
+    deals = _one_deal(tmp_path, "U1,openai,oracle,chip_supply,,,2025-01,announced,https://e.org,,1e308,")
+    code, _, err = run(monkeypatch, capsys, "score", SAMPLE, "--deals", deals)
+    one_line_error(code, err, "U1", "overflows", "capacity_gw")
+
+
+def test_a_deal_dated_in_the_future_gets_a_note(monkeypatch, capsys, tmp_path):
+    import json
+
+    deals = _one_deal(tmp_path, "U1,openai,oracle,cloud_compute_contract,5,,2099-01,announced,https://e.org,,,")
+    code, out, err = run(monkeypatch, capsys, "score", SAMPLE, "--deals", deals, "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert any("dated after today (U1)" in note for note in report["notes"]), report["notes"]
+    assert 0 <= report["score"] <= 100
