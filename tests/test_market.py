@@ -605,3 +605,34 @@ def test_cli_refresh_fills_cache_and_reports(monkeypatch: pytest.MonkeyPatch, tm
     fake_download(monkeypatch, OSError("offline"))
     offline = runner.invoke(app, ["refresh", "NVDA", "--cache-dir", str(tmp_path / "empty")])
     assert offline.exit_code == 1 and "snapshot" in offline.stdout
+
+
+def test_live_cli_exits_within_its_timeout_despite_stuck_yfinance_threads(tmp_path: Path) -> None:
+    """A download stuck in yfinance's own (non-daemon) threads must not keep `exposure` alive past --timeout."""
+    child = f"""
+import sys, time
+from concurrent.futures import ThreadPoolExecutor
+import yfinance as yf
+
+pool = ThreadPoolExecutor(4)  # its workers are joined at interpreter exit, as yfinance's download threads are
+
+def stuck(*args, **kwargs):
+    pool.submit(time.sleep, 60).result()
+
+yf.download = stuck
+yf.Ticker = lambda symbol: stuck()
+print(time.monotonic(), file=sys.stderr, flush=True)
+from exposure.cli import main
+main(["refresh", "NVDA", "--timeout", "2", "--cache-dir", {str(tmp_path)!r}])
+"""
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    finished = time.monotonic()
+    started = float(err.splitlines()[0])
+    assert process.returncode == 1, err  # nothing fetched live: refresh says so with exit code 1
+    assert finished - started < 2 + 2 + 3, err  # prices (2 s) and fundamentals (2 s) deadlines, then exit
+    assert "Traceback" not in err

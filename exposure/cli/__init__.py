@@ -70,8 +70,32 @@ def _root(version: Annotated[bool, typer.Option("--version", is_eager=True, call
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``exposure`` script: run the app, exit with 0, 1 or 2 (see the module docstring)."""
-    sys.exit(run(sys.argv[1:] if argv is None else list(argv)))
+    """Entry point of the ``exposure`` script: run the app, exit with 0, 1 or 2 (see the module docstring).
+
+    yfinance downloads in pooled threads that the interpreter joins at exit (``concurrent.futures`` does so
+    even for daemon threads); one stuck on a dead connection would keep the process alive long after
+    ``--timeout`` (the provider stopped waiting for it). Once the output is flushed, such stragglers are
+    abandoned with ``os._exit``, so ``--live`` ends within its timeout.
+    """
+    import threading
+
+    before = set(threading.enumerate())
+    code = run(sys.argv[1:] if argv is None else list(argv))
+    if _stragglers(before):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
+def _stragglers(before: set[Any]) -> bool:
+    """Whether a thread started during this run is still running (a fetch abandoned at its deadline)."""
+    import threading
+
+    return any(t.is_alive() and t not in before for t in threading.enumerate())
 
 
 def run(args: list[str]) -> int:
