@@ -81,7 +81,7 @@ def test_missing_file(monkeypatch, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("args, parts", [
-    (["companies", "--layer", "x"], ["unknown layer 'x'", "model_lab"]),
+    (["companies", "--layer", "x"], ["'x' is not one of", "model_lab"]),
     (["deals", "--as-of", "2999-01-01"], ["in the future"]),
     (["deals", "--as-of", "last week"], ["not a date"]),
     (["score", SAMPLE, "--as-of", "2999-01-01"], ["in the future"]),
@@ -151,7 +151,7 @@ def test_entry_point_exit_code_and_no_traceback():
 def test_entry_point_bad_layer():
     done = _entry_point("companies", "--layer", "x")
     assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr and "unknown layer 'x'" in done.stderr
+    assert "Traceback" not in done.stderr and "'x' is not one of" in done.stderr
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -441,3 +441,37 @@ def test_a_deal_dated_in_the_future_gets_a_note(monkeypatch, capsys, tmp_path):
     report = json.loads(out)
     assert any("dated after today (U1)" in note for note in report["notes"]), report["notes"]
     assert 0 <= report["score"] <= 100
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Help that teaches: an example per command, choices for enumerated options, flags as flags; narrow listings.
+def test_every_command_has_an_example_and_lists_choices(monkeypatch, capsys):
+    from exposure.cli import app_command
+
+    commands = app_command().commands
+    for name in commands:
+        code, out, err = run(monkeypatch, capsys, name, "--help")
+        assert code == 0, err
+        assert f"Example: exposure {name}" in out, (name, out)
+        assert "<bool>" not in out, (name, out)  # flags are shown as flags
+    choices = {("score", "--format"): "<table|json|csv>", ("stress", "--method"): "<linear|original|nonlinear>",
+               ("suggest", "--risk"): "<none|prior|history>", ("companies", "--layer"): "model_lab|"}
+    for (name, option), shown in choices.items():
+        _, out, _ = run(monkeypatch, capsys, name, "--help")
+        line = next(line for line in out.splitlines() if line.lstrip().startswith((option, "-f, " + option)))
+        assert shown in line, (name, line)
+
+
+@pytest.mark.parametrize("command, rows", [("deals", 113), ("companies", 71)])
+def test_listings_fit_100_columns(monkeypatch, capsys, command, rows):
+    import json
+
+    monkeypatch.setenv("COLUMNS", "100")
+    code, out, err = run_cli(command)
+    assert code == 0, err
+    count = len(json.loads(run_cli(command, "--format", "json").stdout))
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert "https://" not in out and len(lines) < count * 1.35 + 10, len(lines)  # about a line per row
+    wide = run_cli(command, "--wide").stdout
+    assert "https://" in wide

@@ -65,6 +65,7 @@ def _root(version: Annotated[bool, typer.Option("--version", is_eager=True, call
                                                 help="Print the version and exit.")] = False) -> None:
     """How much of a portfolio rides on the AI-infrastructure hubs, and how to diversify away from it.
 
+    \b
     Example: exposure score portfolios/ai_heavy.csv
     """
 

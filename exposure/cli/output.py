@@ -35,12 +35,17 @@ def emit_csv(frame: pd.DataFrame) -> None:
 
 
 def print_table(frame: pd.DataFrame, title: str | None = None, percent_columns: tuple[str, ...] = (),
-                max_rows: int | None = None) -> None:
-    """Print a frame as a rich table; fractions in ``percent_columns`` as percents."""
+                max_rows: int | None = None, compact: bool = False) -> None:
+    """Print a frame as a rich table; fractions in ``percent_columns`` as percents.
+
+    ``compact`` drops the vertical rules and edge padding, for long listings that must fit 100 columns.
+    """
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_lines=False)
+    table = Table(title=title, title_justify="left", show_lines=False,
+                  **({"box": box.SIMPLE_HEAD, "pad_edge": False, "collapse_padding": True} if compact else {}))
     shown = frame if max_rows is None else frame.head(max_rows)
     index_name = shown.index.name
     if index_name is not None:

@@ -20,7 +20,11 @@ Hub = Annotated[str | None, typer.Option("--hub", help="Hub for the history and 
 def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder for the PNG files (created).")],
          hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
          dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNGs.")] = 120) -> None:
-    """Write the figures as PNGs: hub bars, layers, the deal web, exposure over time, a stress waterfall."""
+    """Write the figures as PNGs: hub bars, layers, the deal web, exposure over time, a stress waterfall.
+
+    \b
+    Example: exposure plot portfolios/ai_heavy.csv --out figures
+    """
     from exposure import plots
     from exposure.analyze import analyze
     from exposure.files import atomic_write
@@ -48,7 +52,11 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
            hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
            no_history: Annotated[bool, typer.Option("--no-history", help="Skip the exposure-over-time figure "
                                                     "(faster).")] = False) -> None:
-    """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters."""
+    """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters.
+
+    \b
+    Example: exposure report portfolios/ai_heavy.csv --out report.html
+    """
     from exposure.files import atomic_write
     from exposure.html_report import render_report
 

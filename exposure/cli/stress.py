@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import Fmt, load_inputs
+from exposure.cli.common import FileArg, Fmt, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ScenarioError
 
@@ -30,27 +30,33 @@ LOSS_COLUMNS = ("shock", "first_round", "later_rounds", "total", "lower_bound")
 
 @app.command("stress")
 def stress_command(
-    file: Annotated[Path, typer.Argument(help="Holdings CSV: ticker and one of weight, market_value, shares.")],
+    file: FileArg,
     shock: Annotated[list[str] | None, typer.Option(
-        "--shock", help="COMPANY=FRACTION of value lost, e.g. openai=0.5 or nvidia=40%. Repeatable.")] = None,
+        "--shock", metavar="COMPANY=FRACTION",
+        help="COMPANY=FRACTION of value lost, e.g. openai=0.5 or nvidia=40%. Repeatable.")] = None,
     default: Annotated[list[str] | None, typer.Option(
-        "--default", help="COMPANY fails to pay its contracts; COMPANY=USD_BN gives its annual resources "
+        "--default", metavar="COMPANY[=USD_BN]",
+        help="COMPANY fails to pay its contracts; COMPANY=USD_BN gives its annual resources "
         "(default: its latest revenue). Repeatable.")] = None,
     scenario: Annotated[str | None, typer.Option(
-        "--scenario", help="A named scenario (see `exposure scenarios`).")] = None,
+        "--scenario", metavar="NAME", help="A named scenario (see `exposure scenarios`).")] = None,
     scenario_file: ScenarioFile = None,
     method: Annotated[Method, typer.Option(
         "--method", help="linear (main number), original (lower bound) or nonlinear.")] = Method.linear,
     alpha: Annotated[float, typer.Option("--alpha", help="Non-linearity for --method nonlinear (>= 0).")] = 1.0,
     alphas: Annotated[str, typer.Option(
-        "--alphas", help="Comma-separated alphas of the sensitivity sweep (each >= 0).")] = "0,1,5",
+        "--alphas", metavar="A,B,...", help="Comma-separated alphas of the sensitivity sweep (each >= 0).")] = "0,1,5",
     as_of: Annotated[str | None, typer.Option("--as-of", help="Only deals announced by YYYY-MM-DD.")] = None,
     live: Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance.")] = False,
     deals: Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged in.")] = None,
     top: Annotated[int, typer.Option("--top", help="Rows to show per table.")] = 10,
     format: Fmt = Format.table,
 ) -> None:
-    """Stress a portfolio: shocked companies lose value and the losses spread through the deal web."""
+    """Stress a portfolio: shocked companies lose value and the losses spread through the deal web.
+
+    \b
+    Example: exposure stress portfolios/ai_heavy.csv --shock openai=0.5 --method nonlinear
+    """
     from exposure.scenarios import load_scenarios, stress
 
     chosen = None
@@ -92,7 +98,11 @@ def stress_command(
 
 @app.command("scenarios")
 def scenarios_command(scenario_file: ScenarioFile = None, format: Fmt = Format.table) -> None:
-    """List the named stress scenarios (bundled, or those of --scenario-file)."""
+    """List the named stress scenarios (bundled, or those of --scenario-file).
+
+    \b
+    Example: exposure scenarios --format csv
+    """
     import pandas as pd
 
     from exposure.scenarios import load_scenarios

@@ -32,9 +32,11 @@ class Risk(StrEnum):
 
 
 Caps = Annotated[list[str] | None, typer.Option(
-    "--hub-cap", help="HUB=CAP, the largest total exposure to a hub (repeatable), e.g. openai=0.15.")]
+    "--hub-cap", metavar="HUB=CAP",
+    help="HUB=CAP, the largest total exposure to a hub (repeatable), e.g. openai=0.15.")]
 Bands = Annotated[list[str] | None, typer.Option(
-    "--layer", help="LAYER=LO:HI, a band as a share of the AI sleeve (repeatable), e.g. semiconductor=0.2:0.45. "
+    "--layer", metavar="LAYER=LO:HI",
+    help="LAYER=LO:HI, a band as a share of the AI sleeve (repeatable), e.g. semiconductor=0.2:0.45. "
                     "Giving any --layer replaces the default bands.")]
 
 
@@ -60,7 +62,11 @@ def suggest(
                                                         "(default 1.0).")] = None,
     as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
 ) -> None:
-    """Suggest trades: hub caps, no name above --max-weight, a cash floor, layer bands on the AI sleeve."""
+    """Suggest trades: hub caps, no name above --max-weight, a cash floor, layer bands on the AI sleeve.
+
+    \b
+    Example: exposure suggest portfolios/ai_heavy.csv --hub-cap openai=0.10 --out target.csv
+    """
     from exposure.files import atomic_write
     from exposure.optimize import Constraints
     from exposure.optimize import suggest as run_suggest
