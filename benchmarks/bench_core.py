@@ -247,8 +247,8 @@ def measure_large_web(runs: int, n_companies: int = 10_000, n_deals: int = 100_0
     import networkx as nx
     import numpy as np
 
+    from exposure.contagion import linear_debtrank, original_debtrank
     from exposure.network import build_sensitivity, hub_exposures, spectral_radius
-    from exposure.stress import linear_debtrank, original_debtrank
     from exposure.synthetic import synthetic_web
 
     companies, deals = synthetic_web(n_companies, n_deals, seed=0)

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from bench_core import median_time  # this folder is on sys.path when the script runs
 
-from exposure.stress import eisenberg_noe, linear_debtrank, nonlinear_debtrank, original_debtrank, split_rounds
+from exposure.contagion import eisenberg_noe, linear_debtrank, nonlinear_debtrank, original_debtrank, split_rounds
 
 
 def synthetic_web(n: int, seed: int = 0) -> sp.csr_matrix:

@@ -13,8 +13,12 @@ Heavy libraries (cvxpy, yfinance, matplotlib) are imported only by the functions
 
 from __future__ import annotations
 
+import sys
+import warnings
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from exposure import contagion
 from exposure.analyze import analyze, build_context
 from exposure.dealweb import DealWeb
 from exposure.errors import (
@@ -23,13 +27,14 @@ from exposure.errors import (
     ExposureError,
     InfeasibleError,
     MarketDataError,
+    MissingDependencyError,
     OutputError,
     PortfolioError,
     ScenarioError,
 )
 from exposure.portfolio import Portfolio
 from exposure.report import ExposureReport
-from exposure.scenarios import StressResult, load_scenarios, stress  # after the engine module exposure.stress
+from exposure.scenarios import StressResult, load_scenarios, stress
 from exposure.taxonomy import DealType, Layer, Status
 
 __version__ = "0.1.0"
@@ -51,10 +56,29 @@ _LAZY = {
     "score_accounts": "exposure.batch",
     "batch": "exposure.batch",
     "plots": "exposure.plots",
+    "hub_loadings": "exposure.loadings",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from exposure.market import SnapshotProvider, YFinanceProvider  # noqa: F401
+
+
+class _RenamedModule(ModuleType):
+    """``exposure.stress`` as a module: the engine's old name, now :mod:`exposure.contagion`.
+
+    ``from exposure.stress import linear_debtrank`` keeps working with a DeprecationWarning, while the
+    package attribute ``exposure.stress`` stays the function :func:`exposure.stress`.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # the import system probing (``__path__``, ...), not a user
+            raise AttributeError(name)
+        warnings.warn("the module exposure.stress is now exposure.contagion; import from there "
+                      "(ex.stress stays the stress-test function)", DeprecationWarning, stacklevel=2)
+        return getattr(contagion, name)
+
+
+sys.modules.setdefault(f"{__name__}.stress", _RenamedModule(f"{__name__}.stress"))
 
 
 def __getattr__(name: str) -> Any:
@@ -72,7 +96,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ConstraintError", "DealType", "DealWeb", "DealWebError", "ExposureError", "ExposureReport",
-    "InfeasibleError", "Layer", "MarketDataError", "OutputError",
-    "Portfolio", "PortfolioError", "ScenarioError", "Status",
-    "StressResult", "analyze", "build_context", "load_scenarios", "stress", *_LAZY,
+    "InfeasibleError", "Layer", "MarketDataError", "MissingDependencyError", "OutputError", "Portfolio",
+    "PortfolioError", "ScenarioError", "Status", "StressResult", "analyze", "build_context", "load_scenarios",
+    "stress", *_LAZY,
 ]

@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from exposure.dealweb import DealWeb
+from exposure.holdings.identifiers import unmapped_notes
 from exposure.metrics import effective_number, grade, hhi, score
 from exposure.network import Sensitivity, chains, check_stable
 from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
@@ -48,7 +49,7 @@ class Context:
         return self.sensitivity.index
 
     @property
-    def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in DESIGN and METHODS)
+    def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in docs/methods.md)
         """The sensitivity matrix."""
         return self.sensitivity.matrix
 
@@ -68,6 +69,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     from exposure.market import SnapshotProvider
     from exposure.models import ExposureModel
 
+    pf = pf if isinstance(pf, Portfolio) else Portfolio.from_weights(pf)  # a Series or dict of weights
     web = web if web is not None else DealWeb.bundled()
     model = model or ExposureModel()
     market = market if market is not None else SnapshotProvider()
@@ -92,6 +94,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     valued = pf.valued(usd_price if pf.kind == "shares" else None)
     rows = look_through(valued, market.fund_holdings)
     holdings = _mapped(rows, web, valued)
+    notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
     notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
     sensitivity = web.sensitivity(model)
@@ -112,7 +115,7 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     ----------
     pf : the holdings.
     web : the deal web; the bundled one when omitted (use ``web.as_of(date)`` for history).
-    model : how deals become dependence; ``ExposureModel()`` defaults (DESIGN section 4).
+    model : how deals become dependence; ``ExposureModel()`` defaults (docs/methods.md, section 1.1).
     hubs : restrict the hub table to these companies (ids, names or tickers); all companies by default.
     market : market data provider; the bundled snapshot by default.
 
@@ -162,7 +165,7 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
 
 
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
-    """``direct, first_order, network, total`` per hub (fractions of portfolio value), DESIGN section 5."""
+    """``direct, first_order, network, total`` per hub (fractions of portfolio value), docs/methods.md section 2."""
     return pd.DataFrame(_exposure_columns(ctx, [ctx.index[h] for h in hub_ids]), index=hub_ids)
 
 

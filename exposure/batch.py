@@ -5,9 +5,9 @@
 Both give, per account, the numbers :func:`exposure.analyze` gives for that account alone.
 
 The exposure matrix (:func:`exposure_matrix`) has one row per ticker: a company's loading on hub h is
-``1{i == h} + x_h[i]`` (direct holding plus every chain of deals ending at h, DESIGN section 5), a fund's
+``1{i == h} + x_h[i]`` (direct holding plus every chain of deals ending at h, docs/methods.md 2.1), a fund's
 row is the weighted sum of its looked-through holdings' rows, cash and unmapped tickers load on no hub.
-Because every hub total is linear in the look-through weights, an account's totals are its normalised
+Because every hub total is linear in the look-through weights, an account's totals are its normalized
 weights times that matrix.
 """
 
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from exposure._optional import require
 from exposure.dealweb import DealWeb
 from exposure.errors import PortfolioError, located
 from exposure.metrics import GRADES
@@ -48,7 +49,7 @@ class ExposureMatrix:
 
     Attributes
     ----------
-    tickers : normalised tickers (trimmed, upper case), the rows.
+    tickers : normalized tickers (trimmed, upper case), the rows.
     hubs : hub company ids, the first ``len(hubs)`` columns of ``values``.
     values : ``(len(tickers), len(hubs) + 2)`` float array: each hub's loading (fraction of the ticker's
         value exposed to the hub), then the AI-layer share and the unmapped share of the ticker.
@@ -123,7 +124,7 @@ def analyze_many(holdings: pd.DataFrame, web: DealWeb | None = None, model: Expo
     Parameters
     ----------
     holdings : DataFrame with ``account``, ``ticker`` and exactly one of ``weight`` or ``market_value``
-        (one row per position; repeated tickers are summed; amounts are normalised per account; cash rows
+        (one row per position; repeated tickers are summed; amounts are normalized per account; cash rows
         ``CASH``/``USD`` are cash; funds with known holdings are looked through; unknown tickers count as
         unmapped). A categorical ``ticker`` column and a sorted ``account`` column are fastest.
     web, model, market : as :func:`exposure.analyze` (bundled web, default model, bundled snapshot).
@@ -169,7 +170,7 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
     company_rows[positions, np.arange(len(positions))] = 1.0  # a held hub is exposed to itself in full
     in_ai = web.companies["layer"].astype(str).isin(AI_LAYERS).reindex(sensitivity.ids).to_numpy(float)
 
-    names = pd.Index(list(dict.fromkeys(_normalised(pd.Index(list(tickers), dtype=object)))), dtype=object)
+    names = pd.Index(list(dict.fromkeys(_normalized(pd.Index(list(tickers), dtype=object)))), dtype=object)
     n_hubs = len(hub_ids)
     values = np.zeros((len(names), n_hubs + 2))
 
@@ -208,8 +209,9 @@ def score_accounts(source: str | os.PathLike[str] | pd.DataFrame | dd.DataFrame,
     web, model, market, hubs : as :func:`analyze_many`.
     engine : ``"dask"`` (default) or ``"pandas"`` (read everything into one process, then
         :func:`analyze_many`).
-    address : a Dask scheduler address (``tcp://host:8786``); None starts a local cluster of ``n_workers``
-        threads for the call and closes it after.
+    address : a Dask scheduler address (``tcp://host:8786``). None uses the active Dask client when there
+        is one (``distributed.Client(...)`` created before the call, left open), and otherwise starts a
+        local cluster of ``n_workers`` threads for the call and closes it after.
     npartitions : partitions after the shuffle by account (default: as many as the input has).
 
     Returns
@@ -227,10 +229,8 @@ def score_accounts(source: str | os.PathLike[str] | pd.DataFrame | dd.DataFrame,
         return analyze_many(frame, web, model, market, hubs)
     if engine != "dask":
         raise ValueError(f"unknown engine {engine!r}. Fix: use engine='dask' or engine='pandas'.")
-    try:
-        import dask.dataframe as dd
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("score_accounts(engine='dask') needs Dask. Fix: pip install 'exposure[dask]'.") from error
+    dd = require("dask.dataframe", "score_accounts(engine='dask')")
+    require("distributed", "score_accounts(engine='dask')")
 
     if isinstance(source, pd.DataFrame):
         frame = dd.from_pandas(source, npartitions=max(1, npartitions or n_workers))
@@ -319,7 +319,7 @@ def _check_columns(columns: list[Any]) -> str:
     present = [c for c in AMOUNTS if c in columns]
     if len(present) == 2:
         raise PortfolioError(located("both 'weight' and 'market_value' columns", file=_SOURCE,
-                                     fix="keep one of them (weights are normalised per account either way)."))
+                                     fix="keep one of them (weights are normalized per account either way)."))
     if not present:
         hint = " ('shares' need prices: convert them to market_value first)" if "shares" in columns else ""
         raise PortfolioError(located(f"no amount column{hint}", file=_SOURCE,
@@ -340,18 +340,18 @@ def _account_codes(account: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
 
 def _ticker_codes(ticker: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Codes into the distinct normalised tickers (-1 for a missing ticker)."""
+    """Codes into the distinct normalized tickers (-1 for a missing ticker)."""
     if isinstance(ticker.dtype, pd.CategoricalDtype):
         codes, uniques = ticker.cat.codes.to_numpy(), ticker.cat.categories
     else:
         codes, uniques = pd.factorize(ticker)
-    normal = _normalised(pd.Index(uniques, dtype=object))
+    normal = _normalized(pd.Index(uniques, dtype=object))
     merged, distinct = pd.factorize(normal)
     remap = np.append(merged, -1)  # code -1 (missing) stays -1
     return remap.astype(np.int32)[codes], pd.Index(distinct, dtype=object)
 
 
-def _normalised(tickers: pd.Index) -> pd.Index:
+def _normalized(tickers: pd.Index) -> pd.Index:
     return pd.Index([str(t).strip().upper() for t in tickers], dtype=object)
 
 
@@ -386,12 +386,19 @@ def _to_pandas(source: Any) -> pd.DataFrame:
 
 @contextmanager
 def _client(address: str | None, n_workers: int) -> Iterator[Any]:
-    """A Dask client on ``address``, or on a local cluster of threads that lives for the call."""
-    from distributed import Client, LocalCluster
+    """A Dask client on ``address``; else the active client (left open); else a local cluster for the call."""
+    from distributed import Client, LocalCluster, default_client
 
     if address is not None:
         with Client(address) as client:
             yield client
+        return
+    try:
+        active = default_client()
+    except ValueError:  # no client yet
+        active = None
+    if active is not None and active.status == "running":
+        yield active
         return
     with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
             Client(cluster) as client:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from exposure._compat import renamed
 from exposure.errors import DealWebError, located
 from exposure.files import check_shape, read_text
 from exposure.network import Sensitivity, build_sensitivity
@@ -32,11 +33,13 @@ COMPANY_COLUMNS = ["id", "name", "ticker", "layer", "revenue_usd_bn", "market_ca
                    "source_url", "notes"]
 DEAL_COLUMNS = ["id", "payer", "payee", "type", "amount_usd_bn", "duration_years", "announced", "status",
                 "source_url", "notes"]
-OPTIONAL_DEAL_COLUMNS = ["capacity_gw", "firm_usd_bn"]
+OPTIONAL_DEAL_COLUMNS = ["capacity_gw", "firm_usd_bn", "source_kind", "source_url_2", "checked"]
 _FIXES = {
     "type": "use one of equity_investment, cloud_compute_contract, chip_supply, custom_chip_partnership, "
             "data_center_project, licensing_partnership, other.",
-    "status": "use one of completed, announced, reported, rumored.",
+    "status": "use one of completed, announced, reported, rumored, lapsed, terminated.",
+    "source_kind": "use one of filing, company_release, news, aggregator, or leave it blank.",
+    "checked": "write the date the status was last checked as YYYY-MM-DD, or leave it blank.",
     "layer": "use one of model_lab, hyperscaler_cloud, neocloud, semiconductor, foundry_equipment, "
              "networking_hardware, data_center_power, investor, application, other.",
     "announced": "write the date as YYYY-MM or YYYY-MM-DD.",
@@ -64,7 +67,8 @@ class DealWeb:
     companies : DataFrame indexed by company id (``name, ticker, layer, revenue_usd_bn, market_cap_usd_bn,
         as_of, source_url, notes``; figures in USD bn, NaN where no dated source was found).
     deals : DataFrame of deals (``id, payer, payee, type, amount_usd_bn, duration_years, announced, status,
-        source_url, notes, capacity_gw, firm_usd_bn``).
+        source_url, notes, capacity_gw, firm_usd_bn, source_kind, source_url_2, checked``; the last five may be
+        blank). Lapsed and terminated deals stay listed; they count 0 under the default model.
     aliases : extra names and tickers (upper case) that resolve to a company id.
     cutoff : the as-of date the deals were filtered to, or None.
     """
@@ -148,13 +152,13 @@ class DealWeb:
 
     def company_for_ticker(self, ticker: str) -> str | None:
         """Company id held through ``ticker`` (listing, share class or alias), or None when not in the web."""
-        return self._tickers.get(normalise_ticker(ticker))
+        return self._tickers.get(normalize_ticker(ticker))
 
     @cached_property
     def _tickers(self) -> dict[str, str]:
-        mapping = {normalise_ticker(t): cid for cid, t in self.companies["ticker"].dropna().items()}
+        mapping = {normalize_ticker(t): cid for cid, t in self.companies["ticker"].dropna().items()}
         for alias, cid in self.aliases.items():
-            mapping.setdefault(normalise_ticker(alias), cid)
+            mapping.setdefault(normalize_ticker(alias), cid)
         return mapping
 
     @cached_property
@@ -198,8 +202,9 @@ class DealWeb:
 
     def to_networkx(self) -> networkx.MultiDiGraph:
         """The web as a networkx MultiDiGraph: one edge per deal, payer -> payee, with the deal's fields."""
-        import networkx as nx
+        from exposure._optional import require
 
+        nx = require("networkx", "DealWeb.to_networkx")
         graph = nx.MultiDiGraph()
         for cid, row in self.companies.iterrows():
             graph.add_node(cid, **{k: (None if _blank(v) else v) for k, v in row.items()})
@@ -217,13 +222,16 @@ class DealWeb:
 _SHARE_CLASSES = frozenset("ABCDE")  # single-letter exchange suffixes (.T Tokyo, .L London) are other letters
 
 
-def normalise_ticker(ticker: str) -> str:
+def normalize_ticker(ticker: str) -> str:
     """Upper-case, trimmed, share-class dot as dash (``BRK.B`` -> ``BRK-B``); exchange suffixes (``9984.T``) kept."""
     text = str(ticker).strip().upper()
     head, dot, tail = text.rpartition(".")
     if dot and tail in _SHARE_CLASSES and not head.isdigit():
         return f"{head}-{tail}"
     return text
+
+
+normalise_ticker = renamed(normalize_ticker, "normalise_ticker")
 
 
 def parse_as_of(when: str | date) -> date:
@@ -332,8 +340,10 @@ def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]
             if isinstance(value, float) and not math.isfinite(value):
                 raise DealWebError(located(f"{values.get(column)!r} is not a finite number", file=name, row=row,
                                            column=column, fix=_FIXES.get(column, "write a plain number.")))
-        if "announced" in type(record).model_fields:
-            _check_calendar_date(record.announced, name, row)
+        for column in ("announced", "checked"):
+            when = getattr(record, column, None)
+            if when is not None:
+                _check_calendar_date(when, name, row, column)
         records.append(record.model_dump(mode="json"))
     return records
 
@@ -352,12 +362,12 @@ def _check_yearly(record: dict, name: str, row: int) -> None:
                                            fix="check the amount (USD bn) and the term (years)."))
 
 
-def _check_calendar_date(announced: str, name: str, row: int) -> None:
+def _check_calendar_date(when: str, name: str, row: int, column: str) -> None:
     try:
-        date.fromisoformat(announced if len(announced) == 10 else f"{announced}-01")
+        date.fromisoformat(when if len(when) == 10 else f"{when}-01")
     except ValueError:
-        raise DealWebError(located(f"'{announced}' is not a calendar date", file=name, row=row, column="announced",
-                                   fix=_FIXES["announced"])) from None
+        raise DealWebError(located(f"'{when}' is not a calendar date", file=name, row=row, column=column,
+                                   fix=_FIXES[column])) from None
 
 
 def _first_time(record_id: str, seen: dict[str, int], row: int, name: str, what: str, fix: str) -> None:

@@ -58,6 +58,15 @@ class MarketDataError(ExposureError):
     """Live market data that could not be fetched or understood."""
 
 
+class MissingDependencyError(ExposureError, ImportError):
+    """An optional package (an extra) that a feature needs is not installed; the message names the pip command."""
+
+    def __init__(self, message: str, package: str, extra: str) -> None:
+        super().__init__(message, name=package)
+        self.package = package
+        self.extra = extra
+
+
 class LiveDataWarning(UserWarning):
     """Live data fell back to the snapshot, or a market-data cache entry was ignored.
 

@@ -197,10 +197,10 @@ def _parameters(parameters: Mapping[str, Any]) -> str:
         if isinstance(value, Mapping):
             value = "; ".join(f"{k}: {v}" for k, v in value.items())
         rows.append(f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(str(value))}</td></tr>")
-    return ("<h2>The model's parameters</h2><p class='muted'>How deals become dependence (see METHODS.md): "
-            "kappa revenue elasticity, phi funding weight, theta supply weight, status weights, default durations "
-            "(years) and dollars per gigawatt (USD bn).</p><table><thead><tr><th>parameter</th><th>value</th></tr>"
-            f"</thead><tbody>{''.join(rows)}</tbody></table>")
+    return ("<h2>The model's parameters</h2><p class='muted'>How deals become dependence (docs/methods.md, "
+            "section 1.1): kappa revenue elasticity, phi funding weight, theta supply weight, status weights, "
+            "default durations (years) and dollars per gigawatt (USD bn).</p><table><thead><tr><th>parameter</th>"
+            f"<th>value</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 # ------------------------------------------------------------------------------------------ helpers

@@ -1,4 +1,4 @@
-"""Concentration metrics and the 0-100 score (DESIGN section 6, METHODS section 3). Pure functions."""
+"""Concentration metrics and the 0-100 score (docs/methods.md, section 3). Pure functions."""
 
 from __future__ import annotations
 

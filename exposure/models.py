@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from exposure.taxonomy import AI_LAYERS, CONTRACT_TYPES, DealType, Layer, Status
+from exposure.taxonomy import AI_LAYERS, CONTRACT_TYPES, DealType, Layer, SourceKind, Status
 
-__all__ = ["AI_LAYERS", "CONTRACT_TYPES", "Company", "Deal", "DealType", "ExposureModel", "Layer", "Status"]
+__all__ = ["AI_LAYERS", "CONTRACT_TYPES", "Company", "Deal", "DealType", "ExposureModel", "Layer", "SourceKind",
+           "Status"]
 
 
 class Company(BaseModel):
@@ -30,7 +31,11 @@ class Company(BaseModel):
 
 
 class Deal(BaseModel):
-    """An edge of the deal web: ``payer`` pays or invests, ``payee`` receives the money."""
+    """An edge of the deal web: ``payer`` pays or invests, ``payee`` receives the money.
+
+    ``source_kind``, ``source_url_2`` (a corroborating source) and ``checked`` (the date the status was last
+    checked against the sources, YYYY-MM-DD) are optional, so a user's deals file may leave them out.
+    """
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -46,6 +51,15 @@ class Deal(BaseModel):
     notes: str | None = None
     capacity_gw: float | None = Field(default=None, ge=0)
     firm_usd_bn: float | None = Field(default=None, ge=0)
+    source_kind: SourceKind | None = None
+    source_url_2: str | None = None
+    checked: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+_DEFAULT_STATUS_WEIGHTS: dict[Status, float] = {
+    Status.completed: 1.0, Status.announced: 1.0, Status.reported: 0.75, Status.rumored: 0.5,
+    Status.lapsed: 0.0, Status.terminated: 0.0,
+}
 
 
 def _default_durations() -> dict[str, float]:
@@ -76,7 +90,7 @@ def _default_usd_per_gw() -> dict[str, float]:
 
 
 class ExposureModel(BaseModel):
-    """How deals become the sensitivity matrix ``L`` (DESIGN section 4). Every default is documented.
+    """How deals become the sensitivity matrix ``L`` (docs/methods.md, section 1.1). Every default is documented.
 
     ``L[i, j]`` is the fraction of company i's equity value lost per unit fractional loss of company j.
 
@@ -85,7 +99,8 @@ class ExposureModel(BaseModel):
     kappa : revenue-to-equity elasticity of the revenue channel (1 = value proportional to revenue).
     phi : weight of the funding channel (the investee depends on its investor's money), default 0.5.
     theta : weight of the supply channel (the payer depends on its supplier's delivery), default 0.
-    status_weights : multiplier of a deal's amount by status (rumoured deals count half).
+    status_weights : multiplier of a deal's amount by status (rumoured deals count half; lapsed and terminated
+        deals count 0). A status left out of a given mapping keeps its default weight.
     use_firm : count "up to" deals at their firm part (``firm_usd_bn``) where the data gives it.
     use_estimates : convert deals stated only in gigawatts to dollars at ``usd_per_gw``; False leaves them out.
     default_duration_years : years a contract is spread over when its term is undisclosed, by deal type.
@@ -99,8 +114,7 @@ class ExposureModel(BaseModel):
     phi: float = Field(default=0.5, ge=0, le=1)
     theta: float = Field(default=0.0, ge=0, le=1)
     status_weights: dict[Status, float] = Field(
-        default_factory=lambda: {Status.completed: 1.0, Status.announced: 1.0,
-                                 Status.reported: 0.75, Status.rumored: 0.5}
+        default_factory=lambda: dict(_DEFAULT_STATUS_WEIGHTS)
     )
     use_firm: bool = False
     use_estimates: bool = True
@@ -114,4 +128,4 @@ class ExposureModel(BaseModel):
         for status, weight in value.items():
             if not 0 <= weight <= 1:
                 raise ValueError(f"status weight for {status} must be in [0, 1], got {weight}")
-        return value
+        return {**_DEFAULT_STATUS_WEIGHTS, **value}

@@ -2,7 +2,7 @@
 
 ``L[i, j]`` is the fraction of company i's equity value lost per unit fractional loss of company j
 (row = affected, column = source), one unit for every deal type so contributions add up
-(DESIGN section 4, METHODS section 1). Pure: arrays and frames in, arrays and frames out, no I/O.
+(docs/methods.md, sections 1 and 2). Pure: arrays and frames in, arrays and frames out, no I/O.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class Sensitivity:
 
 def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
                       model: ExposureModel | None = None) -> Sensitivity:
-    """Turn deals into ``L`` (DESIGN section 4).
+    """Turn deals into ``L`` (docs/methods.md, section 1.1).
 
     Parameters
     ----------
@@ -277,7 +277,7 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
 
     Column k is ``x_h = (I - L_h)^-1 L[:, h]`` with ``L_h`` = L with row h set to zero: every chain of
     dependence ending at hub h, stopping there (h absorbs; its own entry is 0). This equals linear
-    DebtRank's company losses when h is wiped out and nothing saturates (METHODS 1.3, 2.2).
+    DebtRank's company losses when h is wiped out and nothing saturates (docs/methods.md, sections 2 and 4).
     ``I - L`` is factorised once and each hub is a Sherman-Morrison rank-one correction, because
     ``I - L_h = (I - L) + e_h L[h, :]``. Values are capped at 1 (limited liability).
     """

@@ -1,6 +1,6 @@
 """Suggestions (cvxpy): the fewest trades that bring a portfolio under hub caps, with reasons when impossible.
 
-The problem (DESIGN section 8, METHODS section 5) over target weights ``w`` of a universe of tickers and
+The problem (docs/methods.md, section 5) over target weights ``w`` of a universe of tickers and
 ``cash``::
 
     minimise    costs @ t + gamma * sum_h E_h(w)^2  (+ ||F_s w||^2 with a risk model, F_s = sqrt(lambda) F)
@@ -8,7 +8,7 @@ The problem (DESIGN section 8, METHODS section 5) over target weights ``w`` of a
                 E_h(w) = e_h @ w <= cap_h, layer bands, frozen names, excluded names, turnover budget,
                 scenario losses h_s @ w <= cap_s.
 
-``e_h`` is the loading of each ticker on hub h: for a company ``1{i == h} + x_h[i]`` (DESIGN section 5), for
+``e_h`` is the loading of each ticker on hub h: for a company ``1{i == h} + x_h[i]`` (docs/methods.md, 2.1), for
 a fund the weighted sum of its looked-through holdings' loadings, 0 for an unmapped ticker. Every term is
 linear in ``w`` so the totals match :func:`exposure.analyze` of the target portfolio exactly.
 
@@ -28,11 +28,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from exposure._optional import require
 from exposure.analyze import Context, analyze, build_context
 from exposure.dealweb import DealWeb
 from exposure.errors import ConstraintError, DealWebError, ExposureError, InfeasibleError, ScenarioError
@@ -43,7 +43,11 @@ from exposure.portfolio import CASH_TICKERS, Portfolio
 from exposure.report import ExposureReport, frame_html, jsonable, percent
 
 if TYPE_CHECKING:
+    import cvxpy as cp
+
     from exposure.market import MarketData
+else:
+    cp = require("cvxpy", "Suggestions (exposure.suggest, exposure.frontier)")
 
 __all__ = ["Constraints", "Suggestion", "frontier", "suggest"]
 

@@ -1,22 +1,26 @@
 """Matplotlib figures of exposure, the deal web, its history, stress and the suggestion frontier.
 
-Every function returns a :class:`matplotlib.figure.Figure` (show it in a notebook, or ``fig.savefig``).
-Matplotlib is imported inside the functions, so ``import exposure`` stays light; without a display the
-non-interactive Agg backend is used. Exposures and losses are fractions of portfolio value, drawn as
-percents; deal amounts are USD billions.
+Every figure function takes ``ax=None``: without it the function makes a new figure and returns the
+:class:`matplotlib.figure.Figure` (show it in a notebook, ``plt.show()`` it, or ``fig.savefig``); with it
+the function draws on your Axes (a panel of your own subplots) and returns that Axes, as
+``pypfopt.plotting`` does. Matplotlib (the ``[plots]`` extra) is imported inside the functions, so
+``import exposure`` stays light, and its backend is never chosen here: ``MPLBACKEND``, your
+``matplotlib.use(...)`` or matplotlib's own default (an interactive backend where one can run, Agg where none
+can) applies. Exposures and losses are fractions of portfolio value, drawn as percents; deal amounts are
+USD billions.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
+
+from exposure._optional import require
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -30,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["LAYER_COLORS", "deal_web", "exposure_history", "exposure_over_time", "frontier_plot",
            "hub_bars", "layer_mix", "stress_waterfall"]
 
-#: One colour per layer of the stack (colour-blind-friendly Tableau hues), shared by every figure.
+#: One color per layer of the stack (color-blind-friendly Tableau hues), shared by every figure.
 LAYER_COLORS: dict[str, str] = {
     "model_lab": "#d62728",
     "hyperscaler_cloud": "#1f77b4",
@@ -55,18 +59,22 @@ HISTORY_START = date(2023, 1, 1)
 
 # ------------------------------------------------------------------------------------------ figures
 
-def hub_bars(report: ExposureReport, top: int = 10) -> Figure:
+@overload
+def hub_bars(report: ExposureReport, top: int = ..., *, ax: None = ...) -> Figure: ...
+@overload
+def hub_bars(report: ExposureReport, top: int = ..., *, ax: Axes) -> Axes: ...
+def hub_bars(report: ExposureReport, top: int = 10, *, ax: Axes | None = None) -> Figure | Axes:
     """Horizontal bars of the ``top`` hubs' total exposure, stacked direct / first order / network.
 
-    Lengths are percents of portfolio value; the total is written at the end of each bar.
+    Lengths are percents of portfolio value; the total is written at the end of each bar. Returns a new
+    Figure, or ``ax`` when given.
     """
-    plt = _pyplot()
     shown = report.hubs[report.hubs["total"] > 0].head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(shown), 3) + 1.6), layout="constrained")
+    ax, drawn = _canvas(ax, figsize=(8, 0.45 * max(len(shown), 3) + 1.6))
     left = np.zeros(len(shown))
-    for part, colour in _PARTS.items():
+    for part, color in _PARTS.items():
         values = shown[part].to_numpy(dtype=float)
-        ax.barh(shown["name"], values, left=left, color=colour, label=_PART_LABELS[part], height=0.7)
+        ax.barh(shown["name"], values, left=left, color=color, label=_PART_LABELS[part], height=0.7)
         left += values
     for y, total in enumerate(shown["total"]):
         ax.text(total, y, f" {100 * total:.1f}%", va="center", fontsize=9)
@@ -82,16 +90,21 @@ def hub_bars(report: ExposureReport, top: int = 10) -> Figure:
     else:
         ax.legend(loc="lower right", fontsize=8, frameon=False)
     _tidy(ax, grid="x")
-    return fig
+    return drawn
 
 
-def layer_mix(before: Any, after: Any = None, labels: tuple[str, str] = ("before", "after")) -> Figure:
+@overload
+def layer_mix(before: Any, after: Any = ..., labels: tuple[str, str] = ..., *, ax: None = ...) -> Figure: ...
+@overload
+def layer_mix(before: Any, after: Any = ..., labels: tuple[str, str] = ..., *, ax: Axes) -> Axes: ...
+def layer_mix(before: Any, after: Any = None, labels: tuple[str, str] = ("before", "after"), *,
+              ax: Axes | None = None) -> Figure | Axes:
     """Look-through weight by layer of the stack, optionally before and after (grouped bars).
 
     ``before`` and ``after`` are :class:`~exposure.report.ExposureReport` objects, their ``layers``
-    frames, or Series of weights indexed by layer (fractions of portfolio value).
+    frames, or Series of weights indexed by layer (fractions of portfolio value). Returns a new Figure, or
+    ``ax`` when given.
     """
-    plt = _pyplot()
     columns = {labels[0]: _layer_weights(before)}
     if after is not None:
         columns[labels[1]] = _layer_weights(after)
@@ -101,18 +114,17 @@ def layer_mix(before: Any, after: Any = None, labels: tuple[str, str] = ("before
     # AI layers on top, largest first; cash, funds not looked through, unmapped and the rest below them
     largest = frame.max(axis=1)
     frame = frame.loc[sorted(frame.index, key=lambda layer: (layer in AI_LAYERS, largest[layer]))]
-    fig, ax = plt.subplots(figsize=(8, 0.42 * len(frame) * (1.4 if after is not None else 1) + 1.6),
-                           layout="constrained")
+    ax, drawn = _canvas(ax, figsize=(8, 0.42 * len(frame) * (1.4 if after is not None else 1) + 1.6))
     y = np.arange(len(frame))
-    colours = [LAYER_COLORS.get(layer, "#7f7f7f") for layer in frame.index]
+    colors = [LAYER_COLORS.get(layer, "#7f7f7f") for layer in frame.index]
     if after is None:
-        ax.barh(y, frame.iloc[:, 0], color=colours, height=0.7)
+        ax.barh(y, frame.iloc[:, 0], color=colors, height=0.7)
         _bar_values(ax, y, frame.iloc[:, 0])
     else:
         height = 0.38
-        ax.barh(y + height / 2, frame.iloc[:, 0], height=height, color=colours, alpha=0.45,
+        ax.barh(y + height / 2, frame.iloc[:, 0], height=height, color=colors, alpha=0.45,
                 label=labels[0], edgecolor="#555555", linewidth=0.5)
-        ax.barh(y - height / 2, frame.iloc[:, 1], height=height, color=colours, label=labels[1],
+        ax.barh(y - height / 2, frame.iloc[:, 1], height=height, color=colors, label=labels[1],
                 edgecolor="#333333", linewidth=0.5)
         _bar_values(ax, y + height / 2, frame.iloc[:, 0], size=8)
         _bar_values(ax, y - height / 2, frame.iloc[:, 1], size=8)
@@ -128,21 +140,27 @@ def layer_mix(before: Any, after: Any = None, labels: tuple[str, str] = ("before
     ax.set_title("Portfolio by layer of the AI stack" + (f" ({labels[0]} and {labels[1]})" if after is not None
                                                         else ""))
     _tidy(ax, grid="x")
-    return fig
+    return drawn
 
 
+@overload
+def deal_web(web: DealWeb, report: ExposureReport | None = ..., hubs: Iterable[str] | None = ...,
+             label_top: int = ..., *, ax: None = ...) -> Figure: ...
+@overload
+def deal_web(web: DealWeb, report: ExposureReport | None = ..., hubs: Iterable[str] | None = ...,
+             label_top: int = ..., *, ax: Axes) -> Axes: ...
 def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[str] | None = None,
-             label_top: int = 16) -> Figure:
+             label_top: int = 16, *, ax: Axes | None = None) -> Figure | Axes:
     """The deal web as a graph: companies as nodes, deals as arrows from payer to payee.
 
-    Node colour is the company's layer; node area is the portfolio's total exposure to the company when
+    Node color is the company's layer; node area is the portfolio's total exposure to the company when
     ``report`` is given (else the company's deal volume, USD bn); arrow width grows with the deals'
     amount (USD bn; undisclosed amounts are thin dashed lines). Companies sit in columns by layer, in
     the order money flows (investors, labs, clouds, chips, equipment and power), so the picture is the
     same every run. Every company is named; ``hubs`` (ids, names or tickers) and the ``label_top``
-    largest nodes in bold, with the portfolio's exposure.
+    largest nodes in bold, with the portfolio's exposure. Returns a new Figure (14 x 10 inches), or ``ax``
+    when given (give it room: the legends sit to the right of the Axes).
     """
-    plt = _pyplot()
     from matplotlib.lines import Line2D
 
     companies = web.companies
@@ -161,8 +179,13 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     positions = _layout(involved, edges, companies["layer"])
 
     # a fixed layout (not "constrained"), so label positions can be measured before the first draw
-    fig, ax = plt.subplots(figsize=(14, 10))
-    fig.subplots_adjust(left=0.01, right=0.84, top=0.94, bottom=0.01)
+    drawn: Figure | Axes
+    if ax is None:
+        fig, ax = _pyplot().subplots(figsize=(14, 10))
+        fig.subplots_adjust(left=0.01, right=0.84, top=0.94, bottom=0.01)
+        drawn = fig
+    else:
+        drawn = ax
     ax.set_ylim(-0.03, 1.1)
     ax.set_xlim(-0.6, len(WEB_COLUMNS) - 0.5)
     _draw_edges(ax, edges, positions, area)
@@ -170,8 +193,8 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
         ax.text(k, 1.03, "\n".join(_pretty(layer) for layer in group if layer in set(companies.loc[involved, "layer"])),
                 ha="center", va="bottom", fontsize=9, color="#555555", style="italic")
     xy = np.array([positions[c] for c in involved])
-    colours = [LAYER_COLORS.get(str(companies.at[c, "layer"]), "#7f7f7f") for c in involved]
-    ax.scatter(xy[:, 0], xy[:, 1], s=area.to_numpy(), c=colours, edgecolors="white", linewidths=0.8, zorder=3)
+    colors = [LAYER_COLORS.get(str(companies.at[c, "layer"]), "#7f7f7f") for c in involved]
+    ax.scatter(xy[:, 0], xy[:, 1], s=area.to_numpy(), c=colors, edgecolors="white", linewidths=0.8, zorder=3)
 
     wanted = [web.resolve(h) for h in hubs] if hubs is not None else []
     floor = 5e-4 if report is not None else 0.0  # an exposure that rounds to 0.0% is not a main node
@@ -180,7 +203,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     layer_handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=LAYER_COLORS[layer],
                             markeredgecolor="white", label=_pretty(layer))
                      for layer in LAYER_COLORS if layer in set(companies.loc[involved, "layer"])]
-    legend = ax.legend(handles=layer_handles, title="layer (node colour)", loc="upper left",
+    legend = ax.legend(handles=layer_handles, title="layer (node color)", loc="upper left",
                        bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     ax.add_artist(legend)
     ax.legend(handles=_edge_handles(edges), title="deal amount (arrow width)", loc="upper left",
@@ -188,10 +211,10 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     when = f" as of {web.cutoff}" if getattr(web, "cutoff", None) else ""
     ax.set_title(f"The AI-infrastructure deal web{when}: {len(involved)} companies with deals, {len(web.deals)} deals\n"
                  f"arrows run from payer or investor to payee; node area: {size_label}"
-                 + (" (% of portfolio value, labelled)" if report is not None else " (USD bn)"), fontsize=11)
+                 + (" (% of portfolio value, labeled)" if report is not None else " (USD bn)"), fontsize=11)
     ax.set_axis_off()
     _labels(ax, involved, set(main), positions, companies, size_value if report is not None else None, area)
-    return fig
+    return drawn
 
 
 def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
@@ -236,21 +259,29 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
     return frame
 
 
+@overload
+def exposure_over_time(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = ...,
+                       model: Any = ..., top_jumps: int = ..., history: pd.DataFrame | None = ..., *,
+                       ax: None = ...) -> Figure: ...
+@overload
+def exposure_over_time(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = ...,
+                       model: Any = ..., top_jumps: int = ..., history: pd.DataFrame | None = ..., *,
+                       ax: Axes) -> Axes: ...
 def exposure_over_time(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
-                       model: Any = None, top_jumps: int = 4, history: pd.DataFrame | None = None) -> Figure:
+                       model: Any = None, top_jumps: int = 4, history: pd.DataFrame | None = None, *,
+                       ax: Axes | None = None) -> Figure | Axes:
     """How a portfolio's exposure to ``hub`` grew deal by deal (see :func:`exposure_history`).
 
     A step line of the total split into direct / first order / network (percent of portfolio value),
     with the ``top_jumps`` largest rises annotated by the deals behind them. Pass ``history`` (from
-    :func:`exposure_history`) to draw one already computed.
+    :func:`exposure_history`) to draw one already computed. Returns a new Figure, or ``ax`` when given.
     """
-    plt = _pyplot()
     import matplotlib.dates as mdates
 
     if history is None:
         history = exposure_history(pf, web, hub, dates, model, top_jumps)
     name = str(web.companies.at[web.resolve(hub), "name"])
-    fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
+    ax, drawn = _canvas(ax, figsize=(10, 5.2))
     x = history.index.to_numpy()
     stacks = [history[p].to_numpy(dtype=float) for p in _PARTS]
     ax.stackplot(x, *stacks, step="post", colors=list(_PARTS.values()), labels=list(_PART_LABELS.values()),
@@ -285,19 +316,28 @@ def exposure_over_time(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[st
                  f"{100 * history['total'].iloc[0]:.1f}% on {history.index[0]:%d %b %Y} to {100 * last:.1f}% now")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     _tidy(ax, grid="y")
-    return fig
+    return drawn
 
 
-def frontier_plot(frame: pd.DataFrame, hub: str | None = None) -> Figure:
+@overload
+def frontier_plot(frame: pd.DataFrame, hub: str | None = ..., *, ax: None = ...) -> Figure: ...
+@overload
+def frontier_plot(frame: pd.DataFrame, hub: str | None = ..., *,
+                  ax: Sequence[Axes]) -> tuple[Axes, Axes]: ...
+def frontier_plot(frame: pd.DataFrame, hub: str | None = None, *,
+                  ax: Sequence[Axes] | None = None) -> Figure | tuple[Axes, Axes]:
     """The suggestion frontier: turnover needed (left) and score reached (right) per hub cap.
 
     ``frame`` is :func:`exposure.optimize.frontier`'s output: ``cap, turnover, score, hub_exposure, status``
     (cap, turnover and exposure as fractions; score 0-100). Infeasible caps are marked with a cross.
+    Returns a new Figure of two panels, or the two Axes given as ``ax`` (turnover, exposure).
     """
-    plt = _pyplot()
     frame = frame.sort_values("cap")
     ok = frame["status"].astype(str).str.startswith("optimal")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+    if ax is None:
+        fig, (left, right) = _pyplot().subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+    else:
+        left, right = ax
     left.plot(frame.loc[ok, "cap"], frame.loc[ok, "turnover"], "o-", color="#1f4e79")
     right.plot(frame.loc[ok, "cap"], frame.loc[ok, "hub_exposure"], "o-", color="#1f4e79",
                label="exposure after the trades")
@@ -306,14 +346,14 @@ def frontier_plot(frame: pd.DataFrame, hub: str | None = None) -> Figure:
                    markersize=4, label="largest hub exposure after (score)")
     caps = frame["cap"].to_numpy(dtype=float)
     right.plot(caps, caps, ":", color="#888888", label="cap (exposure = cap)")
-    for ax in (left, right):
+    for panel in (left, right):
         for cap in frame.loc[~ok, "cap"]:
-            ax.axvline(cap, color="#d62728", alpha=0.25, lw=6)
-        _percent_axis(ax.xaxis)
-        _percent_axis(ax.yaxis)
+            panel.axvline(cap, color="#d62728", alpha=0.25, lw=6)
+        _percent_axis(panel.xaxis)
+        _percent_axis(panel.yaxis)
         who = f"{hub} " if hub else ""
-        ax.set_xlabel(f"cap on {who}hub exposure, % of portfolio value")
-        _tidy(ax, grid="both")
+        panel.set_xlabel(f"cap on {who}hub exposure, % of portfolio value")
+        _tidy(panel, grid="both")
     if (~ok).any():
         left.plot([], [], color="#d62728", alpha=0.25, lw=6, label="infeasible cap")
         left.legend(frameon=False, fontsize=8)
@@ -324,16 +364,20 @@ def frontier_plot(frame: pd.DataFrame, hub: str | None = None) -> Figure:
     right.legend(frameon=False, fontsize=8)
     left.set_ylim(bottom=0)
     right.set_ylim(bottom=0)
-    return fig
+    return fig if ax is None else (left, right)
 
 
-def stress_waterfall(result: StressResult, top: int = 10) -> Figure:
+@overload
+def stress_waterfall(result: StressResult, top: int = ..., *, ax: None = ...) -> Figure: ...
+@overload
+def stress_waterfall(result: StressResult, top: int = ..., *, ax: Axes) -> Axes: ...
+def stress_waterfall(result: StressResult, top: int = 10, *, ax: Axes | None = None) -> Figure | Axes:
     """Waterfall of a stress scenario's portfolio loss by holding (percent of portfolio value).
 
     Each bar is a holding's contribution (weight x the company's loss, summed over ETF look-through);
     the last bar is the portfolio loss. Holdings beyond ``top`` or below 0.05% are summed as "others".
+    Returns a new Figure, or ``ax`` when given.
     """
-    plt = _pyplot()
     held = result.holdings[result.holdings["contribution"] >= 5e-4]  # below 0.05% goes to "others"
     parts = held.groupby("ticker")["contribution"].sum().sort_values(ascending=False)
     parts.index = [_held_as(ticker, held.loc[held["ticker"] == ticker, "via"]) for ticker in parts.index]
@@ -344,9 +388,9 @@ def stress_waterfall(result: StressResult, top: int = 10) -> Figure:
     names = list(parts.index) + ["portfolio loss"]
     starts = np.concatenate([[0.0], np.cumsum(parts.to_numpy())[:-1], [0.0]])
     heights = np.concatenate([parts.to_numpy(), [float(result.portfolio_loss)]])
-    fig, ax = plt.subplots(figsize=(max(7.0, 0.75 * len(names) + 2), 4.8), layout="constrained")
-    colours = ["#d62728"] * len(parts) + ["#1f4e79"]
-    ax.bar(names, heights, bottom=starts, color=colours, width=0.65)
+    ax, drawn = _canvas(ax, figsize=(max(7.0, 0.75 * len(names) + 2), 4.8))
+    colors = ["#d62728"] * len(parts) + ["#1f4e79"]
+    ax.bar(names, heights, bottom=starts, color=colors, width=0.65)
     for k, (start, height) in enumerate(zip(starts, heights, strict=True)):
         ax.text(k, start + height, f"{100 * height:.1f}%", ha="center", va="bottom", fontsize=8)
         if k < len(parts) - 1:
@@ -369,7 +413,7 @@ def stress_waterfall(result: StressResult, top: int = 10) -> Figure:
     ax.set_title(f"{result._label()}: where the {100 * result.portfolio_loss:.1f}% loss comes from "
                  f"({result.method} DebtRank)", fontsize=11)
     _tidy(ax, grid="y")
-    return fig
+    return drawn
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -382,15 +426,16 @@ def parse_date(when: str | date) -> date:
 
 
 def _pyplot() -> Any:
-    """matplotlib.pyplot, on the Agg backend when there is no display (scripts, CI, the CLI)."""
-    import matplotlib
+    """matplotlib.pyplot on the user's backend (never chosen here), or one line naming the ``[plots]`` extra."""
+    return require("matplotlib.pyplot", "Plots (exposure.plots, exposure plot, exposure report)")
 
-    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    if headless and "matplotlib.pyplot" not in sys.modules and "ipykernel" not in sys.modules:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    return plt
+def _canvas(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Axes, Figure | Axes]:
+    """``(axes to draw on, what to return)``: the caller's Axes twice, or a new figure's Axes and the figure."""
+    if ax is not None:
+        return ax, ax
+    fig, new = _pyplot().subplots(figsize=figsize, layout="constrained")
+    return new, fig
 
 
 def _percent_axis(axis: Any) -> None:
@@ -494,7 +539,7 @@ WEB_COLUMNS: tuple[tuple[str, ...], ...] = (
 
 def _layout(nodes: Sequence[str], edges: pd.DataFrame, layers: pd.Series) -> dict[str, np.ndarray]:
     """Layered layout: one column per group of layers (:data:`WEB_COLUMNS`), ordered within a column by
-    the barycentre of each company's partners (a few sweeps), to keep arrows short and crossings few."""
+    the barycenter of each company's partners (a few sweeps), to keep arrows short and crossings few."""
     column_of = {layer: k for k, group in enumerate(WEB_COLUMNS) for layer in group}
     columns: list[list[str]] = [[] for _ in WEB_COLUMNS]
     for node in nodes:
@@ -514,14 +559,14 @@ def _layout(nodes: Sequence[str], edges: pd.DataFrame, layers: pd.Series) -> dic
     y = {n: v for members in columns for n, v in heights(members).items()}
     for _ in range(6):
         for members in columns:
-            def centre(node: str) -> float:
+            def center(node: str) -> float:
                 linked = partners[node]
                 if not linked:
                     return y[node]
                 return sum(y[p] * w for p, w in linked) / sum(w for _, w in linked)
 
-            # keep each layer together inside its column, order by barycentre within the layer
-            members.sort(key=lambda n: (rank.get(str(layers[n]), 99), centre(n)))
+            # keep each layer together inside its column, order by barycenter within the layer
+            members.sort(key=lambda n: (rank.get(str(layers[n]), 99), center(n)))
             y.update(heights(members))
     return {n: np.array([float(k), 1.0 - y[n]]) for k, members in enumerate(columns) for n in members}
 

@@ -1,4 +1,4 @@
-"""Stress scenarios: what a hub's fall or failure to pay costs a portfolio (DESIGN section 7).
+"""Stress scenarios: what a hub's fall or failure to pay costs a portfolio (docs/methods.md, section 4).
 
 :func:`stress` maps a portfolio onto the deal web, shocks some companies, propagates the losses with
 linear DebtRank (main number), original DebtRank (lower bound) and a non-linear DebtRank alpha sweep
@@ -23,10 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from exposure.errors import ScenarioError, located
-from exposure.files import read_text
-from exposure.report import frame_html, jsonable, percent
-from exposure.stress import (
+from exposure.contagion import (
     creditor_shortfall,
     eisenberg_noe,
     linear_debtrank,
@@ -34,6 +31,9 @@ from exposure.stress import (
     original_debtrank,
     split_rounds,
 )
+from exposure.errors import ScenarioError, located
+from exposure.files import read_text
+from exposure.report import frame_html, jsonable, percent
 
 if TYPE_CHECKING:
     from exposure.analyze import Context
@@ -217,7 +217,7 @@ def stress_context(ctx: Context, shocks: Mapping[str, float] | None = None,
                    alphas: Iterable[float] = (0, 1, 5), alpha: float = 1.0) -> StressResult:
     """:func:`stress` on an already built :class:`~exposure.analyze.Context` (one portfolio, one web).
 
-    "Fails to pay" (``defaults``), step by step (METHODS 2.7):
+    "Fails to pay" (``defaults``), step by step (docs/methods.md, section 4):
 
     1. The contract layer: what each company owes each supplier a year, the annual values of the web's
        contract deals exactly as they enter ``L`` (status weights, gigawatt estimates, default durations).
@@ -482,16 +482,3 @@ def _propagate(L: sp.csr_matrix, h0: np.ndarray, method: str, alpha: float) -> n
         return original_debtrank(L, h0)
     return nonlinear_debtrank(L, h0, alpha=alpha)
 
-
-def _bind_public_name() -> None:
-    """``exposure.stress`` is both the engine module and the public function ``ex.stress``. Importing the
-    module binds the package attribute to it; bind the function back (``exposure.stress`` stays
-    importable as a module through ``sys.modules``)."""
-    import sys
-
-    package = sys.modules.get("exposure")
-    if package is not None:
-        package.stress = stress  # type: ignore[attr-defined]
-
-
-_bind_public_name()

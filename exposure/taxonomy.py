@@ -44,12 +44,29 @@ class DealType(StrEnum):
 
 
 class Status(StrEnum):
-    """How firm the public record of a deal is."""
+    """How firm the public record of a deal is, or that it is no longer in force.
+
+    ``lapsed``: announced or reported, then dropped without a formal end (a letter of intent that its parties
+    later said was never a commitment, talks that ended). ``terminated``: ended formally (a merger vote failed, a
+    contract cancelled). Both count zero by default and stay listed.
+    """
 
     completed = "completed"
     announced = "announced"
     reported = "reported"
     rumored = "rumored"
+    lapsed = "lapsed"
+    terminated = "terminated"
+
+
+class SourceKind(StrEnum):
+    """What a deal's ``source_url`` is: a regulatory filing (SEC, exchange), a party's own release, a news
+    report, or an aggregator/blog page relaying others."""
+
+    filing = "filing"
+    company_release = "company_release"
+    news = "news"
+    aggregator = "aggregator"
 
 
 #: Deal types whose money is revenue for the payee (a contract): the payee depends on the payer.

@@ -63,7 +63,8 @@ def amounts(pf: Portfolio) -> dict[str, float]:
     (b"ticker|weight\nNVDA|1\n", {"NVDA": 1.0}),  # pipe
     (b'ticker,market_value\nNVDA,"1,234.56"\nMSFT,"2,000"\n', {"NVDA": 1234.56, "MSFT": 2000.0}),
     (b'ticker,market_value\nNVDA,"$1,234"\nMSFT,$500.50\n', {"NVDA": 1234.0, "MSFT": 500.5}),
-    ("ticker;market_value\nNVDA;1 234,56 €\nMSFT;10 €\n".encode(), {"NVDA": 1234.56, "MSFT": 10.0}),
+    # euro amounts are converted at fx.csv's EUR rate, 1.1872 USD per EUR (2026-01-26)
+    ("ticker;market_value\nNVDA;1 234,56 €\nMSFT;10 €\n".encode(), {"NVDA": 1234.56 * 1.1872, "MSFT": 11.872}),
     (b"ticker,market_value\nNESN,1'234.50\n", {"NESN": 1234.5}),  # Swiss thousands
     (b"ticker,market_value\nNVDA,USD 100\nMSFT,200 USD\n", {"NVDA": 100.0, "MSFT": 200.0}),
     (b"ticker,weight\nNVDA,12.5%\nMSFT,87.5 %\n", {"NVDA": 0.125, "MSFT": 0.875}),
@@ -90,7 +91,7 @@ def test_formats_users_actually_have(tmp_path, data, expected):
 
 def test_non_utf8_file_is_read_with_a_note(tmp_path):
     pf = read(tmp_path, "ticker,name,weight\nNVDA,Société,1\n".encode("cp1252"))
-    assert pf.positions.at[0, "name"] == "Société"
+    assert pf.positions.at["NVDA", "name"] == "Société"
     assert any("not UTF-8" in note for note in pf.notes)
 
 
@@ -140,7 +141,7 @@ def test_total_label_in_the_name_column(tmp_path):
 @pytest.mark.parametrize("spellings", [("BRK.B", "BRK-B"), ("BRK-B", "brk/b"), ("BRK.B", "BRK B")])
 def test_share_class_spellings_are_one_holding(tmp_path, spellings):
     pf = read(tmp_path, "ticker,weight\n" + "".join(f"{s},0.5\n" for s in spellings))
-    assert len(pf.positions) == 1 and pf.positions.at[0, "amount"] == pytest.approx(1.0)
+    assert len(pf.positions) == 1 and pf.positions["amount"].iloc[0] == pytest.approx(1.0)
     assert any("summed" in note for note in pf.notes)
 
 

@@ -134,6 +134,29 @@ def test_dask_path_equals_single_machine(tmp_path: Path, web: ex.DealWeb, market
     pd.testing.assert_frame_equal(local, single)
 
 
+@pytest.mark.filterwarnings("ignore:Couldn.t detect a suitable IP address")
+def test_dask_path_uses_the_active_client(monkeypatch: pytest.MonkeyPatch, web: ex.DealWeb,
+                                          market: SnapshotProvider) -> None:
+    """With a client already running, score_accounts runs on it, starts no cluster and leaves it open."""
+    distributed = pytest.importorskip("distributed")
+    from exposure.synthetic import synthetic_accounts, synthetic_universe
+
+    holdings = synthetic_accounts(60, 8, synthetic_universe(100, web, ["QQQ", "CASH"]), seed=3)
+    holdings["ticker"] = holdings["ticker"].astype(str)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        def no_new_cluster(*args: object, **kwargs: object) -> None:
+            raise AssertionError("score_accounts started a cluster of its own")
+
+        monkeypatch.setattr(distributed, "LocalCluster", no_new_cluster)
+        scored = score_accounts(holdings, web, market=market, npartitions=2)
+        assert client.status == "running"
+        tasks = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.task_prefixes))
+    assert tasks > 0  # the work went through the user's scheduler
+    pd.testing.assert_frame_equal(scored, analyze_many(holdings, web, market=market), check_exact=False,
+                                  rtol=1e-12, atol=1e-15)
+
+
 def test_synthetic_accounts_are_distinct_normalised_and_deterministic() -> None:
     from exposure.synthetic import synthetic_accounts
 

@@ -452,7 +452,7 @@ def test_every_command_has_an_example_and_lists_choices(monkeypatch, capsys):
     for name in commands:
         code, out, err = run(monkeypatch, capsys, name, "--help")
         assert code == 0, err
-        assert f"Example: exposure {name}" in out, (name, out)
+        assert "Example" in out and f"exposure {name}" in out.split("Example", 1)[1], (name, out)
         assert "<bool>" not in out, (name, out)  # flags are shown as flags
     choices = {("score", "--format"): "<table|json|csv>", ("stress", "--method"): "<linear|original|nonlinear>",
                ("suggest", "--risk"): "<none|prior|history>", ("companies", "--layer"): "model_lab|"}
@@ -462,8 +462,8 @@ def test_every_command_has_an_example_and_lists_choices(monkeypatch, capsys):
         assert shown in line, (name, line)
 
 
-@pytest.mark.parametrize("command, rows", [("deals", 113), ("companies", 71)])
-def test_listings_fit_100_columns(monkeypatch, capsys, command, rows):
+@pytest.mark.parametrize("command", ["deals", "companies"])
+def test_listings_fit_100_columns(monkeypatch, capsys, command):
     import json
 
     monkeypatch.setenv("COLUMNS", "100")
@@ -472,6 +472,6 @@ def test_listings_fit_100_columns(monkeypatch, capsys, command, rows):
     count = len(json.loads(run_cli(command, "--format", "json").stdout))
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= 100
-    assert "https://" not in out and len(lines) < count * 1.35 + 10, len(lines)  # about a line per row
+    assert "https://" not in out and len(lines) < count * 1.1 + 10, len(lines)  # a line per row
     wide = run_cli(command, "--wide").stdout
     assert "https://" in wide

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from importlib import resources
 
 import pandas as pd
@@ -34,7 +36,30 @@ def test_every_deal_is_sourced_dated_and_has_a_status():
     deals = read("deals.csv")
     assert deals["source_url"].str.startswith("http").all()
     assert deals["announced"].str.match(r"^\d{4}-\d{2}(-\d{2})?$").all()
-    assert deals["status"].isin(["completed", "announced", "reported", "rumored"]).all()
+    assert deals["status"].isin(["completed", "announced", "reported", "rumored", "lapsed", "terminated"]).all()
+
+
+def test_every_deal_says_what_its_source_is_and_when_it_was_checked():
+    deals = read("deals.csv")
+    assert deals["source_kind"].isin(["filing", "company_release", "news", "aggregator"]).all()
+    second = deals["source_url_2"]
+    assert second[second != ""].str.startswith("http").all()
+    assert (second != deals["source_url"]).all()
+    assert dates_parse(deals["checked"])
+    announced = pd.to_datetime(deals["announced"].str.slice(0, 7), format="%Y-%m")
+    assert (pd.to_datetime(deals["checked"]) >= announced).all()
+    # A deal that is no longer in force says why in its notes.
+    ended = deals[deals["status"].isin(["lapsed", "terminated"])]
+    assert (ended["notes"].str.len() > 0).all()
+
+
+def test_deal_ids_are_unique_and_counterparties_exist():
+    deals, companies = read("deals.csv"), read("companies.csv")
+    assert deals["id"].is_unique and companies["id"].is_unique
+    assert set(deals["payer"]) | set(deals["payee"]) <= set(companies["id"])
+    assert (deals["payer"] != deals["payee"]).all()
+    aliases = read("aliases.csv")
+    assert set(aliases["company_id"]) <= set(companies["id"])
 
 
 @pytest.mark.parametrize("name, key", [("prices.csv", "ticker"), ("fx.csv", "currency"),
@@ -54,3 +79,45 @@ def test_fund_holdings_are_fractions_with_one_date_per_fund():
     assert (holdings.groupby("fund")["as_of"].nunique() == 1).all()
     assert {"SPY", "VOO", "VTI", "QQQ", "XLK", "VGT", "SMH", "SOXX"} <= set(holdings["fund"])
     assert holdings["fund"].nunique() >= 10
+
+
+def test_financials_rows_are_sourced_dated_positive_and_name_known_companies():
+    financials = read("financials.csv")
+    assert list(financials.columns) == ["company_id", "metric", "value_usd_bn", "date", "period", "source_url",
+                                        "notes"]
+    assert financials["source_url"].str.startswith("http").all()
+    assert dates_parse(financials["date"])
+    values = financials["value_usd_bn"].astype(float)
+    assert (values > 0).all() and values.map(math.isfinite).all()
+    assert set(financials["company_id"]) <= set(read("companies.csv")["id"])
+    assert ((financials["metric"] == "revenue") & financials["period"].isin(["FY", "TTM"])
+            | (financials["metric"] == "market_cap") & (financials["period"] == "point")).all()
+    assert not financials.duplicated(["company_id", "metric", "period", "date"]).any()
+    # Worked from the sources: Nvidia's FY2025 revenue (ended 2025-01-26) was $130.5bn, Microsoft's year-end
+    # 2024 market cap $3,133.80bn.
+    nvda = financials.set_index(["company_id", "metric", "date"])["value_usd_bn"].astype(float)
+    assert nvda[("nvidia", "revenue", "2025-01-26")] == 130.5
+    assert nvda[("microsoft", "market_cap", "2024-12-31")] == 3133.8
+
+
+def test_every_listed_company_has_a_latest_revenue_and_market_cap_row_in_financials():
+    companies = read("companies.csv")
+    financials = read("financials.csv")
+    for metric, column in (("revenue", "revenue_usd_bn"), ("market_cap", "market_cap_usd_bn")):
+        with_figure = set(companies.loc[(companies["ticker"] != "") & (companies[column] != ""), "id"])
+        assert with_figure <= set(financials.loc[financials["metric"] == metric, "company_id"])
+
+
+def test_added_funds_are_bundled_and_the_bond_fund_carries_no_ai_exposure(tmp_path):
+    from conftest import run_cli
+
+    holdings = read("fund_holdings.csv")
+    assert {"IGV", "ARKK", "SCHG", "VUG", "VXUS", "QQQM", "BND"} <= set(holdings["fund"])
+    # BND holds bonds only: its rows are issuers under BOND: pseudo-tickers, which no company matches.
+    assert holdings.loc[holdings["fund"] == "BND", "ticker"].str.startswith("BOND:").all()
+    bond_only = tmp_path / "bonds.csv"
+    bond_only.write_text("ticker,weight\nBND,1.0\n")
+    result = run_cli("score", bond_only, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["score"] == 0 and data["metrics"]["ai_share"] == 0

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from conftest import SMALL_COMPANIES, SMALL_DEALS
 
-from exposure.dealweb import DealWeb, normalise_ticker
+from exposure.dealweb import DealWeb, normalize_ticker
 from exposure.errors import DealWebError
 
 
@@ -21,7 +21,7 @@ def test_bundled_web_meets_the_promise():
     assert len(web.deals) >= 77 and len(web.companies) >= 45
     assert web.deals["source_url"].str.startswith("http").all()
     assert web.deals["announced"].str.match(r"^\d{4}-\d{2}").all()
-    assert web.deals["status"].isin(["completed", "announced", "reported", "rumored"]).all()
+    assert web.deals["status"].isin(["completed", "announced", "reported", "rumored", "lapsed", "terminated"]).all()
     listed = web.listed
     assert listed["layer"].notna().all()
     # Every listed company has its figures or a note saying what was not found.
@@ -45,9 +45,9 @@ def test_resolve_unknown_suggests_close_names():
 
 
 def test_ticker_normalisation():
-    assert normalise_ticker(" brk.b ") == "BRK-B"
-    assert normalise_ticker("9984.T") == "9984.T"
-    assert normalise_ticker("vod.l") == "VOD.L"
+    assert normalize_ticker(" brk.b ") == "BRK-B"
+    assert normalize_ticker("9984.T") == "9984.T"
+    assert normalize_ticker("vod.l") == "VOD.L"
 
 
 def test_as_of_filters_deals_by_announcement():

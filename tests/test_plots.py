@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shutil
 import subprocess
@@ -100,7 +101,7 @@ def test_deal_web_draws_every_pair_and_labels_without_overlap(web, report):
     bold = {t.get_text() for t in labels if t.get_fontweight() == "bold"}
     assert any(text.startswith("OpenAI ") and text.endswith("%") for text in bold)
     titles = {legend.get_title().get_text() for legend in [ax.get_legend(), *ax.artists] if hasattr(legend, "get_title")}
-    assert {"layer (node colour)", "deal amount (arrow width)"} <= titles
+    assert {"layer (node color)", "deal amount (arrow width)"} <= titles
     assert_no_overlap(fig, [t for t in ax.texts if t.get_text() in {n.split(" (")[0] for n in web.companies["name"]}
                             or t.get_fontweight() == "bold"])
 
@@ -172,6 +173,38 @@ def test_stress_waterfall_adds_up_to_the_portfolio_loss(pf, web):
     assert "% of portfolio value" in ax.get_ylabel()
 
 
+def test_every_plot_draws_on_the_axes_it_is_given_and_returns_them(pf, web, report):
+    """Composable like pypfopt.plotting: ax= draws into your own subplots, no new figure is made."""
+    frame = pd.DataFrame({"cap": [0.1, 0.2], "turnover": [0.4, 0.2], "score": [18, 22], "hub_exposure": [0.1, 0.18],
+                          "status": ["optimal", "optimal"]})
+    history = plots.exposure_history(pf, web, "openai", dates=FEW_DATES)
+    fig, axes = plt.subplots(2, 4, figsize=(20, 8))
+    figures_before = plt.get_fignums()
+    drawn = [plots.hub_bars(report, ax=axes[0, 0]), plots.layer_mix(report, ax=axes[0, 1]),
+             plots.deal_web(web, report, ax=axes[0, 2]),
+             plots.exposure_over_time(pf, web, "openai", history=history, ax=axes[0, 3]),
+             plots.stress_waterfall(ex.stress(pf, web, shocks={"openai": 0.5}), ax=axes[1, 0])]
+    pair = plots.frontier_plot(frame, hub="OpenAI", ax=(axes[1, 1], axes[1, 2]))
+    assert plt.get_fignums() == figures_before
+    assert drawn == [axes[0, 0], axes[0, 1], axes[0, 2], axes[0, 3], axes[1, 0]]
+    assert pair == (axes[1, 1], axes[1, 2])
+    assert all(ax.has_data() or ax.artists for ax in [*drawn, *pair])
+    assert not axes[1, 3].has_data()  # the spare panel is left alone
+    assert "Exposure to the deal web's hubs" in axes[0, 0].get_title()
+    assert "turnover" in axes[1, 1].get_ylabel()
+
+
+def test_plots_never_choose_the_backend():
+    """MPLBACKEND is the user's; before this, Agg was forced whenever DISPLAY was unset (macOS, Windows)."""
+    code = ("import exposure as ex, exposure.plots as p, matplotlib\n"
+            "p.hub_bars(ex.analyze(ex.Portfolio.from_weights({'NVDA': 1.0})))\n"
+            "print(matplotlib.get_backend())")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**env, "MPLBACKEND": "svg"}, timeout=120)
+    assert done.stdout.strip() == "svg", done.stderr
+
+
 # ----------------------------------------------------------------------------------------------- CLI
 def run_cli(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
     return tuple(conftest.run_cli(*args))
@@ -190,7 +223,7 @@ def test_cli_plot_writes_the_pngs(tmp_path, monkeypatch, capsys):
     assert "wrote" in stdout
 
 
-def test_cli_report_writes_one_self_contained_html(tmp_path, monkeypatch, capsys, web):
+def test_cli_report_writes_one_self_contained_html(tmp_path, monkeypatch, capsys, web, report):
     out = tmp_path / "report.html"
     code, _, _ = run_cli(["report", str(PORTFOLIOS / "ai_heavy.csv"), "--out", str(out), "--no-history"],
                          monkeypatch, capsys)
@@ -199,7 +232,8 @@ def test_cli_report_writes_one_self_contained_html(tmp_path, monkeypatch, capsys
     assert page.startswith("<!DOCTYPE html>")
     assert page.count("src='data:image/png;base64,") == 4  # bars, layers, web, stress (no history)
     assert not re.search(r"<(script|link)\b", page) and "src='http" not in page
-    for needle in ("Score 31", "Deals and their sources", "As-of dates", "The model's parameters", "kappa",
+    # The page shows the score the API computes (it moves whenever the bundled deals are updated).
+    for needle in (f"Score {report.score:.0f}", "Deals and their sources", "As-of dates", "The model's parameters", "kappa",
                    "Why: the chains to Nvidia", "2026-06-30"):
         assert needle in page, needle
     assert page.count("<a href='https://") >= len(web.deals) - 5

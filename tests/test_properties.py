@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from exposure.analyze import analyze
+from exposure.contagion import linear_debtrank
 from exposure.dealweb import DealWeb
 from exposure.errors import DealWebError, ExposureError
 from exposure.models import ExposureModel
 from exposure.network import build_sensitivity, hub_exposures, spectral_radius
 from exposure.portfolio import Portfolio
-from exposure.stress import linear_debtrank
 
 #: Examples per property; ``EXPOSURE_PROPERTY_SCALE=10`` multiplies them for a release run.
 SCALE = max(1, int(os.environ.get("EXPOSURE_PROPERTY_SCALE", "1")))

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from exposure.errors import ScenarioError
-from exposure.stress import (
+from exposure.contagion import (
     creditor_shortfall,
     eisenberg_noe,
     first_round,
@@ -16,6 +15,7 @@ from exposure.stress import (
     original_debtrank,
     split_rounds,
 )
+from exposure.errors import ScenarioError
 
 # METHODS 1.5: order HUB (OpenAI-like), CLOUD (Oracle-like), CHIP (Nvidia-like); row = affected.
 # L[CLOUD, HUB] = a = 0.30, L[CHIP, CLOUD] = b = 0.05, L[CHIP, HUB] = c = 0.01, L[HUB, CHIP] = d = 0.20

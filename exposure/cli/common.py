@@ -9,20 +9,26 @@ import typer
 
 from exposure.cli import Format
 
-FileArg = Annotated[Path, typer.Argument(metavar="FILE",
-                                         help="Holdings CSV: ticker and one of weight, market_value, shares.")]
+FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="Holdings CSV: a broker's positions export, or ticker "
+                                         "and one of weight, market_value, shares.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced on or before YYYY-MM-DD.")]
 Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
 Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+Account = Annotated[str | None, typer.Option("--account", help="Only this account of a multi-account export "
+                                                               "(part of its name or number).")]
+BaseCurrency = Annotated[str, typer.Option("--base-currency", help="Currency of market values (USD, EUR, CAD...).")]
 
 
-def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None):
+def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None, account: str | None = None,
+                base_currency: str = "USD"):
     """Read the portfolio and the web as the options ask; returns (portfolio, web, market or None)."""
     from exposure.dealweb import DealWeb
     from exposure.portfolio import Portfolio
 
-    portfolio = Portfolio.from_csv(file)
+    portfolio = Portfolio.from_csv(file, base_currency=base_currency)
+    if account:
+        portfolio = portfolio.account(account)
     web = DealWeb.bundled()
     if deals is not None:
         web = web.with_deals(deals)

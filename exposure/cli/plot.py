@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import app
-from exposure.cli.common import AsOf, Deals, FileArg, Live, check_out, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Live, check_out, load_inputs
 from exposure.cli.output import say
 from exposure.errors import ExposureError
 
@@ -19,7 +19,8 @@ Hub = Annotated[str | None, typer.Option("--hub", help="Hub for the history and 
 @app.command()
 def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder for the PNG files (created).")],
          hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
-         dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNGs.")] = 120) -> None:
+         dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNGs.")] = 120,
+         account: Account = None, base_currency: BaseCurrency = "USD") -> None:
     """Write the figures as PNGs: hub bars, layers, the deal web, exposure over time, a stress waterfall.
 
     \b
@@ -32,7 +33,7 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
     from exposure.scenarios import stress
 
     check_out(out, file, deals, folder=True)
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     report = analyze(portfolio, web, market=market)
     hub_id = web.resolve(hub) if hub else report.top_hub
     figures = {"hub_bars": lambda: plots.hub_bars(report), "layer_mix": lambda: plots.layer_mix(report),
@@ -51,7 +52,8 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
 def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
            hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
            no_history: Annotated[bool, typer.Option("--no-history", help="Skip the exposure-over-time figure "
-                                                    "(faster).")] = False) -> None:
+                                                    "(faster).")] = False,
+           account: Account = None, base_currency: BaseCurrency = "USD") -> None:
     """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters.
 
     \b
@@ -63,7 +65,7 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
     if out.suffix.lower() not in {".html", ".htm"}:
         raise ExposureError(f"{out}: the report is HTML. Fix: give --out a name ending in .html.")
     check_out(out, file, deals)  # say so before the work, not after
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history)
     path = atomic_write(out, page, inputs=[file, deals])
     say(f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.1f} MB)")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, Live, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.report import ExposureReport
 
@@ -16,18 +16,21 @@ from exposure.report import ExposureReport
 def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.Option(
         "--hubs", help="Comma-separated hubs to show (ids, names or tickers).")] = None,
           top: Annotated[int, typer.Option("--top", help="Hub rows to show in the table.")] = 10,
-          live: Live = False, deals: Deals = None, format: Fmt = Format.table) -> None:
+          live: Live = False, deals: Deals = None, format: Fmt = Format.table, account: Account = None,
+          base_currency: BaseCurrency = "USD") -> None:
     """Score a portfolio: exposure to every hub (direct, first order, network), layers, concentration.
 
     \b
     Example: exposure score portfolios/ai_heavy.csv --format json
     """
     from exposure.analyze import analyze
+    from exposure.datacheck import data_freshness
 
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
+    freshness = data_freshness(web, live=live)  # how old the deals and market figures are (issue 16)
     hub_list = [h.strip() for h in hubs.split(",") if h.strip()] if hubs else None
     report = analyze(portfolio, web, hubs=hub_list, market=market)
-    if emit_machine(format, report.to_dict(), report.hubs):
+    if emit_machine(format, {**report.to_dict(), "data": freshness.to_dict()}, report.hubs):
         return
     say(f"[bold]{file.name}[/bold]: exposure score [bold]{report.score:.0f}[/bold] ({report.grade}). "
         f"{report.explain()}")
@@ -49,6 +52,7 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
         f"{len(c['estimated_deals'])} deals valued from gigawatts (estimates).")
     for note in report.notes:
         say(f"[yellow]note:[/yellow] {note}")
+    say(freshness.line())
     if report.top_hub:
         say(f"Why: `exposure paths {file} --hub {report.top_hub}`")
 
@@ -70,7 +74,8 @@ def _through_deals(report: ExposureReport, chains: int = 3) -> None:
 @app.command()
 def paths(file: FileArg, hub: Annotated[str, typer.Option("--hub", help="Hub id, name or ticker.")],
           top: Annotated[int, typer.Option("--top", help="Number of chains.")] = 10,
-          as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table) -> None:
+          as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
+          account: Account = None, base_currency: BaseCurrency = "USD") -> None:
     """Explain one hub's exposure: the chains holding -> deal -> ... -> hub behind it.
 
     \b
@@ -78,7 +83,7 @@ def paths(file: FileArg, hub: Annotated[str, typer.Option("--hub", help="Hub id,
     """
     from exposure.analyze import analyze
 
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     report = analyze(portfolio, web, market=market)
     hub_id = web.resolve(hub)
     table = report.paths(hub_id, top=top)

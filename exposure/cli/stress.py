@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import FileArg, Fmt, load_inputs
+from exposure.cli.common import Account, BaseCurrency, FileArg, Fmt, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ScenarioError
 
@@ -50,7 +50,7 @@ def stress_command(
     live: Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance.")] = False,
     deals: Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged in.")] = None,
     top: Annotated[int, typer.Option("--top", help="Rows to show per table.")] = 10,
-    format: Fmt = Format.table,
+    format: Fmt = Format.table, account: Account = None, base_currency: BaseCurrency = "USD",
 ) -> None:
     """Stress a portfolio: shocked companies lose value and the losses spread through the deal web.
 
@@ -70,7 +70,7 @@ def stress_command(
     shocks = dict(_pair(text, "--shock") for text in shock or [])
     defaults = dict(_default(text) for text in default or [])
     sweep = _alphas(alphas)
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     result = stress(portfolio, web, shocks=shocks or None, defaults=defaults or None, method=method.value,
                     alphas=sweep, market=market, alpha=alpha, scenario=chosen)
 

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import AsOf, Deals, FileArg, Fmt, Live, check_out, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, Live, check_out, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ConstraintError
 
@@ -61,6 +61,7 @@ def suggest(
     risk_aversion: Annotated[float | None, typer.Option("--risk-aversion", help="Weight of the risk term "
                                                         "(default 1.0).")] = None,
     as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
+    account: Account = None, base_currency: BaseCurrency = "USD",
 ) -> None:
     """Suggest trades: hub caps, no name above --max-weight, a cash floor, layer bands on the AI sleeve.
 
@@ -95,7 +96,7 @@ def suggest(
     if out is not None:  # refuse before reading and solving, so a mistake costs nothing
         check_out(out, file, deals)
 
-    portfolio, web, market = load_inputs(file, as_of, live, deals)
+    portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     model = None if risk is Risk.none else _risk_model(risk.value, portfolio, web, market)
     result = run_suggest(portfolio, web, constraints, risk=model, market=market)
     if out is not None:

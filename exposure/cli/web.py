@@ -17,7 +17,7 @@ Wide = Annotated[bool, typer.Option("--wide", help="Add the source URL column (n
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv (with sources).")]
 DEAL_COLUMNS = ["payer", "payee", "type", "amount_usd_bn", "capacity_gw", "announced", "status"]
 #: Column headers of the tables (the CSV and JSON keep the full names).
-SHORT = {"amount_usd_bn": "usd_bn", "capacity_gw": "gw", "revenue_usd_bn": "revenue", "market_cap_usd_bn": "mkt_cap"}
+SHORT = {"revenue_usd_bn": "revenue", "market_cap_usd_bn": "mkt_cap"}
 COMPANY_COLUMNS = ["name", "ticker", "layer", "revenue_usd_bn", "market_cap_usd_bn", "as_of"]
 
 
@@ -41,8 +41,12 @@ def deals(as_of: Annotated[str | None, typer.Option("--as-of", help="Only deals 
         table = table[(table["payer"] == cid) | (table["payee"] == cid)]
     table = table.set_index("id")
     if not emit_machine(format, table, table):
-        shown = table[DEAL_COLUMNS + (["source_url"] if wide else [])].rename(columns=SHORT)
-        print_table(shown, title=f"{len(table)} deals (amounts in USD bn, capacity in GW)", compact=True)
+        shown = table[DEAL_COLUMNS + (["source_url"] if wide else [])].copy()
+        shown.insert(3, "amount", [_amount(usd, gw) for usd, gw in zip(table["amount_usd_bn"], table["capacity_gw"],
+                                                                         strict=True)])
+        shown = shown.drop(columns=["amount_usd_bn", "capacity_gw"])
+        print_table(shown, title=f"{len(table)} deals (amount in USD bn, or GW where only capacity is known)",
+                    compact=not wide, right=("amount",))
         if not wide:
             say("Sources: `exposure deals --wide` (or --format csv).")
 
@@ -62,6 +66,15 @@ def companies(layer: Annotated[Layer | None, typer.Option("--layer", help="Only 
         table = table[table["layer"] == layer.value]
     if not emit_machine(format, table, table):
         shown = table[COMPANY_COLUMNS + (["source_url"] if wide else [])].rename(columns=SHORT)
-        print_table(shown, title=f"{len(table)} companies (revenue and market cap in USD bn)", compact=True)
+        print_table(shown, title=f"{len(table)} companies (revenue and market cap in USD bn)", compact=not wide)
         if not wide:
             say("Sources: `exposure companies --wide` (or --format csv).")
+
+
+def _amount(usd_bn: float, gw: float) -> str:
+    """One short cell: ``300.0`` (USD bn), ``1.5 GW`` when only the capacity is disclosed, else blank."""
+    if usd_bn == usd_bn and usd_bn is not None:  # not NaN
+        return f"{usd_bn:,.1f}"
+    if gw == gw and gw is not None:
+        return f"{gw:g} GW"
+    return ""

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from exposure._optional import require
 from exposure.errors import ExposureError, LiveDataWarning, MarketDataError
 from exposure.market import cache
 from exposure.market.fetch import (
@@ -79,6 +80,7 @@ class YFinanceProvider:
                  ttl: float | dict[str, float] | None = None, timeout: float = 20.0,
                  fallback: MarketData | None = None, retries: int = 3, backoff: float = 1.0,
                  workers: int = 8) -> None:
+        require("yfinance", "Live market data (--live, YFinanceProvider)")  # one line naming the extra if absent
         self.cache_dir = cache.default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
         self.ttl = dict(DEFAULT_TTL)
         if isinstance(ttl, dict):

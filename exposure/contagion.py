@@ -2,10 +2,10 @@
 
 Every function takes plain arrays. The sensitivity matrix ``L`` may be a dense ``numpy`` array or any
 ``scipy.sparse`` matrix/array; ``L[i, j]`` is the fractional equity loss of company ``i`` per unit
-fractional loss of company ``j`` (row = the affected company, DESIGN section 4). Distress vectors ``h``
+fractional loss of company ``j`` (row = the affected company, docs/methods.md section 1). Distress vectors ``h``
 are fractions of each company's value in ``[0, 1]``.
 
-Which method answers which question (METHODS section 2.7):
+Which method answers which question (docs/methods.md, section 4):
 
 * :func:`linear_debtrank` -- the main stress number ("X loses Y% of its value");
 * :func:`original_debtrank` -- the lower bound (each company passes its distress on once);
@@ -78,7 +78,7 @@ def linear_debtrank(L: Matrix, h0: np.ndarray, tol: float = 1e-12, max_iter: int
 
     Examples
     --------
-    >>> L = np.array([[0, 0, .2], [.3, 0, 0], [.01, .05, 0]])    # METHODS 1.5: HUB, CLOUD, CHIP
+    >>> L = np.array([[0, 0, .2], [.3, 0, 0], [.01, .05, 0]])    # docs/methods.md 6.2
     >>> linear_debtrank(L, np.array([1.0, 0, 0])).round(3).tolist()
     [1.0, 0.3, 0.025]
     """
@@ -181,7 +181,7 @@ def nonlinear_debtrank(L: Matrix, h0: np.ndarray, alpha: float = 1.0, tol: float
 def first_round(L: Matrix, h0: np.ndarray) -> np.ndarray:
     """Loss of each company from the shock itself and one step of propagation: ``min(1, h0 + L h0)``.
 
-    This is the "direct" part of a stress (METHODS 2.7 step 5): the shocked companies' own losses plus
+    This is the "direct" part of a stress (docs/methods.md, section 4): the shocked companies' own losses plus
     what their direct counterparties lose; the rest of a DebtRank loss comes in later rounds.
     """
     L = _check_matrix(L)
@@ -262,7 +262,7 @@ def creditor_shortfall(liabilities: Matrix, payments: np.ndarray) -> np.ndarray:
     """What each company is owed but not paid after clearing, same unit as ``liabilities``.
 
     ``shortfall_i = sum_j (liabilities[j, i] - Pi[j, i] * payments[j])``: the pro-rata share of every
-    debtor's unpaid amount (METHODS 2.7 step 3).
+    debtor's unpaid amount (docs/methods.md, section 4).
     """
     liab = _check_matrix(liabilities, name="liabilities", diagonal_zero=True)
     n = liab.shape[0]

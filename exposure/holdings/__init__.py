@@ -1,0 +1,83 @@
+"""Reading the holdings files investors have: broker exports, several accounts, several currencies.
+
+:func:`read_holdings` turns the bytes of a file into :class:`Holdings`: rows in the base currency, the
+amount kind, notes, derivatives and, for a recognised broker export, the :class:`Statement` that says
+how every line of the file was classified. Broker layouts are in :mod:`exposure.holdings.brokers`;
+anything else is read by the generic table reader (:mod:`exposure.holdings.generic`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from exposure.errors import PortfolioError
+from exposure.holdings import brokers
+from exposure.holdings.fx import Converter
+from exposure.holdings.generic import CASH_TICKERS, is_ticker_header, read_frame
+from exposure.holdings.reader import check_size, decode, parse_table, split_lines
+from exposure.holdings.statement import DERIVATIVE_COLUMNS, Statement, to_positions
+
+__all__ = ["Holdings", "Statement", "line_table", "read_holdings"]
+LINE_COLUMNS = ["line", "class", "ticker", "account", "currency", "value", "reason"]
+_REASONS = {"total": "a total: checked against its rows, not counted", "pending": "pending activity: counted as cash",
+            "cash": "cash or money market", "derivative": "kept apart in .derivatives"}
+
+
+@dataclass
+class Holdings:
+    """A file's holdings before they are summed per ticker.
+
+    ``table`` has ``ticker, amount, name, currency, account, row``; amounts are of ``kind`` (market
+    values are in ``base_currency``). ``statement`` is None for files read by the generic reader.
+    """
+
+    table: pd.DataFrame
+    kind: str
+    notes: list[str]
+    base_currency: str = "USD"
+    format: str = "generic"
+    statement: Statement | None = None
+    derivatives: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DERIVATIVE_COLUMNS))
+
+
+def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_currency: str = "USD") -> Holdings:
+    """Detect the layout of a holdings file and read it (see the module docstring)."""
+    check_size(len(raw), name)
+    text, encoding_note = decode(raw, name)
+    converter = Converter(base_currency)
+    lines = split_lines(text)
+    reader = brokers.detect(lines)
+    if reader is not None:
+        statement = reader.read(lines, name)
+        try:
+            positions = to_positions(statement, converter)
+        except PortfolioError as error:
+            raise PortfolioError(str(error).replace(" Fix:", f" (read as {statement.label}). Fix:", 1)) from None
+        notes = ([encoding_note] if encoding_note else []) + positions.notes
+        return Holdings(positions.table, "market_value", notes, converter.base, reader.NAME, statement,
+                        positions.derivatives)
+    frame = parse_table(text, name, is_ticker_header)
+    if encoding_note:
+        frame.attrs["notes"] = [encoding_note, *frame.attrs.get("notes", [])]
+    table, kind, notes = read_frame(frame, allow_short=allow_short, source=name, converter=converter)
+    return Holdings(table, kind, notes, converter.base)
+
+
+def line_table(holdings: Holdings) -> pd.DataFrame:
+    """One row per classified line of the file: ``line, class, ticker, account, currency, value, reason``.
+
+    Values are as the file gives them (local currency). For a file read by the generic reader only the
+    holding rows are listed (its skipped lines are named in the notes).
+    """
+    if holdings.statement is not None:
+        records = [{"line": r.line, "class": r.kind, "ticker": r.ticker or r.identifier, "account": r.account,
+                    "currency": r.currency, "value": r.value, "reason": r.reason or _REASONS.get(r.kind, "")}
+                   for r in holdings.statement.rows]
+    else:
+        records = [{"line": row, "class": "cash" if ticker in CASH_TICKERS else "security", "ticker": ticker,
+                    "account": account, "currency": currency, "value": amount, "reason": holdings.kind}
+                   for ticker, amount, currency, account, row in holdings.table[
+                       ["ticker", "amount", "currency", "account", "row"]].itertuples(index=False)]
+    return pd.DataFrame(records, columns=LINE_COLUMNS)

@@ -1,0 +1,19 @@
+"""Broker export readers: each module has ``NAME``, ``detect(lines)`` and ``read(lines, source)``.
+
+:func:`detect` returns the reader whose detector accepts the file's first lines, or None (the generic
+reader then reads the file as a plain table).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from exposure.holdings.brokers import degiro, etrade, fidelity, ibkr, schwab, vanguard
+
+READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro)
+
+
+def detect(lines: list[str]) -> ModuleType | None:
+    """The reader module for a file's lines, or None when no broker layout is recognised."""
+    head = lines[:60]
+    return next((reader for reader in READERS if reader.detect(head)), None)

@@ -1,0 +1,119 @@
+"""Interactive Brokers: Activity Statement CSV (sections) and Flex Query CSV (one table).
+
+Activity Statement: the first cell of every line names its section and the second says ``Header``,
+``Data``, ``Total`` or ``SubTotal``. Positions are ``Open Positions`` data rows (``Summary`` rows; ``Lot``
+rows are lots), in the currency of their ``Currency`` cell; each currency group has its own Total rows.
+Cash is ``Cash Report`` ``Ending Cash`` per currency. ``Account Information`` gives the account and the
+base currency; every other section is text.
+
+Flex Query: a header with ``AssetClass``, ``Symbol``, ``Quantity`` and ``PositionValue`` (or
+``MarkPrice``); headers repeat per account.
+"""
+
+from __future__ import annotations
+
+from exposure.holdings.brokers._common import Header, key, nonblank, text_row
+from exposure.holdings.rows import Row, is_total, option_underlying
+from exposure.holdings.statement import Statement
+
+NAME = "ibkr"
+_DERIVATIVES = ("option", "future", "warrant", "cfd")
+_FLEX = ("assetclass", "symbol", "quantity")
+
+
+def _is_flex_header(cells: list[str]) -> bool:
+    keys = {key(c).replace(" ", "") for c in cells}
+    return all(k in keys for k in _FLEX) and bool({"positionvalue", "markprice"} & keys)
+
+
+def detect(lines: list[str]) -> bool:
+    """An Activity Statement (``Statement,Header``) or a Flex Query positions header."""
+    found = nonblank(lines[:20])
+    sections = any(len(c) > 2 and key(c[1]) == "header" and key(c[0]) in ("statement", "open positions")
+                   for _, c in found)
+    return sections or any(_is_flex_header(c) for _, c in found[:3])
+
+
+def read(lines: list[str], source: str) -> Statement:
+    """Classify every line of an IBKR Activity Statement or Flex Query file."""
+    found = nonblank(lines)
+    if any(_is_flex_header(c) for _, c in found[:3]):
+        return _read_flex(found, source)
+    rows: list[Row] = []
+    headers: dict[str, Header] = {}
+    account = base = ""
+    group: dict[tuple[str, str], list[int]] = {}
+    for line, cells in found:
+        section, kind = (cells + ["", ""])[:2]
+        data = cells[2:]
+        if key(kind) == "header":
+            headers[section] = Header(data)
+            rows.append(text_row(line, f"{section} header"))
+            continue
+        header = headers.get(section)
+        if section == "Account Information" and len(data) >= 2:
+            account = data[1] if key(data[0]) == "account" else account
+            base = data[1] if key(data[0]) == "base currency" else base
+        if header is None or section not in ("Open Positions", "Cash Report"):
+            rows.append(text_row(line, f"{section} section"))
+            continue
+        if section == "Cash Report":
+            rows.append(_cash(line, header, data, account))
+            continue
+        category = header.cell(data, "Asset Category")
+        currency = header.cell(data, "Currency")
+        row = Row(line=line, kind="security", ticker=header.cell(data, "Symbol").upper(), account=account,
+                  currency=currency, value=header.number(data, "Value"), shares=header.number(data, "Quantity"),
+                  price=header.number(data, "Close Price"))
+        members = group.setdefault((category, currency), [])
+        if key(kind) in ("total", "subtotal"):
+            row.kind, row.ticker, row.name = "total", "", f"{kind} {category} {currency}".strip()
+            row.covers, group[(category, currency)] = list(members), []
+        elif key(header.cell(data, "DataDiscriminator")) == "lot":
+            row.kind, row.reason = "lot", "lot of a Summary row"
+        elif key(category) == "forex":
+            row.kind = "cash"
+        elif any(word in key(category) for word in _DERIVATIVES):
+            row.kind = "derivative"
+            row.underlying = option_underlying(row.ticker) or row.ticker.split()[0]
+        if row.kind != "total":
+            members.append(line)
+        rows.append(row)
+    return Statement(NAME, "Interactive Brokers Activity Statement", source, rows, base_currency=base)
+
+
+def _cash(line: int, header: Header, data: list[str], account: str) -> Row:
+    """An ``Ending Cash`` line per currency is cash; the base-currency summary and other lines are text."""
+    currency = header.cell(data, "Currency")
+    if key(header.cell(data, "Currency Summary")) != "ending cash" or is_total(currency) or "summary" in key(currency):
+        return text_row(line, "Cash Report line")
+    return Row(line=line, kind="cash", ticker="", name=f"cash {currency}", account=account, currency=currency,
+               value=header.number(data, "Total"))
+
+
+def _read_flex(found: list[tuple[int, list[str]]], source: str) -> Statement:
+    rows: list[Row] = []
+    header: Header | None = None
+    for line, cells in found:
+        if _is_flex_header(cells):
+            header = Header([c.replace(" ", "") for c in cells])
+            rows.append(text_row(line, "header"))
+            continue
+        if header is None:
+            rows.append(text_row(line, "preamble"))
+            continue
+        asset = key(header.cell(cells, "AssetClass"))
+        value = header.number(cells, "PositionValue")
+        if value is None and (mark := header.number(cells, "MarkPrice")) is not None:
+            value = mark * (header.number(cells, "Quantity") or 0.0) * (header.number(cells, "Multiplier") or 1.0)
+        row = Row(line=line, kind="security", ticker=header.cell(cells, "Symbol").upper(),
+                  name=header.cell(cells, "Description"), account=header.cell(cells, "ClientAccountID"),
+                  currency=header.cell(cells, "CurrencyPrimary", "Currency"), value=value,
+                  shares=header.number(cells, "Quantity"), identifier=header.cell(cells, "ISIN"))
+        if asset == "cash":
+            row.kind = "cash"
+        elif asset in ("opt", "fut", "fop", "war", "cfd"):
+            row.kind = "derivative"
+            row.underlying = header.cell(cells, "UnderlyingSymbol") or option_underlying(row.ticker) or row.ticker
+        rows.append(row)
+    return Statement(NAME, "Interactive Brokers Flex Query", source, rows)

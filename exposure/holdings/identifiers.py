@@ -1,0 +1,96 @@
+"""Security identifiers: ISIN and CUSIP to tickers, and "did you mean NVDA?" for mistyped tickers.
+
+ISINs and CUSIPs are recognised by their check digits, so a nine-digit number is not taken for a CUSIP
+by accident. The mapping is ``exposure/data/identifiers.csv`` (each row with the page that gives it);
+an identifier not in it stays as it is and is reported as unmapped.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+
+import pandas as pd
+
+_ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}\d$")
+_CUSIP = re.compile(r"^[0-9]{3}[0-9A-Z]{5}\d$")
+
+
+def _digits(text: str) -> str:
+    return "".join(str(int(ch, 36)) for ch in text)
+
+
+def is_isin(text: str) -> bool:
+    """True for a well-formed ISIN with a valid check digit (``US67066G1040``)."""
+    if not _ISIN.match(text):
+        return False
+    total = 0
+    for position, digit in enumerate(reversed(_digits(text[:-1]))):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value // 10 + value % 10
+    return (10 - total % 10) % 10 == int(text[-1])
+
+
+def is_cusip(text: str) -> bool:
+    """True for a well-formed CUSIP with a valid check digit (``67066G104``)."""
+    if not _CUSIP.match(text):
+        return False
+    total = 0
+    for position, ch in enumerate(text[:-1]):
+        value = int(ch, 36) * (2 if position % 2 else 1)
+        total += value // 10 + value % 10
+    return (10 - total % 10) % 10 == int(text[-1])
+
+
+@cache
+def _table() -> dict[str, str]:
+    data = (resources.files("exposure") / "data" / "identifiers.csv").read_text(encoding="utf-8")
+    return {row["identifier"].strip().upper(): row["ticker"].strip().upper()
+            for row in csv.DictReader(io.StringIO(data))}
+
+
+def resolve(identifier: str) -> str | None:
+    """The ticker of an ISIN or CUSIP (a US ISIN is also tried by its CUSIP), or None when unknown."""
+    key = identifier.strip().upper()
+    table = _table()
+    if key in table:
+        return table[key]
+    if is_isin(key) and key.startswith("US"):
+        return table.get(key[2:11])
+    if is_cusip(key):
+        return next((ticker for isin, ticker in table.items() if isin[2:11] == key and isin.startswith("US")), None)
+    return None
+
+
+def did_you_mean(ticker: str, known: Iterable[str]) -> str | None:
+    """The closest known ticker to a mistyped one (``NVDIA`` -> ``NVDA``), or None when nothing is close."""
+    if not ticker or len(ticker) < 2:
+        return None
+    match = difflib.get_close_matches(ticker.upper(), sorted(set(known)), n=1, cutoff=0.75)
+    return match[0] if match and match[0] != ticker.upper() else None
+
+
+#: Share of the portfolio's value not mapped to the web above which the report warns prominently.
+UNMAPPED_WARNING = 0.20
+
+
+def unmapped_notes(holdings: pd.DataFrame, known: Iterable[str]) -> list[str]:
+    """Notes on holdings not mapped to the web: "did you mean NVDA?" and a warning above 20% of the value.
+
+    ``holdings`` are look-through rows with ``ticker, weight, via, kind`` (``kind`` is ``unmapped`` for
+    holdings the web does not know); ``known`` are the tickers the web and the bundled funds know.
+    """
+    unmapped = holdings[(holdings["kind"] == "unmapped") & (holdings["via"] == "")]
+    known = list(known)
+    guesses = {t: g for t in unmapped["ticker"] if (g := did_you_mean(t, known)) is not None}
+    notes = [f"{ticker} is not a ticker the web knows: did you mean {guess}?" for ticker, guess in guesses.items()]
+    share = float(holdings.loc[holdings["kind"] == "unmapped", "weight"].sum())
+    if share > UNMAPPED_WARNING:
+        notes.insert(0, f"WARNING: {100 * share:.0f}% of the portfolio's value is not mapped to any company of the "
+                        "deal web, so the score leaves it out; check the tickers (and identifiers) listed as unmapped.")
+    return notes

@@ -1,0 +1,150 @@
+"""From a file on disk to a table of text cells: size limits, encodings, header search, CSV quirks.
+
+:func:`read_bytes` is the one place that opens a holdings file, so a shared safe reader can replace it.
+Broker readers (:mod:`exposure.holdings.brokers`) work on the decoded lines; the generic reader uses
+:func:`parse_table`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable
+
+import pandas as pd
+
+from exposure.errors import PortfolioError, located
+from exposure.holdings.numbers import clean_cell
+
+#: Holdings files above this size are refused before reading: a portfolio is a few thousand rows at most.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Holdings files with more data rows are refused while reading (parsing stays well under a few seconds).
+MAX_ROWS = 100_000
+#: How far down a broker's preamble the header row is looked for.
+HEADER_SEARCH_LINES = 50
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a holdings file through the one safe reader (:func:`exposure.files.read_bytes`): a regular
+    file only (a FIFO, device or folder is named, never read), the size checked before anything is read."""
+    from exposure import files
+
+    return files.read_bytes(path, what="holdings", error=PortfolioError, max_bytes=MAX_FILE_BYTES)
+
+
+def check_size(size: int, name: str) -> None:
+    """Refuse a holdings file over :data:`MAX_FILE_BYTES`."""
+    if size > MAX_FILE_BYTES:
+        raise PortfolioError(located(f"file is {size / 1e6:.0f} MB; holdings files are limited to "
+                                     f"{MAX_FILE_BYTES / 1e6:.0f} MB", file=name,
+                                     fix="split it, or aggregate positions per ticker first."))
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of a file whatever its newline convention (``\\r\\n``, ``\\n``, ``\\r``)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def cells_of(line: str, delimiter: str = ",") -> list[str]:
+    """The cleaned cells of one CSV line ([] when the line is not valid CSV)."""
+    try:
+        return [clean_cell(c) for c in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])]
+    except csv.Error:
+        return []
+
+
+def decode(raw: bytes, name: str = "<input>") -> tuple[str, str | None]:
+    """Text of a holdings file and a note when it was not UTF-8: the one rule of :func:`exposure.files.decode`
+    (UTF-16 with a BOM, else UTF-8 with or without BOM, else Windows-1252, else latin-1); refuses workbooks and
+    binary files, and files over the row or column limits."""
+    from exposure import files
+
+    text, note = files.decode(raw, name, error=PortfolioError)
+    files.check_shape(text, name, what="holdings", error=PortfolioError)  # row and column limits, before parsing
+    return text, note
+
+
+def refuse_binary(text: str, name: str) -> None:
+    if "\x00" in text:
+        raise PortfolioError(located("the file contains NUL bytes: it is not a text CSV", file=name,
+                                     fix="export the holdings as CSV (comma or semicolon separated text)."))
+
+
+def parse_table(text: str, name: str, is_ticker: Callable[[str], bool]) -> pd.DataFrame:
+    """Find the header row (it may follow a broker's preamble), sniff the delimiter, read all as text.
+
+    Returns a DataFrame of text cells with ``attrs``: ``header_line`` and ``lines`` (line numbers in
+    the file of the header and of each row) and ``delimiter``.
+    """
+    refuse_binary(text, name)
+    lines = split_lines(text)
+    if not any(line.strip() for line in lines):
+        raise PortfolioError(located("file is empty", file=name,
+                                     fix="add a header row (ticker,weight) and one row per holding."))
+    header_index, delimiter = _find_header(lines, name, is_ticker)
+    body = io.StringIO("\n".join(lines[header_index:]))
+    reader = csv.reader(body, delimiter=delimiter, quotechar='"', skipinitialspace=True)
+    data: list[list[str]] = []
+    row_lines: list[int] = []
+    header: list[str] = []
+    previous = 0
+    try:
+        for cells in reader:
+            line = header_index + previous + 1  # the record's first line in the file
+            previous = reader.line_num
+            if any("\n" in c for c in cells):
+                raise PortfolioError(located("a quote opened on this row is never closed", file=name, row=line,
+                                             fix='close the quote ("...") or remove it.'))
+            cells = [clean_cell(c) for c in cells]
+            if not header:
+                header = _header_cells(cells)
+                continue
+            if not any(cells):
+                continue
+            extra = cells[len(header):]
+            if any(extra):
+                raise PortfolioError(located(f"{len(cells)} fields but the header has {len(header)}", file=name,
+                                             row=line, fix="quote fields that contain the delimiter (a number "
+                                                           'with a thousands separator: "1,234.56"), or fix the row.'))
+            data.append((cells + [""] * len(header))[: len(header)])
+            row_lines.append(line)
+            if len(data) > MAX_ROWS:
+                raise PortfolioError(located(f"more than {MAX_ROWS:,} rows of holdings", file=name, row=line,
+                                             fix="aggregate positions per ticker first, or split the file."))
+    except csv.Error as error:
+        raise PortfolioError(located(f"cannot read the file as CSV ({error})", file=name,
+                                     row=header_index + previous + 1,
+                                     fix="save it as plain comma-separated text.")) from None
+    frame = pd.DataFrame(data, columns=header, dtype=object)
+    frame.attrs.update(header_line=header_index + 1, lines=row_lines, delimiter=delimiter)
+    if frame.empty:
+        raise PortfolioError(located("header only, no holdings", file=name, row=header_index + 1,
+                                     fix="add one row per holding under the header."))
+    return frame
+
+
+def _find_header(lines: list[str], name: str, is_ticker: Callable[[str], bool]) -> tuple[int, str]:
+    """Index of the first line (of the first 50) with a ticker column, and its delimiter."""
+    for index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
+        for candidate in (",", ";", "\t", "|"):
+            if candidate not in line:
+                continue
+            try:
+                cells = next(csv.reader([line], delimiter=candidate, quotechar='"', skipinitialspace=True), [])
+            except csv.Error:
+                continue
+            if len(cells) > 1 and any(is_ticker(c) for c in cells):
+                return index, candidate
+    raise PortfolioError(located(f"no header row with a 'ticker' (or 'symbol') column in the first "
+                                 f"{HEADER_SEARCH_LINES} lines", file=name,
+                                 fix="add a header row such as: ticker,weight"))
+
+
+def _header_cells(cells: list[str]) -> list[str]:
+    header = list(cells)
+    while header and header[-1] == "":
+        header.pop()  # trailing delimiter
+    return [cell or f"column {k + 1}" for k, cell in enumerate(header)]
+
+

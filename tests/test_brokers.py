@@ -1,0 +1,353 @@
+"""Broker exports (tests/fixtures/brokers, sources in its README) and the holdings reader's edge cases.
+
+Expected values are read off the fixture files by hand (sums and conversions written out in the
+comments); exchange rates are those of exposure/data/fx.csv: EUR 1.1872 and CAD 0.718546 USD per unit.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import exposure as ex
+from exposure.errors import PortfolioError
+from exposure.holdings import line_table, read_holdings
+from exposure.holdings.identifiers import did_you_mean, is_cusip, is_isin, resolve
+from exposure.holdings.rows import ROW_CLASSES, option_underlying
+
+BROKERS = Path(__file__).parent / "fixtures" / "brokers"
+EUR, CAD = 1.1872, 0.718546
+
+
+def read(name: str, **options) -> ex.Portfolio:
+    return ex.Portfolio.from_csv(BROKERS / name, **options)
+
+
+def amounts(pf: ex.Portfolio) -> dict[str, float]:
+    return pf.positions["amount"].to_dict()
+
+
+def notes(pf: ex.Portfolio) -> str:
+    return " ".join(pf.notes)
+
+
+# --------------------------------------------------------------------------------------------- Fidelity
+def test_fidelity_new_layout_cash_pending_and_short_calls():
+    pf = read("fidelity_1.csv")
+    assert pf.format == "fidelity" and pf.kind == "market_value"
+    assert amounts(pf) == pytest.approx({
+        "CASH": 10960.99 + 89998.14,  # SPAXX** core position + Pending activity
+        "CAVA": 14884.00, "MU": 2914.98, "NFLX": 15632.00, "ONDS": 11550.00, "RDDT": 17809.00,
+        "TEAM": 16222.00, "UBER": 7595.00, "UNH": 40173.00})
+    assert sorted(pf.derivatives["underlying"]) == ["NFLX", "ONDS", "TEAM", "UBER", "UNH"]
+    assert pf.derivatives["value"].sum() == pytest.approx(-1.00 - 2200.00 - 4201.00 - 1.00 - 2195.00)
+    assert pf.accounts == ["Individual - TOD Z00000001"]
+    assert "pending activity counted as cash" in notes(pf)
+    assert "CASH" in pf.weights.index and pf.weights.sum() == pytest.approx(1.0)
+
+
+def test_fidelity_old_layout_two_accounts():
+    pf = read("fidelity_2.csv")
+    assert amounts(pf) == pytest.approx({"VWO": 45900.35, "VOO": 45900.35})
+    assert pf.accounts == ["AAAA Z00000000", "BBBB Z00000001"]
+    assert amounts(pf.account("bbbb")) == pytest.approx({"VOO": 45900.35})
+
+
+# ----------------------------------------------------------------------------------------------- Schwab
+def test_schwab_all_accounts_blocks_totals_and_cash():
+    pf = read("schwab_1.csv")
+    assert amounts(pf) == pytest.approx({"SCHB": 23230.62, "CASH": 2 * 42.82, "VOO": 2010.00, "IAU": 5050.00})
+    # the file's own "Account Total" rows disagree with their rows: 23,230.62 + 42.82 = 23,273.44 and
+    # 2,010 + 5,050 + 42.82 = 7,102.82, against 23,755.44 both times
+    assert "says 23,755.44 USD, but its rows sum to 23,273.44" in notes(pf)
+    assert "rows sum to 7,102.82" in notes(pf)
+    roth = pf.account("Roth IRA")
+    assert amounts(roth) == pytest.approx({"VOO": 2010.00, "IAU": 5050.00, "CASH": 42.82})
+
+
+def test_schwab_2024_headers_use_market_value_not_quantity_times_price():
+    pf = read("schwab_2.csv")
+    assert amounts(pf) == pytest.approx({"SCHB": 9099.99})
+    assert pf.accounts == ["Individual ...111"]
+
+
+# --------------------------------------------------------------------------------------------- Vanguard
+def test_vanguard_holdings_then_transactions_table():
+    pf = read("vanguard_1.csv")
+    assert len(pf.accounts) == 12
+    assert pf.positions.at["VTSAX", "amount"] == pytest.approx(15982.40 + 17429.75 + 17992.00)
+    assert pf.positions.at["NVDA", "amount"] == pytest.approx(1988.88 + 2486.10 + 2983.32)
+    table = line_table(read_holdings((BROKERS / "vanguard_1.csv").read_bytes(), "vanguard_1.csv"))
+    assert (table["class"] == "security").sum() == 60
+    assert set(table.loc[table["line"] >= 65, "reason"]) == {"trailing table (transactions)"}
+
+
+# ---------------------------------------------------------------------------------------------- E*TRADE
+def test_etrade_lots_are_never_counted_twice_and_the_total_reconciles():
+    pf = read("etrade_1.csv")
+    assert amounts(pf) == pytest.approx({
+        "HL": 385.52, "IGOI": 3241.25 + 6912.938, "NBGIF": 47520.00 + 7560.00, "SQBG": 1335.36,
+        "TWTR": 116525.85, "UTSI": 3086.91, "CASH": 4302.58})
+    assert pf.derivatives[["underlying", "shares", "value"]].values.tolist() == [["TWTR", -35.0, -927.5]]
+    assert "58 lot sub-row(s) skipped" in notes(pf)
+    assert "but its rows sum to" not in notes(pf)  # 189,942.91, the file's TOTAL, is the rows' sum
+    assert pf.accounts == ["Individual -0000"]
+
+
+def test_etrade_custom_view_with_filters_and_a_cusip_symbol():
+    pf = read("etrade_2.csv")
+    assert pf.positions.at["NVDA", "amount"] == pytest.approx(1829.2622)
+    assert pf.positions.at["VOO", "amount"] == pytest.approx(4034.9691)
+    assert pf.positions.at["CASH", "amount"] == pytest.approx(67.83)
+    assert len(pf.positions) == 22 and "but its rows sum to" not in notes(pf)
+
+
+# ----------------------------------------------------------------------------------------------- DEGIRO
+def test_degiro_isins_decimal_commas_and_two_currencies():
+    pf = read("degiro_1.csv")
+    assert pf.positions.at["ASML", "amount"] == pytest.approx(13262.40 * EUR)  # EUR line, converted
+    assert pf.positions.at["CRWV", "amount"] == pytest.approx(11323.20)  # USD line, as it is
+    assert pf.positions.at["NBIS", "amount"] == pytest.approx(20928.37)
+    assert pf.positions.at["CASH", "amount"] == pytest.approx(260.04 * EUR + 105.00)
+    assert "EUR at 1.1872 USD per EUR (2026-01-26" in notes(pf)
+
+
+def test_degiro_unknown_isins_stay_unmapped_and_are_reported():
+    pf = read("degiro_2.csv")
+    assert pf.positions.at["SHEL", "amount"] == pytest.approx(83.82 * EUR)
+    assert "IE0007Y8Y157" in pf.positions.index
+    assert "identifiers with no known ticker" in notes(pf) and "VANECK QUANTUM" in notes(pf)
+
+
+def test_degiro_in_euros_as_base_currency():
+    pf = read("degiro_1.csv", base_currency="EUR")
+    assert pf.base_currency == "EUR"
+    assert pf.positions.at["ASML", "amount"] == pytest.approx(13262.40)
+    assert pf.positions.at["CRWV", "amount"] == pytest.approx(11323.20 / EUR)
+
+
+# ------------------------------------------------------------------------------------ Interactive Brokers
+def test_ibkr_activity_statement_sections_currencies_and_totals():
+    pf = read("ibkr_1.csv")
+    assert amounts(pf) == pytest.approx({
+        "XEQT": 8685.97 * CAD, "XUU": 8701.4 * CAD, "AAPL": 2678.82, "AMZN": 497.0, "VOO": 6395.51,
+        "CASH": 10901.116301185 + 29.209999525 * CAD})
+    # the CAD group's Total (17,387.37) is its rows' sum; the USD group's (26,837.12) is not (9,571.33)
+    assert "row 17 ('Total Stocks USD') says 26,837.12 USD, but its rows sum to 9,571.33" in notes(pf)
+    assert "row 13 ('Total Stocks CAD') says" not in notes(pf)
+    assert "CAD at 0.718546 USD per CAD (2026-01-16" in notes(pf)
+
+
+def test_ibkr_flex_query_with_an_option(tmp_path):
+    path = tmp_path / "flex.csv"
+    path.write_text('"ClientAccountID","CurrencyPrimary","AssetClass","Symbol","Description","Quantity",'
+                    '"MarkPrice","PositionValue","UnderlyingSymbol"\n'
+                    '"U1","USD","STK","NVDA","NVIDIA CORP","10","180","1800",""\n'
+                    '"U1","USD","OPT","NVDA  261218C00200000","NVDA 18DEC26 200 C","-1","5","-500","NVDA"\n'
+                    '"U1","EUR","STK","ASML","ASML HOLDING","2","700","1400",""\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert pf.format == "ibkr"
+    assert amounts(pf) == pytest.approx({"NVDA": 1800.0, "ASML": 1400 * EUR})
+    assert pf.derivatives["underlying"].tolist() == ["NVDA"]
+
+
+# ----------------------------------------------------------------------------------------- edge cases
+def test_generic_file_with_quantity_and_value_uses_the_value_with_a_note(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("Symbol,Quantity,Last Price,Current Value\nNVDA,10,180,1800\nMSFT,2,400,800\n")
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == {"NVDA": 1800.0, "MSFT": 800.0}
+    assert "amounts from 'Current Value' (market value); 'Quantity' not used" in notes(pf)
+
+
+def test_generic_shares_and_price_give_market_values(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("ticker,shares,price\nNVDA,10,180\nMSFT,2,400.5\n")
+    pf = ex.Portfolio.from_csv(path)
+    assert pf.kind == "market_value" and amounts(pf) == {"NVDA": 1800.0, "MSFT": 801.0}
+
+
+def test_generic_currency_column_is_converted_and_an_unknown_currency_refused(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("ticker,market_value,currency\n005930.KS,20000000,KRW\nNVDA,1000,USD\n")
+    pf = ex.Portfolio.from_csv(path)
+    assert pf.positions.at["005930.KS", "amount"] == pytest.approx(20_000_000 * 0.000676819)  # not 20 million USD
+    path.write_text("ticker,market_value,currency\nNVDA,1000,XYZ\n")
+    with pytest.raises(PortfolioError, match="row 2.*no exchange rate for XYZ"):
+        ex.Portfolio.from_csv(path)
+
+
+def test_schwab_option_is_a_derivative_and_a_short_call_is_no_error(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text('"Positions for account Roth IRA ...999 as of 10:00 AM ET, 2026/05/06"\n\n'
+                    '"Symbol","Description","Qty (Quantity)","Price","Mkt Val (Market Value)","Security Type"\n'
+                    '"AAPL","APPLE INC","10","$250.00","$2,500.00","Equity"\n'
+                    '"AAPL 01/16/2027 300.00 C","CALL APPLE","-1","$4.15","-$415.00","Option"\n'
+                    '"Cash & Cash Investments","--","--","--","$100.00","Cash and Money Market"\n'
+                    '"Positions Total","","--","--","$2,185.00",""\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == {"AAPL": 2500.0, "CASH": 100.0}
+    assert pf.derivatives["value"].tolist() == [-415.0]
+    assert "but its rows sum to" not in notes(pf)  # 2,500 - 415 + 100 = 2,185
+
+
+def test_degiro_english_header_is_detected(tmp_path):
+    path = tmp_path / "Portfolio.csv"
+    path.write_text('Product,Symbol/ISIN,Quantity,Closing,Local value,,Value in EUR\n'
+                    'ASML HOLDING NV,NL0010273215,2,"700,00",EUR,"1400,00","1400,00"\n')
+    assert amounts(ex.Portfolio.from_csv(path)) == pytest.approx({"ASML": 1400 * EUR})
+
+
+@pytest.mark.parametrize("symbol, underlying", [
+    (" -NFLX260821C100", "NFLX"), ("TWTR Feb 15 '19 $41 Call", "TWTR"), ("SMAL 04/01/2020 32.00 P", "SMAL"),
+    ("-AZN210219C59", "AZN"), ("TSLA#B1326C425000", "TSLA"), ("NVDA", None), ("BRK.B", None), ("SPAXX**", None)])
+def test_option_symbols(symbol, underlying):
+    assert option_underlying(symbol) == underlying
+
+
+def test_identifiers_check_digits_and_resolution():
+    assert is_isin("US67066G1040") and is_cusip("67066G104") and not is_isin("US67066G1041")
+    assert resolve("NL0010273215") == "ASML" and resolve("US21873S1087") == "CRWV"
+    assert resolve("21873S108") == "CRWV"  # the CUSIP inside a US ISIN
+    assert resolve("US0000000000") is None
+    assert did_you_mean("NVDIA", ["NVDA", "MSFT", "AMD"]) == "NVDA"
+    assert did_you_mean("ZZZZZZ", ["NVDA", "MSFT"]) is None
+
+
+def test_mistyped_ticker_gets_did_you_mean_and_a_prominent_warning():
+    report = ex.analyze(pd.Series({"NVDIA": 0.8, "MSFT": 0.2}))
+    assert report.notes[0].startswith("WARNING: 80% of the portfolio's value is not mapped")
+    assert "did you mean NVDA?" in " ".join(report.notes)
+
+
+def test_account_that_matches_nothing_lists_the_accounts():
+    with pytest.raises(PortfolioError, match="no account matches 'Joint'.*Individual XXXX-1111; Roth IRA"):
+        read("schwab_1.csv").account("Joint")
+
+
+def test_unreadable_broker_file_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "Portfolio_Positions.csv"
+    path.write_text("Account Number,Account Name,Symbol,Description,Quantity,Current Value\n")
+    code, _, err = run_cli("holdings", path)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Fidelity positions" in err
+
+
+def test_broker_file_without_positions_names_the_format(tmp_path):
+    path = tmp_path / "Portfolio_Positions.csv"
+    path.write_text("Account Number,Account Name,Symbol,Description,Quantity,Current Value\n\n"
+                    '"Date downloaded 07/30/2021 2:26 PM ET"\n')
+    with pytest.raises(PortfolioError, match="no holdings found in this Fidelity positions file") as error:
+        ex.Portfolio.from_csv(path)
+    assert "\n" not in str(error.value) and "Fix:" in str(error.value)
+
+
+# --------------------------------------------------------------------------------------- pandas and display
+def test_constructors_take_series_dicts_and_ticker_indexed_frames():
+    series = pd.Series({"NVDA": 0.6, "MSFT": 0.4})
+    for pf in (ex.Portfolio.from_weights(series), ex.Portfolio.from_weights({"NVDA": 0.6, "MSFT": 0.4}),
+               ex.Portfolio.from_frame(series.rename("weight").to_frame()),
+               ex.Portfolio.from_frame(series.rename_axis("ticker").rename("weight").to_frame())):
+        assert pf.weights.to_dict() == pytest.approx({"NVDA": 0.6, "MSFT": 0.4})
+        assert pf.positions.index.name == "ticker" and list(pf.positions.index) == ["NVDA", "MSFT"]
+
+
+def test_short_repr_and_html():
+    pf = read("fidelity_1.csv")
+    assert repr(pf) == "Portfolio(9 positions by market_value (USD), 5 options apart, from " \
+                       f"{BROKERS / 'fidelity_1.csv'})"
+    page = pf._repr_html_()
+    assert page.startswith("<p><b>Portfolio(9 positions") and "<table" in page and "UNH" in page
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+def test_holdings_command_json_names_every_line():
+    code, out, _ = run_cli("holdings", BROKERS / "etrade_1.csv", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["format"] == "etrade" and data["counts"]["lot"] == 58
+    text = (BROKERS / "etrade_1.csv").read_text().splitlines()
+    assert sorted(r["line"] for r in data["lines"]) == [k + 1 for k, line in enumerate(text) if line.strip()]
+
+
+def test_score_one_account():
+    code, out, _ = run_cli("score", BROKERS / "schwab_1.csv", "--account", "2222", "--format", "json")
+    assert code == 0 and any("account Roth IRA XXXX-2222 only" in n for n in json.loads(out)["notes"])
+
+
+# ------------------------------------------------------------------------------------------- property
+_SYMBOLS = st.sampled_from(["NVDA", "MSFT", "SPAXX**", "Pending Activity", " -NVDA261218C200", "FCASH**", "AMD",
+                            "Account Total"])
+_VALUES = st.decimals(min_value=-10_000, max_value=100_000, places=2, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Z1", "Z2"]), _SYMBOLS, _VALUES), min_size=1, max_size=12),
+       st.booleans())
+def test_every_line_is_classified_once_and_value_is_conserved(rows, footer):
+    lines = ["Account Number,Account Name,Symbol,Description,Quantity,Current Value,Type"]
+    lines += [f"{account},Individual,{symbol},x,1,${value},Cash" for account, symbol, value in rows]
+    lines += ["", '"Date downloaded 07/30/2021 2:26 PM ET"'] if footer else []
+    try:
+        holdings = read_holdings("\n".join(lines).encode(), "p.csv")
+    except PortfolioError as error:
+        assert "no holdings found" in str(error)  # only totals and options: nothing to hold
+        return
+    table = line_table(holdings)
+    assert sorted(table["line"]) == [k + 1 for k, line in enumerate(lines) if line.strip()]
+    assert set(table["class"]) <= set(ROW_CLASSES)
+    counted = float(sum(v for _, s, v in rows if s != "Account Total"))
+    assert holdings.table["amount"].sum() + holdings.derivatives["value"].sum() == pytest.approx(counted)
+
+
+def test_foreign_listings_in_a_shares_file_are_priced_in_their_currency_and_converted(tmp_path):
+    path = tmp_path / "shares.csv"
+    path.write_text("ticker,shares\n005930.KS,100\n2330.TW,10\n9984.T,100\nNVDA,10\n")
+    # prices.csv: 119,900 KRW, NT$1,670, 3,875 JPY, $197.58; fx.csv: USD per KRW, TWD, JPY
+    values = {"005930.KS": 100 * 119900 * 0.000676819, "2330.TW": 10 * 1670 * 0.032030750,
+              "9984.T": 100 * 3875 * 0.006354855, "NVDA": 10 * 197.58}
+    total = sum(values.values())
+    weights = ex.Portfolio.from_csv(path).weights
+    assert weights.to_dict() == pytest.approx({t: v / total for t, v in values.items()})
+
+
+def test_fidelity_account_name_number_layout_with_account_lines(tmp_path):
+    # the layout where an account line precedes its positions (synthetic, after Fidelity's documented shape)
+    path = tmp_path / "Portfolio_Positions.csv"
+    path.write_text("Account Name/Number,Symbol,Description,Quantity,Last Price,Current Value,Cost Basis Total\n"
+                    "Individual - TOD...X111,,,,,,\n"
+                    ',VTI,VANGUARD TOTAL STOCK MKT ETF,100,"$250.00","$25,000.00","$20,000.00"\n'
+                    ',SPAXX**,FIDELITY GOVERNMENT MONEY MARKET,,,"$2,400.00",\n'
+                    "ROTH IRA...X222,,,,,,\n"
+                    ',FXAIX,FIDELITY 500 INDEX FUND,50,"$200.00","$10,000.00","$7,000.00"\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == {"VTI": 25000.0, "CASH": 2400.0, "FXAIX": 10000.0}
+    assert pf.accounts == ["Individual - TOD...X111", "ROTH IRA...X222"]
+
+
+def test_holdings_report_with_cad_and_usd_rows_is_converted(tmp_path):
+    # a Wealthsimple-style holdings report (synthetic: no public sample was found), read by the generic reader
+    path = tmp_path / "holdings-report.csv"
+    path.write_text("Account Name,Account Number,Symbol,Name,Quantity,Market Price,Market Value,"
+                    "Market Value Currency\n"
+                    "TFSA,A1,XEQT,iShares Core Equity ETF,100,42.31,4231.00,CAD\n"
+                    "TFSA,A1,NVDA,NVIDIA,10,180.00,1800.00,USD\n")
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == pytest.approx({"XEQT": 4231.00 * CAD, "NVDA": 1800.0})
+    assert "amounts from 'Market Value' (market value); 'Quantity' not used" in notes(pf)
+
+
+def test_identifiers_file_rows_are_valid_and_sourced():
+    from importlib import resources
+
+    text = (resources.files("exposure") / "data" / "identifiers.csv").read_text(encoding="utf-8")
+    table = pd.read_csv(io.StringIO(text), dtype=str)
+    assert table["identifier"].is_unique
+    pairs = zip(table["identifier"], table["kind"], strict=True)
+    assert all(is_isin(i) if k == "isin" else is_cusip(i) for i, k in pairs)
+    assert table["source_url"].str.startswith("https://").all() and table["ticker"].notna().all()
