@@ -102,7 +102,7 @@ def part_one(n: int, runs: int) -> list[dict]:
     return [
         {"step": "first solve (build + compile + solve)", "median_s": first_s, "goal_s": 1.0, "info": info},
         {"step": "re-solve after changing a cap", "median_s": resolve_s, "goal_s": 0.1, "info": ""},
-        {"step": "ex.suggest end to end (analyse before/after)", "median_s": end_to_end, "goal_s": None, "info": ""},
+        {"step": "ex.suggest end to end (analyze before/after)", "median_s": end_to_end, "goal_s": None, "info": ""},
     ]
 
 
@@ -129,7 +129,7 @@ def part_two(n: int, runs: int) -> list[dict] | None:
     rng = np.random.default_rng(2)
     periods, factors = 2 * n, 5
     loadings = rng.normal(0, 1, (n, factors))
-    # Returns in percent: the minimiser does not depend on the scale of S, and at this scale every library's
+    # Returns in percent: the minimizer does not depend on the scale of S, and at this scale every library's
     # default solver tolerances reach the optimum (in decimals the variances are ~1e-7 and absolute-gap stops
     # leave weights 1e-4 apart; ex.suggest rescales its objective itself).
     returns = (rng.normal(0, 1.0, (periods, factors)) @ loadings.T) + rng.normal(0, 2.0, (periods, n))

@@ -28,9 +28,9 @@ EXTRAS: dict[str, str] = {
 def require(module: str, purpose: str) -> ModuleType:
     """Import ``module`` (``"matplotlib.pyplot"`` works too), or raise :class:`MissingDependencyError`.
 
-    ``purpose`` completes the sentence "... needs <package>", e.g. ``"exposure.suggest"``. The message names
-    the ``pip install`` command of the extra that provides the package; the CLI prints it as one line and
-    exits with code 2.
+    ``purpose`` names the feature, e.g. ``"Plots (exposure.plots)"``. The message, "<purpose>: needs <package>,
+    which is not installed. Fix: pip install 'exposure[<extra>]'", names the extra that provides the package;
+    the CLI prints it as one line and exits with code 2.
     """
     try:
         return importlib.import_module(module)
@@ -41,5 +41,5 @@ def require(module: str, purpose: str) -> ModuleType:
             raise
         extra = EXTRAS.get(top, "all")
         raise MissingDependencyError(
-            f"{purpose} needs {top}, which is not installed. Fix: pip install 'exposure[{extra}]'"
+            f"{purpose}: needs {top}, which is not installed. Fix: pip install 'exposure[{extra}]'"
             f" (or pip install 'exposure[all]').", package=top, extra=extra) from error

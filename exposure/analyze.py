@@ -11,11 +11,12 @@ import scipy.sparse as sp
 
 from exposure.dealweb import DealWeb
 from exposure.holdings.identifiers import unmapped_notes
+from exposure.hubs import ai_dependence, circular_structures, portfolio_structures, systemic_importance
 from exposure.metrics import effective_number, grade, hhi, score
-from exposure.network import Sensitivity, chains, check_stable
+from exposure.network import Sensitivity, chains, check_stable, leontief_solve
 from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
 from exposure.report import ExposureReport
-from exposure.taxonomy import AI_LAYERS
+from exposure.taxonomy import AI_LAYERS, BALANCED_AI_BANDS
 
 if TYPE_CHECKING:
     from exposure.market import MarketData
@@ -73,9 +74,9 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     web = web if web is not None else DealWeb.bundled()
     model = model or ExposureModel()
     market = market if market is not None else SnapshotProvider()
-    notes = list(pf.notes)
+    notes = list(pf.notes) + web.notes
     seen_warnings = len(getattr(market, "warnings", []))  # a provider reused across calls keeps its old ones
-    if (note := pf.normalisation_note()) is not None:
+    if (note := pf.normalization_note()) is not None:
         notes.append(note)
     if (note := web.future_deals_note()) is not None:
         notes.append(note)
@@ -109,14 +110,16 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
 
 def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,
             hubs: list[str] | None = None, market: MarketData | None = None) -> ExposureReport:
-    """Score a portfolio's exposure to the deal web's hubs.
+    """Score a portfolio's AI concentration: its exposure to the deal web's AI hubs.
 
     Parameters
     ----------
     pf : the holdings.
     web : the deal web; the bundled one when omitted (use ``web.as_of(date)`` for history).
     model : how deals become dependence; ``ExposureModel()`` defaults (docs/methods.md, section 1.1).
-    hubs : restrict the hub table to these companies (ids, names or tickers); all companies by default.
+    hubs : the AI hubs (ids, names or tickers) that drive the score, and the rows of the hub table. By
+        default the web's own AI hubs (:func:`exposure.hubs.ai_hubs`, systemic importance, independent of
+        the portfolio) drive the score and the table lists every company, with ``ai_hub`` marking them.
     market : market data provider; the bundled snapshot by default.
 
     Returns
@@ -125,43 +128,105 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
     """
     ctx = build_context(pf, web, model, market)
     web = ctx.web
-    hub_ids = [web.resolve(h) for h in hubs] if hubs else list(ctx.ids)
-    columns = _exposure_columns(ctx, [ctx.index[h] for h in hub_ids])
+    if hubs:
+        table_ids = ai_ids = list(dict.fromkeys(web.resolve(h) for h in hubs))
+    else:
+        importance = systemic_importance(ctx.sensitivity, web.companies)
+        table_ids, ai_ids = list(ctx.ids), list(importance.index[importance["hub"]])
+    columns = _exposure_columns(ctx, [ctx.index[h] for h in table_ids])
     order = np.lexsort((-columns["first_order"], -columns["total"]))  # by total, then first order; stable
-    ordered = [hub_ids[k] for k in order]
+    ordered = [table_ids[k] for k in order]
+    is_hub = set(ai_ids)
+    flags = np.array([h in is_hub for h in ordered], dtype=bool)
     table = pd.DataFrame({"name": [web.name_of[h] for h in ordered], "layer": [web.layer_of[h] for h in ordered],
-                          **{name: values[order] for name, values in columns.items()}},
+                          "ai_hub": flags, **{name: values[order] for name, values in columns.items()}},
                          index=pd.Index(ordered, name="company"))
 
     holdings = ctx.holdings
     weight_by = _sums(holdings["layer"].tolist(), holdings["weight"].tolist())
     layers = pd.DataFrame({"weight": list(weight_by.values())},
                           index=pd.Index(list(weight_by), name="layer")).sort_values("weight", ascending=False)
-    not_cash = holdings["kind"].to_numpy() != "cash"
-    names = np.fromiter(_sums(holdings["ticker"][not_cash].tolist(),
-                              holdings["weight"][not_cash].tolist()).values(), dtype=float)
-    totals = table["total"].to_numpy()
-    top = table.index[0] if len(table) and totals[0] > 0 else None
-    largest = float(totals[0]) if len(table) else 0.0
+    hub_totals = columns["total"][order][flags]
+    first_hub = int(np.argmax(flags)) if flags.any() else None
+    largest = float(hub_totals[0]) if hub_totals.size else 0.0
+    top = ordered[first_hub] if first_hub is not None and largest > 0 else None
     value = score(largest)
-    coverage = _coverage(ctx)
+    in_ai = np.array([web.layer_of[c] in AI_LAYERS for c in ctx.ids])
+    ai_layer_share = float(sum(w for layer, w in weight_by.items() if layer in AI_LAYERS))
+    ai_share = float(ctx.weights @ ai_dependence(ctx.sensitivity, in_ai))
+    totals = table["total"].to_numpy()
     metrics = {
-        "ai_share": float(sum(w for layer, w in weight_by.items() if layer in AI_LAYERS)),
-        "name_hhi": hhi(names),
-        "effective_names": effective_number(names),
+        "ai_share": ai_share,
+        "ai_layer_share": ai_layer_share,
+        "ai_network_share": ai_share - ai_layer_share,
+        "ai_hubs": ai_ids,
+        **_name_concentration(holdings),
         "hub_hhi": hhi(totals),
         "effective_hubs": effective_number(totals),
         "largest_hub": top,
         "largest_hub_total": largest,
+        "carriers": [] if top is None else _carriers(ctx, top),
+        "small_shock": None if top is None else _small_shock(ctx, top),
         "spectral_radius": ctx.spectral_radius,
     }
+    weights_by_id = {cid: float(w) for cid, w in zip(ctx.ids, ctx.weights, strict=True) if w > 0}
     return ExposureReport(
-        hubs=table, layers=layers, holdings=holdings, coverage=coverage, metrics=metrics, score=value,
+        hubs=table, layers=layers, holdings=holdings, coverage=_coverage(ctx), metrics=metrics, score=value,
         grade=grade(value), top_hub=top, top_hub_name=None if top is None else web.name_of[top],
         notes=ctx.notes, parameters=ctx.model.model_dump(mode="json"),
         as_of=None if web.cutoff is None else web.cutoff.isoformat(),
+        layer_mix=layer_mix(ai_layer_share, weight_by),
+        _loops=lambda: portfolio_structures(circular_structures(web, ctx.model), weights_by_id),
         _paths=lambda hub, top_n: hub_paths(ctx, hub, top_n), _resolve=web.resolve,
     )
+
+
+def _name_concentration(holdings: pd.DataFrame) -> dict[str, object]:
+    """Single-name concentration over non-cash look-through holdings: largest name, HHI, effective N."""
+    not_cash = holdings["kind"].to_numpy() != "cash"
+    by_name = _sums(holdings["ticker"][not_cash].tolist(), holdings["weight"][not_cash].tolist())
+    names = np.fromiter(by_name.values(), dtype=float)
+    largest = max(by_name, key=by_name.__getitem__) if by_name else None
+    return {"largest_name": largest, "largest_name_weight": by_name[largest] if largest else 0.0,
+            "name_hhi": hhi(names), "effective_names": effective_number(names)}
+
+
+def _carriers(ctx: Context, hub: str) -> list[dict[str, object]]:
+    """The held companies that carry the hub's exposure through deals (``w_i x_h[i]``), largest first."""
+    position = ctx.index[hub]
+    through = ctx.weights * ctx.sensitivity.exposures([position])[:, 0]
+    order = [k for k in np.argsort(-through, kind="stable") if through[k] > 0]
+    return [{"company": ctx.ids[k], "name": ctx.web.name_of[ctx.ids[k]], "exposure": float(through[k])}
+            for k in order]
+
+
+def _small_shock(ctx: Context, hub: str) -> float:
+    """Portfolio loss per unit of a *small* fall in the hub's value, feedback through the hub included:
+    ``w @ (I - L)^-1 e_h`` (linear DebtRank before anything saturates, docs/methods.md section 2). A wiped-out hub's
+    exposure (the score) stops the feedback at the hub, so it is the smaller of the two per unit."""
+    position = ctx.index[hub]
+
+    def column() -> np.ndarray:
+        unit = np.zeros((len(ctx.ids), 1))
+        unit[position, 0] = 1.0
+        return np.clip(leontief_solve(ctx.L, unit)[:, 0], 0.0, None)
+
+    return float(ctx.weights @ ctx.sensitivity._cached(("leontief", position), column))
+
+
+def layer_mix(ai_layer_share: float, weight_by: dict[str, float]) -> pd.DataFrame:
+    """Each AI layer's share of the AI sleeve against :data:`~exposure.taxonomy.BALANCED_AI_BANDS`.
+
+    Columns ``weight`` (fraction of portfolio value), ``share`` (fraction of the AI-layer value), ``lo``,
+    ``hi`` (the balanced band) and ``status`` (``below``, ``within``, ``above``; empty without an AI sleeve).
+    """
+    weight = np.array([weight_by.get(layer, 0.0) for layer in BALANCED_AI_BANDS])
+    lo, hi = np.array(list(BALANCED_AI_BANDS.values())).T
+    share = weight / ai_layer_share if ai_layer_share > 0 else np.zeros_like(weight)
+    status = np.where(share < lo - 1e-12, "below", np.where(share > hi + 1e-12, "above", "within"))
+    return pd.DataFrame({"weight": weight, "share": share, "lo": lo, "hi": hi,
+                         "status": status if ai_layer_share > 0 else ""},
+                        index=pd.Index(list(BALANCED_AI_BANDS), name="layer"))
 
 
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
@@ -170,12 +235,19 @@ def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
 
 
 def _exposure_columns(ctx: Context, positions: list[int]) -> dict[str, np.ndarray]:
-    network = ctx.sensitivity.exposures(positions)  # x_h per hub, including the first-order term
+    """The four columns under one cap: a company cannot lose more than its value (limited liability).
+
+    Company i's exposure to hub h is ``x_h[i]``, capped at 1 (:func:`~exposure.network.hub_exposures`);
+    its first-order part is ``min(L[i, h], x_h[i])`` and the network part the rest, so for every hub
+    ``direct + first_order + network = total = w_h + sum_i w_i x_h[i] <= 1`` exactly, with no clipping.
+    """
+    x = ctx.sensitivity.exposures(positions)  # x_h per hub, including the first-order term, capped at 1
     direct = ctx.weights[positions]
-    first_order = ctx.weights @ ctx.sensitivity.column(positions)
-    beyond = np.clip(ctx.weights @ network - first_order, 0.0, None)
+    first = np.minimum(ctx.sensitivity.column(positions), x)
+    first_order = ctx.weights @ first
+    beyond = ctx.weights @ (x - first)
     return {"direct": direct, "first_order": first_order, "network": beyond,
-            "total": np.clip(direct + first_order + beyond, 0.0, 1.0)}
+            "total": direct + first_order + beyond}
 
 
 def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
@@ -230,7 +302,10 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
     """Add ``company_id, name, layer, mapped, kind`` to look-through rows (kind: company, cash, fund_other,
     unmapped)."""
     cash = set(valued.loc[valued["is_cash"], "ticker"])
-    company_ids, kinds, layers, names = [], [], [], []
+    company_ids: list[str | None] = []
+    kinds: list[str] = []
+    layers: list[str] = []
+    names: list[str] = []
     given_names = dict(zip(valued["ticker"], valued["name"], strict=True))
     layer_of, name_of = web.layer_of, web.name_of
     for ticker, via, looked in zip(rows["ticker"].tolist(), rows["via"].tolist(), rows["looked_through"].tolist(),
@@ -238,14 +313,17 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
         cid = None if ticker in cash else web.company_for_ticker(ticker)
         company_ids.append(cid)
         if ticker in cash and not via:
-            kinds.append("cash"), layers.append("cash"), names.append("Cash")
+            kind, layer, name = "cash", "cash", "Cash"
         elif cid is not None:
-            kinds.append("company"), layers.append(layer_of[cid]), names.append(name_of[cid])
+            kind, layer, name = "company", layer_of[cid], name_of[cid]
         elif via and not looked:
-            kinds.append("fund_other"), layers.append("fund, not looked through")
-            names.append(f"{via} holdings beyond the published top holdings")
+            kind, layer = "fund_other", "fund, not looked through"
+            name = f"{via} holdings beyond the published top holdings"
         else:
-            kinds.append("unmapped"), layers.append("unmapped"), names.append(given_names.get(ticker) or "")
+            kind, layer, name = "unmapped", "unmapped", given_names.get(ticker) or ""
+        kinds.append(kind)
+        layers.append(layer)
+        names.append(name)
     return pd.DataFrame({"ticker": rows["ticker"].to_numpy(), "name": names, "company_id": company_ids,
                          "layer": layers, "weight": rows["weight"].to_numpy(dtype=float),
                          "via": rows["via"].to_numpy(), "kind": kinds,

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from exposure._optional import require
 from exposure.dealweb import DealWeb
 from exposure.errors import PortfolioError, located
+from exposure.hubs import ai_dependence, ai_hubs
 from exposure.metrics import GRADES
 from exposure.models import AI_LAYERS, ExposureModel
 from exposure.network import check_stable, hub_exposures
@@ -52,12 +53,19 @@ class ExposureMatrix:
     tickers : normalized tickers (trimmed, upper case), the rows.
     hubs : hub company ids, the first ``len(hubs)`` columns of ``values``.
     values : ``(len(tickers), len(hubs) + 2)`` float array: each hub's loading (fraction of the ticker's
-        value exposed to the hub), then the AI-layer share and the unmapped share of the ticker.
+        value exposed to the hub), then the AI share (:func:`exposure.hubs.ai_dependence`) and the unmapped
+        share of the ticker.
+    ai_hubs : which of ``hubs`` are AI hubs, the ones the score is taken over (all when None).
     """
 
     tickers: pd.Index
     hubs: list[str]
     values: np.ndarray
+    ai_hubs: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        loading = int(np.any(self.values[:, : len(self.hubs)] != 0, axis=1).sum())
+        return f"ExposureMatrix({len(self.tickers)} tickers x {len(self.hubs)} hubs; {loading} with hub exposure)"
 
     def score(self, holdings: pd.DataFrame) -> pd.DataFrame:
         """Score a long holdings frame whose tickers are all in :attr:`tickers` (see :func:`analyze_many`)."""
@@ -103,8 +111,9 @@ class ExposureMatrix:
         totals = matrix @ np.ascontiguousarray(self.values[loads, :n_hubs])
         np.clip(totals, 0.0, 1.0, out=totals)
 
-        best = totals.argmax(axis=1) if n_hubs else np.zeros(n, dtype=np.int64)
-        largest = totals[np.arange(n), best] if n_hubs else np.zeros(n)
+        scored = np.flatnonzero(self.ai_hubs) if self.ai_hubs is not None else np.arange(n_hubs)
+        best = scored[totals[:, scored].argmax(axis=1)] if scored.size else np.zeros(n, dtype=np.int64)
+        largest = totals[np.arange(n), best] if scored.size else np.zeros(n)
         score = 100.0 * largest
         grade = np.searchsorted(np.array([bound for bound, _ in GRADES]), score, side="right")
         frame = pd.DataFrame(totals, index=accounts.rename("account"), columns=list(self.hubs), copy=False)
@@ -165,10 +174,12 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
     sensitivity = web.sensitivity(model)
     check_stable(sensitivity.matrix)
     hub_ids = list(dict.fromkeys(web.resolve(h) for h in hubs)) if hubs else list(sensitivity.ids)
+    ai = None if hubs else np.isin(hub_ids, ai_hubs(web, model))
     positions = np.array([sensitivity.index[h] for h in hub_ids], dtype=np.int64)
     company_rows = hub_exposures(sensitivity.matrix, positions)
     company_rows[positions, np.arange(len(positions))] = 1.0  # a held hub is exposed to itself in full
-    in_ai = web.companies["layer"].astype(str).isin(AI_LAYERS).reindex(sensitivity.ids).to_numpy(float)
+    in_ai = ai_dependence(sensitivity, web.companies["layer"].astype(str).isin(AI_LAYERS)
+                          .reindex(sensitivity.ids).to_numpy(bool))
 
     names = pd.Index(list(dict.fromkeys(_normalized(pd.Index(list(tickers), dtype=object)))), dtype=object)
     n_hubs = len(hub_ids)
@@ -193,7 +204,7 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
             continue
         for constituent, share in zip(held["ticker"], held["weight"], strict=True):
             add(row, str(constituent).strip().upper(), float(share))
-    return ExposureMatrix(tickers=names, hubs=hub_ids, values=values)
+    return ExposureMatrix(tickers=names, hubs=hub_ids, values=values, ai_hubs=ai)
 
 
 def score_accounts(source: str | os.PathLike[str] | pd.DataFrame | dd.DataFrame, web: DealWeb | None = None,

@@ -120,7 +120,7 @@ def original_debtrank(L: Matrix, h0: np.ndarray) -> np.ndarray:
     """
     L = _check_matrix(L)
     h = _check_shock(h0, L.shape[0])
-    impact = L.minimum(1.0) if sp.issparse(L) else np.minimum(L, 1.0)
+    impact = np.minimum(L, 1.0) if isinstance(L, np.ndarray) else L.minimum(1.0)
     distressed = h > 0
     undistressed = ~distressed
     # at most n rounds: every round turns at least one distressed company inactive for good
@@ -309,7 +309,7 @@ def _pay_given_defaults(share_t: sp.csr_matrix, owed: np.ndarray, e: np.ndarray,
             warnings.simplefilter("ignore", spla.MatrixRankWarning)
             p_d = spla.spsolve(system, rhs) if len(d) > 1 else rhs / system.toarray().ravel()
         p_d = np.atleast_1d(p_d)
-        ok = np.all(np.isfinite(p_d))
+        ok = bool(np.all(np.isfinite(p_d)))
     except (RuntimeError, ValueError, np.linalg.LinAlgError):
         ok = False
     if not ok:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import html
 import io
 import math
 from datetime import date
@@ -22,6 +23,7 @@ import pandas as pd
 from exposure._compat import renamed
 from exposure.errors import DealWebError, located
 from exposure.files import check_shape, read_text
+from exposure.financials import figures_at, later_note, read_financials
 from exposure.network import Sensitivity, build_sensitivity
 
 if TYPE_CHECKING:
@@ -70,36 +72,46 @@ class DealWeb:
         source_url, notes, capacity_gw, firm_usd_bn, source_kind, source_url_2, checked``; the last five may be
         blank). Lapsed and terminated deals stay listed; they count 0 under the default model.
     aliases : extra names and tickers (upper case) that resolve to a company id.
-    cutoff : the as-of date the deals were filtered to, or None.
+    cutoff : the as-of date the deals and figures were taken at, or None.
+    financials : dated revenue and market-cap rows (``exposure/data/financials.csv``), or None.
+    notes : what :meth:`as_of` could not date (figures taken from after the cutoff).
     """
 
     def __init__(self, companies: pd.DataFrame, deals: pd.DataFrame, aliases: dict[str, str] | None = None,
-                 cutoff: date | None = None) -> None:
+                 cutoff: date | None = None, financials: pd.DataFrame | None = None,
+                 notes: list[str] | None = None) -> None:
         self.companies = companies
         self.deals = deals.reset_index(drop=True)
         self.aliases = dict(aliases or {})
         self.cutoff = cutoff
+        self.financials = financials
+        self.notes = list(notes or [])
         self._sensitivity: dict[str, Sensitivity] = {}
 
     # ----------------------------------------------------------------------------------------- loading
     @classmethod
     def bundled(cls) -> DealWeb:
         """The web shipped with the package (``exposure/data``), sourced and dated; see its SOURCES.md."""
-        return cls.from_csv(_data_file("companies.csv"), _data_file("deals.csv"), _data_file("aliases.csv"))
+        dated = _data_file("financials.csv")
+        return cls.from_csv(_data_file("companies.csv"), _data_file("deals.csv"), _data_file("aliases.csv"),
+                            financials=dated if dated.exists() else None)
 
     @classmethod
-    def from_csv(cls, companies: Source, deals: Source, aliases: Source | None = None) -> DealWeb:
-        """Load and validate a web from CSV files in the bundled format (see README, "Data")."""
+    def from_csv(cls, companies: Source, deals: Source, aliases: Source | None = None,
+                 financials: Source | None = None) -> DealWeb:
+        """Load and validate a web from CSV files in the bundled format (see README, "Data"); ``financials``
+        holds dated figures for :meth:`as_of` (see :mod:`exposure.financials`)."""
         company_frame = _read_companies(companies)
         deal_frame = _read_deals(deals, set(company_frame.index), companies_file=companies)
         alias_map = _read_aliases(aliases, set(company_frame.index)) if aliases is not None else {}
-        return cls(company_frame, deal_frame, alias_map)
+        dated = read_financials(financials, set(company_frame.index)) if financials is not None else None
+        return cls(company_frame, deal_frame, alias_map, financials=dated)
 
     def with_deals(self, path: Source) -> DealWeb:
         """A new web with a user's deals file merged in (same format); a row with an existing id replaces it."""
         extra = _read_deals(path, set(self.companies.index))
         kept = self.deals[~self.deals["id"].isin(extra["id"])]
-        return DealWeb(self.companies, pd.concat([kept, extra], ignore_index=True), self.aliases, self.cutoff)
+        return self._replace(deals=pd.concat([kept, extra], ignore_index=True))
 
     def with_fundamentals(self, figures: pd.DataFrame) -> DealWeb:
         """A new web with market caps and revenues replaced where ``figures`` (indexed by id) has them."""
@@ -108,7 +120,7 @@ class DealWeb:
             if column in figures:
                 update = figures[column].dropna()
                 companies.loc[update.index.intersection(companies.index), column] = update
-        return DealWeb(companies, self.deals, self.aliases, self.cutoff)
+        return self._replace(companies=companies)
 
     def with_market_figures(self, figures: pd.DataFrame) -> DealWeb:
         """A new web with a market-data provider's fresh figures (``fundamentals()``: indexed by ticker, with
@@ -120,10 +132,24 @@ class DealWeb:
         return self if fresh.empty else self.with_fundamentals(fresh.rename(index=by_id))
 
     def as_of(self, when: str | date) -> DealWeb:
-        """The web as it stood on ``when``: only deals announced on or before it (a month counts from its 1st)."""
+        """The web as it stood on ``when``: only deals announced on or before it (a month counts from its 1st),
+        and each company's latest revenue and market cap dated on or before it (:attr:`financials`).
+
+        A figure with no dated row on or before ``when`` keeps its later ``companies.csv`` value, and the new
+        web's :attr:`notes` say which (analyze() reports them).
+        """
         cutoff = parse_as_of(when)
         announced = pd.to_datetime(self.deals["announced"].str.slice(0, 10), format="mixed").dt.date
-        return DealWeb(self.companies, self.deals[announced <= cutoff], self.aliases, cutoff)
+        companies, later = figures_at(self.companies, self.financials, cutoff)
+        note = later_note(later, self.name_of, cutoff)
+        return self._replace(companies=companies, deals=self.deals[announced <= cutoff], cutoff=cutoff,
+                             notes=[note] if note else [])
+
+    def _replace(self, companies: pd.DataFrame | None = None, deals: pd.DataFrame | None = None,
+                 cutoff: date | None = None, notes: list[str] | None = None) -> DealWeb:
+        """A new web with the given parts changed (aliases and financials kept)."""
+        return DealWeb(self.companies if companies is None else companies, self.deals if deals is None else deals,
+                       self.aliases, cutoff or self.cutoff, self.financials, self.notes if notes is None else notes)
 
     def future_deals_note(self, today: date | None = None) -> str | None:
         """A note naming the deals announced after ``today`` (default: the date today), or None.
@@ -216,6 +242,22 @@ class DealWeb:
     def __repr__(self) -> str:
         when = f", as of {self.cutoff}" if self.cutoff else ""
         return f"DealWeb({len(self.companies)} companies, {len(self.deals)} deals{when})"
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the counts, deals by status, and the ten largest disclosed deals (USD bn)."""
+        from exposure.report import frame_html
+
+        names = self.companies["name"]
+        deals = self.deals.assign(deal=self.deals["payer"].map(names) + " \u2192 " + self.deals["payee"].map(names),
+                                  amount=pd.to_numeric(self.deals["amount_usd_bn"], errors="coerce"))
+        largest = deals.nlargest(10, "amount").set_index("id")[["deal", "type", "amount", "status", "announced"]]
+        announced = deals["announced"].astype(str)
+        span = f"announced {announced.min()} to {announced.max()}" if len(deals) else "no deals"
+        when = f"; as of {self.cutoff}" if self.cutoff else ""
+        return (f"<div><b>DealWeb</b>: {len(self.companies)} companies ({len(self.listed)} listed), "
+                f"{len(deals)} deals {html.escape(span)}{html.escape(when)}"
+                f"<h5>Deals by status</h5>{frame_html(deals['status'].value_counts().rename('deals').to_frame())}"
+                f"<h5>Largest disclosed deals (USD bn)</h5>{frame_html(largest, max_rows=10)}</div>")
 
 
 # ------------------------------------------------------------------------------------------ helpers

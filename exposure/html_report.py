@@ -1,8 +1,10 @@
 """One self-contained HTML report of a portfolio's exposure, to open in a browser or send to a client.
 
-Tables, the figures of :mod:`exposure.plots` embedded as base64 PNGs (no external file, script or
-stylesheet), the sources of every deal used with links, the as-of dates of the data, and the exposure
-model's parameters. Build it with :func:`render_report`; ``exposure report FILE --out report.html`` writes it.
+Tables (pandas Styler), the figures of :mod:`exposure.plots` embedded as base64 PNGs (no external file or
+script), the sources of every deal used with links, the as-of dates of the data and the exposure model's
+parameters; a stress section and a suggestion section when given. The page is a jinja2 template
+(``exposure/templates/report.html``) rendered with autoescaping, so no text from a data file becomes markup.
+Build it with :func:`render_report`; ``exposure report FILE --out report.html`` writes it.
 """
 
 from __future__ import annotations
@@ -10,41 +12,39 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import pandas as pd
+from markupsafe import Markup
 
+from exposure.errors import MissingDependencyError
 from exposure.report import HUB_COLUMNS, percent
 
 if TYPE_CHECKING:
+    import jinja2
     from matplotlib.figure import Figure
 
     from exposure.dealweb import DealWeb
     from exposure.market import MarketData
     from exposure.models import ExposureModel
+    from exposure.optimize import Suggestion
     from exposure.portfolio import Portfolio
+    from exposure.report import ExposureReport
+    from exposure.scenarios import StressResult
 
 __all__ = ["figure_png", "render_report"]
-
-_STYLE = """
-body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
-padding:0 1em;color:#1d1d1d;line-height:1.45}
-h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
-.lead{font-size:1.15em}.muted{color:#666;font-size:.9em}
-table{border-collapse:collapse;margin:.6em 0 1em;font-size:.88em}
-th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
-th{background:#f5f7fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
-figcaption{color:#555;font-size:.9em}.grade{display:inline-block;padding:.1em .6em;border-radius:1em;
-background:#1f4e79;color:white;font-size:.8em;vertical-align:middle}
-"""
 
 
 def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", model: ExposureModel | None = None,
                   market: MarketData | None = None, hub: str | None = None,
-                  shocks: Mapping[str, float] | None = None, history: bool = True) -> str:
+                  shocks: Mapping[str, float] | None = None, history: bool = True,
+                  stress_result: StressResult | None = None, suggestion: Suggestion | None = None,
+                  hubs: list[str] | None = None) -> str:
     """The whole report as one HTML string (UTF-8 text, images inline).
 
     Parameters
@@ -55,34 +55,37 @@ def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", mode
     hub : the hub for the exposure-over-time figure and the paths table; the score's hub by default.
     shocks : a stress scenario (company -> fraction of value lost); ``{hub: 0.5}`` by default.
     history : include the exposure-over-time figure (about 40 re-analyses of the web).
+    stress_result : a :func:`exposure.stress` result to report instead of ``shocks`` (any scenario).
+    suggestion : an :func:`exposure.suggest` result: adds the trades (weights, shares and value when
+        known), hubs and layers before and after, and the binding constraints.
+    hubs : the AI hubs that drive the score, as in :func:`exposure.analyze` (the web's own by default).
+
+    Without matplotlib (the ``[plots]`` extra) the report has every table and says how to get the figures.
     """
-    from exposure import plots
+    from exposure import __version__
     from exposure.analyze import analyze
 
-    report = analyze(pf, web, model=model, market=market)
+    report = analyze(pf, web, model=model, market=market, hubs=hubs)
     hub_id = web.resolve(hub) if hub else report.top_hub
-    sections = [_summary(report, title, web)]
-    figures = [(plots.hub_bars(report), "Exposure to the hubs, split into direct holdings, one deal away and "
-                "chains of two deals or more (percent of portfolio value).")]
-    figures.append((plots.layer_mix(report), "Look-through weight by layer of the AI stack."))
-    figures.append((plots.deal_web(web, report), "The deal web: node area is this portfolio's exposure to "
-                    "each company; arrows run from payer or investor to payee, wider for larger deals."))
-    if hub_id is not None and history:
-        figures.append((plots.exposure_over_time(pf, web, hub_id, model=model),
-                        "How the exposure grew as deals were announced, with the deals behind the largest jumps."))
-    stress_result = _stress(pf, web, model, market, shocks or ({hub_id: 0.5} if hub_id else {}))
-    if stress_result is not None:
-        figures.append((plots.stress_waterfall(stress_result), html.escape(stress_result.summary())))
-    sections.append("<h2>Pictures</h2>" + "".join(_figure(fig, caption) for fig, caption in figures))
-    sections.append(_tables(report, hub_id, web))
-    sections.append(_deal_sources(report, web, model, _chain_deals(report, web)))
-    sections.append(_as_of(report, web, market))
-    sections.append(_parameters(report.parameters))
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}: exposure "
-            f"report</title><style>{_STYLE}</style></head><body>{''.join(sections)}<p class='muted'>Generated "
-            f"{stamp} by exposure. Exposures are fractions of portfolio value shown as percents; amounts in USD "
-            "billions.</p></body></html>")
+    if stress_result is None:
+        stress_result = _stress(pf, web, model, market, shocks or ({hub_id: 0.5} if hub_id else {}))
+    figures, figures_note = _figures(report, pf, web, model, hub_id if history else None)
+    tables = _tables(report, hub_id, web, model)
+    market_error, tables["market"], tables["figures"] = _as_of(report, web, market)
+    tables["parameters"] = _table(_parameters(report.parameters), index=False)
+    context = {
+        "title": title, "report": report, "version": __version__, "today": date.today(),
+        "stamp": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "web_when": f"as of {web.cutoff}" if web.cutoff else f"all {len(web.deals)} deals to {_latest_deal(web)}",
+        "web_as_of": f"as of {web.cutoff}" if web.cutoff else "every deal in the data",
+        "latest_deal": _latest_deal(web), "n_companies": len(web.companies), "n_deals": len(web.deals),
+        "metrics": _metrics(report), "coverage": _coverage(report), "figures": figures,
+        "figures_note": figures_note, "hub_name": str(web.companies.at[hub_id, "name"]) if hub_id else "",
+        "tables": tables, "market_error": market_error,
+        "stress": _stress_section(stress_result) if stress_result is not None else None,
+        "suggestion": _suggestion_section(suggestion) if suggestion is not None else None,
+    }
+    return _template().render(**context)
 
 
 def figure_png(fig: Figure, dpi: int = 110) -> bytes:
@@ -97,78 +100,123 @@ def figure_png(fig: Figure, dpi: int = 110) -> bytes:
 
 # ------------------------------------------------------------------------------------------ sections
 
-def _summary(report: Any, title: str, web: DealWeb) -> str:
-    m, c = report.metrics, report.coverage
-    when = f"as of {web.cutoff}" if web.cutoff else f"all {len(web.deals)} deals to {_latest_deal(web)}"
-    return (
-        f"<h1>{html.escape(title)}: AI-infrastructure exposure</h1>"
-        f"<p class='muted'>Deal web {html.escape(when)}; {len(web.companies)} companies, {len(web.deals)} deals.</p>"
-        f"<p class='lead'><b>Score {report.score:.0f}</b> <span class='grade'>{html.escape(report.grade)}</span> "
-        f"{html.escape(report.explain())}</p>"
-        f"<p>AI share {percent(m['ai_share'])}; effective names {m['effective_names']:.1f}; effective hubs "
-        f"{m['effective_hubs']:.1f}; spectral radius of L {m['spectral_radius']:.3f}.</p>"
-        f"<p class='muted'>Coverage: unmapped {percent(c['unmapped_weight'])}"
-        + (f" ({html.escape(', '.join(c['unmapped_tickers']))})" if c["unmapped_tickers"] else "")
-        + f"; funds not looked through {percent(c['not_looked_through_weight'])}; {c['deals_left_out']} of "
-        f"{c['deals_in_web']} deals left out of L; {len(c['estimated_deals'])} deals valued from gigawatts "
-        f"(estimates).</p>"
-        + "".join(f"<p class='muted'>Note: {html.escape(n)}</p>" for n in report.notes)
-    )
+@lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    import jinja2
+
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("exposure", "templates"),
+                                     autoescape=True, undefined=jinja2.StrictUndefined)
+    return environment.get_template("report.html")
 
 
-def _tables(report: Any, hub_id: str | None, web: DealWeb) -> str:
+def _figures(report: ExposureReport, pf: Portfolio, web: DealWeb, model: ExposureModel | None,
+             history_hub: str | None) -> tuple[list[dict[str, str]], str]:
+    """The figures as base64 PNGs with captions, or none and a note saying how to get them."""
+    try:
+        from exposure import plots
+
+        drawn = [(plots.hub_bars(report), "Exposure to the hubs, split into direct holdings, one deal away and "
+                  "chains of two deals or more (percent of portfolio value)."),
+                 (plots.layer_mix(report), "Look-through weight by layer of the AI stack."),
+                 (plots.deal_web(web, report), "The deal web: node area is this portfolio's exposure to each "
+                  "company; arrows run from payer or investor to payee, wider for larger deals.")]
+        if history_hub is not None:
+            drawn.append((plots.exposure_over_time(pf, web, history_hub, model=model),
+                          "How the exposure grew as deals were announced, with the deals behind the largest "
+                          "jumps."))
+    except MissingDependencyError as missing:
+        return [], f"The figures need matplotlib: {missing}"
+    return [{"png": _png(fig), "caption": caption} for fig, caption in drawn], ""
+
+
+def _tables(report: ExposureReport, hub_id: str | None, web: DealWeb,
+            model: ExposureModel | None) -> dict[str, Markup | None]:
     hubs = report.hubs[report.hubs["total"] > 0].head(15)
-    parts = ["<h2>Hubs</h2><p class='muted'>Top 15 by total exposure, percent of portfolio value.</p>",
-             _table(hubs[["name", "layer", *HUB_COLUMNS]], HUB_COLUMNS),
-             "<h2>Layers</h2>", _table(report.layers, ["weight"]),
-             "<h2>Holdings, looked through</h2>",
-             _table(report.holdings[["ticker", "name", "layer", "weight", "via"]].sort_values(
-                 "weight", ascending=False), ["weight"], index=False)]
-    if hub_id is not None:
-        name = str(web.companies.at[hub_id, "name"])
-        paths = report.paths(hub_id, top=10)
-        parts += [f"<h2>Why: the chains to {html.escape(name)}</h2><p class='muted'>Each row is a chain of deals "
-                  "from a holding to the hub: deal id, channel and the dependence on each hop; exposure in percent "
-                  "of portfolio value, share of the hub's total.</p>",
-                  _table(paths, ["exposure", "share"]) if not paths.empty else "<p>No chain links them.</p>"]
-    return "".join(parts)
+    holdings = report.holdings[["ticker", "name", "layer", "weight", "via"]].sort_values("weight", ascending=False)
+    paths = report.paths(hub_id, top=10) if hub_id is not None else None
+    deals, left_out = _deals(report, web, model)
+    return {
+        "hubs": _table(hubs[["name", "layer", *HUB_COLUMNS]], HUB_COLUMNS),
+        "layers": _table(report.layers, ["weight"]),
+        "holdings": _table(holdings, ["weight"], index=False),
+        "paths": None if paths is None else _table(paths, ["exposure", "share"]) if not paths.empty
+        else Markup("<p>No chain links them.</p>"),
+        "deals": _table(deals, index=False, links=["source"]),
+        "left_out": None if left_out is None else _table(left_out, index=False),
+    }
 
 
-def _deal_sources(report: Any, web: DealWeb, model: ExposureModel | None, on_chains: set[str]) -> str:
-    sensitivity = web.sensitivity(model)
-    used = set(sensitivity.contributions["deal_id"])
+def _stress_section(result: StressResult) -> dict[str, Any]:
+    losses = ["shock", "first_round", "later_rounds", "total", "lower_bound"]
+    held = result.holdings[result.holdings["contribution"] > 0]
+    try:
+        from exposure import plots
+
+        waterfall: str | None = _png(plots.stress_waterfall(result))
+    except MissingDependencyError:
+        waterfall = None
+    return {
+        "label": result._label(), "description": result.description, "summary": result.summary(),
+        "method": result.method, "loss": percent(result.portfolio_loss), "lower_bound": percent(result.lower_bound),
+        "direct": percent(result.direct_loss), "network": percent(result.network_loss), "figure": waterfall,
+        "holdings": _table(held[["ticker", "name", "via", "weight", "loss", "contribution"]].head(15),
+                           ["weight", "loss", "contribution"], index=False),
+        "companies": _table(result.companies.head(15), losses),
+        "clearing": None if result.clearing is None else _table(result.clearing, ["shock"]),
+        "notes": result.notes,
+    }
+
+
+def _suggestion_section(sug: Suggestion) -> dict[str, Any]:
+    trades = sug.trades if "ticker" in sug.trades else sug.trades.reset_index()
+    shown = [c for c in ("ticker", "name", "action", "weight", "shares", "value_usd") if c in trades]
+    hubs = pd.DataFrame({"name": sug.before.hubs["name"], "before": sug.before.hubs["total"],
+                         "after": sug.after.hubs["total"].reindex(sug.before.hubs.index).fillna(0.0)})
+    hubs = hubs[(hubs["before"] > 0) | (hubs["after"] > 0)].sort_values("before", ascending=False).head(15)
+    layers = pd.concat({"before": sug.before.layers["weight"], "after": sug.after.layers["weight"]},
+                       axis=1).fillna(0.0)
+    return {
+        "summary": sug.summary(), "notes": sug.notes,
+        "trades": _table(trades[shown], ["weight"], index=False) if len(trades) else Markup("<p>No trade.</p>"),
+        "hubs": _table(hubs, ["before", "after"]), "layers": _table(layers, ["before", "after"]),
+        "binding": _table(sug.binding, index=False) if len(sug.binding) else Markup("<p>None binds.</p>"),
+    }
+
+
+def _deals(report: ExposureReport, web: DealWeb, model: ExposureModel | None) -> tuple[pd.DataFrame,
+                                                                                      pd.DataFrame | None]:
+    """Every deal of the web, those on the portfolio's chains first, and the deals left out with reasons."""
+    used = set(web.sensitivity(model).contributions["deal_id"])
+    on_chains = _chain_deals(report, web)
+    estimated = set(report.coverage["estimated_deals"])
     deals = web.deals.copy()
     names = web.companies["name"]
-    deals["deal"] = deals["payer"].map(names) + " \u2192 " + deals["payee"].map(names)
-    deals["used"] = deals["id"].isin(used)
-    deals["chains"] = deals["id"].isin(on_chains)
-    deals = deals.sort_values(["chains", "used", "announced"], ascending=[False, False, False])
-    rows = []
-    for row in deals.itertuples(index=False):
-        amount = "" if pd.isna(row.amount_usd_bn) else f"{row.amount_usd_bn:,.1f}"
-        if not amount and "capacity_gw" in deals and not pd.isna(row.capacity_gw):
-            amount = f"{row.capacity_gw:g} GW"
-        estimated = " (estimate)" if row.id in set(report.coverage["estimated_deals"]) else ""
-        rows.append(f"<tr><td>{html.escape(str(row.id))}</td><td>{html.escape(str(row.deal))}</td>"
-                    f"<td>{html.escape(str(row.type).replace('_', ' '))}</td><td class='num'>{amount}{estimated}</td>"
-                    f"<td>{html.escape(str(row.announced))}</td><td>{html.escape(str(row.status))}</td>"
-                    f"<td>{'yes' if row.used else 'no'}</td><td>{'yes' if row.chains else ''}</td>"
-                    f"<td>{_link(row.source_url)}</td></tr>")
-    left_out = report.coverage["left_out"]
-    reasons = ""
-    if isinstance(left_out, pd.DataFrame) and not left_out.empty:
-        grouped = (left_out.drop_duplicates().groupby(["reason", "channel"])["deal_id"]
-                   .agg(lambda ids: ", ".join(sorted(set(ids)))).rename("deals").reset_index())
-        reasons = "<h3>Deals or channels left out of the model, and why</h3>" + _table(grouped, [], index=False)
-    return ("<h2>Deals and their sources</h2><p class='muted'>Every deal of the web, the ones on this "
-            "portfolio's chains to its top five hubs first. \u201cIn model\u201d says whether the deal entered "
-            "the sensitivity matrix L. Amounts in USD billions; gigawatt deals are converted at the model's dollars "
-            "per GW.</p><table><thead><tr><th>id</th><th>deal (payer \u2192 payee)</th><th>type</th><th>USD bn</th>"
-            "<th>announced</th><th>status</th><th>in model</th><th>on chains</th><th>source</th></tr>"
-            f"</thead><tbody>{''.join(rows)}</tbody></table>{reasons}")
+    amount = pd.to_numeric(deals["amount_usd_bn"], errors="coerce")
+    gigawatts = pd.to_numeric(deals["capacity_gw"], errors="coerce") if "capacity_gw" in deals else None
+    table = pd.DataFrame({
+        "id": deals["id"], "deal": deals["payer"].map(names) + " \u2192 " + deals["payee"].map(names),
+        "type": deals["type"].astype(str).str.replace("_", " "),
+        "USD bn": [_amount(a, None if gigawatts is None else gigawatts.iloc[k], deal_id in estimated)
+                   for k, (a, deal_id) in enumerate(zip(amount, deals["id"], strict=True))],
+        "announced": deals["announced"].astype(str), "status": deals["status"].astype(str),
+        "in model": deals["id"].isin(used).map({True: "yes", False: "no"}),
+        "on chains": deals["id"].isin(on_chains).map({True: "yes", False: ""}),
+        "source": deals["source_url"],
+    })
+    order = pd.DataFrame({"chains": table["on chains"] == "yes", "used": table["in model"] == "yes",
+                          "announced": table["announced"]})
+    table = table.loc[order.sort_values(["chains", "used", "announced"], ascending=False).index]
+    left = report.coverage["left_out"]
+    if not isinstance(left, pd.DataFrame) or left.empty:
+        return table, None
+    grouped = (left.drop_duplicates().groupby(["reason", "channel"])["deal_id"]
+               .agg(lambda ids: ", ".join(sorted(set(ids)))).rename("deals").reset_index())
+    return table, grouped
 
 
-def _as_of(report: Any, web: DealWeb, market: MarketData | None) -> str:
+def _as_of(report: ExposureReport, web: DealWeb,
+           market: MarketData | None) -> tuple[str | None, Markup | None, Markup | None]:
+    """``(error, market data table, company figures table)`` for the holdings; the error when unreadable."""
     from exposure.market import SnapshotProvider
 
     market = market if market is not None else SnapshotProvider()
@@ -178,29 +226,30 @@ def _as_of(report: Any, web: DealWeb, market: MarketData | None) -> str:
     try:
         figures = market.fundamentals(tickers)
     except Exception as error:  # the report still renders; it says what it could not date
-        return f"<h2>As-of dates</h2><p>Market data could not be read: {html.escape(str(error))}</p>"
+        return str(error), None, None
     shown = [c for c in ("price_usd", "market_cap_usd_bn", "revenue_usd_bn", "as_of", "source") if c in figures]
-    figures = figures[shown].copy()
-    figures.index.name = "ticker"
-    companies = web.companies.loc[sorted(set(held["company_id"]))]
-    return ("<h2>As-of dates</h2>"
-            f"<p>Deal web: {html.escape(f'as of {web.cutoff}' if web.cutoff else 'every deal in the data')}, latest "
-            f"deal announced {html.escape(_latest_deal(web))}; report generated {date.today()}.</p>"
-            "<h3>Market data for the holdings</h3>" + _table(figures, [])
-            + "<h3>Company figures behind L (revenue and market cap, USD bn)</h3>"
-            + _table(companies[["name", "revenue_usd_bn", "market_cap_usd_bn", "as_of"]], []))
+    companies = web.companies.loc[sorted(set(held["company_id"])),
+                                  ["name", "revenue_usd_bn", "market_cap_usd_bn", "as_of"]]
+    return None, _table(figures[shown].rename_axis("ticker")), _table(companies)
 
 
-def _parameters(parameters: Mapping[str, Any]) -> str:
-    rows = []
-    for key, value in parameters.items():
-        if isinstance(value, Mapping):
-            value = "; ".join(f"{k}: {v}" for k, v in value.items())
-        rows.append(f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(str(value))}</td></tr>")
-    return ("<h2>The model's parameters</h2><p class='muted'>How deals become dependence (docs/methods.md, "
-            "section 1.1): kappa revenue elasticity, phi funding weight, theta supply weight, status weights, "
-            "default durations (years) and dollars per gigawatt (USD bn).</p><table><thead><tr><th>parameter</th>"
-            f"<th>value</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+def _metrics(report: ExposureReport) -> dict[str, str]:
+    m = report.metrics
+    return {"ai_share": percent(m["ai_share"]), "effective_names": f"{m['effective_names']:.1f}",
+            "effective_hubs": f"{m['effective_hubs']:.1f}", "spectral_radius": f"{m['spectral_radius']:.3f}"}
+
+
+def _coverage(report: ExposureReport) -> dict[str, Any]:
+    c = report.coverage
+    return {"unmapped": percent(c["unmapped_weight"]), "unmapped_tickers": ", ".join(c["unmapped_tickers"]),
+            "not_looked_through": percent(c["not_looked_through_weight"]), "deals_left_out": c["deals_left_out"],
+            "deals_in_web": c["deals_in_web"], "estimated": len(c["estimated_deals"])}
+
+
+def _parameters(parameters: Mapping[str, Any]) -> pd.DataFrame:
+    rows = [(str(key), "; ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, Mapping) else str(value))
+            for key, value in parameters.items()]
+    return pd.DataFrame(rows, columns=["parameter", "value"])
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -213,10 +262,8 @@ def _stress(pf: Portfolio, web: DealWeb, model: Any, market: Any, shocks: Mappin
     return stress(pf, web, shocks=dict(shocks), model=model, market=market)
 
 
-def _chain_deals(report: Any, web: DealWeb, hubs: int = 5) -> set[str]:
+def _chain_deals(report: ExposureReport, web: DealWeb, hubs: int = 5) -> set[str]:
     """Ids of the deals on the top chains from the holdings to the portfolio's ``hubs`` largest hubs."""
-    import re
-
     known = set(web.deals["id"].astype(str))
     found: set[str] = set()
     for hub in report.hubs[report.hubs["total"] > 0].index[:hubs]:
@@ -225,45 +272,57 @@ def _chain_deals(report: Any, web: DealWeb, hubs: int = 5) -> set[str]:
     return found
 
 
-def _figure(fig: Figure, caption: str) -> str:
-    encoded = base64.b64encode(figure_png(fig)).decode("ascii")
-    return (f"<figure><img alt='{html.escape(caption, quote=True)}' src='data:image/png;base64,{encoded}'>"
-            f"<figcaption>{caption}</figcaption></figure>")
+def _png(fig: Figure) -> str:
+    return base64.b64encode(figure_png(fig)).decode("ascii")
 
 
-def _table(frame: pd.DataFrame, percent_columns: list[str], index: bool = True) -> str:
-    """An escaped HTML table; fractions in ``percent_columns`` as percents, numbers right-aligned."""
-    head = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
-    body = []
-    for key, row in frame.iterrows():
-        cells = [f"<td>{html.escape(str(key))}</td>"] if index else []
-        for column, value in row.items():
-            cells.append(_cell(value, column in percent_columns))
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return ("<table><thead><tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in head)
-            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
+def _table(frame: pd.DataFrame, percents: Iterable[str] = (), *, index: bool = True,
+           links: Iterable[str] = ()) -> Markup:
+    """An HTML table (pandas Styler): every text escaped, fractions in ``percents`` as percents, numbers
+    right-aligned, URLs in ``links`` as links named by their site."""
+    if not frame.index.is_unique:  # Styler needs unique labels to style cells
+        frame = frame.reset_index(drop=not index)
+    percents, links = [c for c in percents if c in frame], [c for c in links if c in frame]
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and c not in percents]
+    formats: dict[Any, Callable[[Any], str]] = {c: _percent for c in percents}
+    formats |= {c: _number for c in numeric} | {c: _link for c in links}
+    styler = (frame.style.format(formats, escape="html", na_rep="")
+              .format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+              .set_properties(subset=[*percents, *numeric], **{"text-align": "right"}))
+    if not index:
+        styler = styler.hide(axis="index")
+    return Markup(styler.to_html())
 
 
-def _cell(value: Any, as_percent: bool) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "<td></td>"
-    if as_percent:
-        return f"<td class='num'>{percent(float(value))}</td>"
+def _percent(value: Any) -> str:
+    return "" if pd.isna(value) else percent(float(value))
+
+
+def _number(value: Any) -> str:
+    if pd.isna(value):
+        return ""
     if isinstance(value, bool):
-        return f"<td>{'yes' if value else 'no'}</td>"
-    if isinstance(value, int | float):
-        return f"<td class='num'>{value:,.3g}</td>" if abs(value) < 1000 else f"<td class='num'>{value:,.0f}</td>"
-    return f"<td>{html.escape(str(value))}</td>"
+        return "yes" if value else "no"
+    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
 def _link(url: Any) -> str:
+    """A link named by its site; ``url`` arrives HTML-escaped (Styler escapes before formatting)."""
     text = "" if url is None or (isinstance(url, float) and pd.isna(url)) else str(url)
     if not text.startswith(("http://", "https://")):
-        return html.escape(text)
-    from urllib.parse import urlparse
+        return text
+    host = urlparse(html.unescape(text)).netloc.removeprefix("www.")
+    return f"<a href=\"{text}\">{html.escape(host)}</a>"
 
-    host = urlparse(text).netloc.removeprefix("www.")
-    return f"<a href='{html.escape(text, quote=True)}'>{html.escape(host)}</a>"
+
+def _amount(amount: float, gigawatts: float | None, estimated: bool) -> str:
+    if pd.notna(amount):
+        text = f"{amount:,.1f}"
+    elif gigawatts is not None and pd.notna(gigawatts):
+        text = f"{gigawatts:g} GW"
+    else:
+        return ""
+    return text + (" (estimate)" if estimated else "")
 
 
 def _latest_deal(web: DealWeb) -> str:

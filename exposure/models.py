@@ -65,7 +65,7 @@ _DEFAULT_STATUS_WEIGHTS: dict[Status, float] = {
 def _default_durations() -> dict[str, float]:
     # Years over which an undisclosed-term contract is spread. Cloud deals of 2024-2026 were reported as
     # 4-7 year terms (OpenAI-Oracle 5, OpenAI-AWS 7, Microsoft-Nebius 5); chip and design deals as
-    # multi-year roll-outs (4); data-centre builds are long-lived (10); licences 3.
+    # multi-year roll-outs (4); data-center builds are long-lived (10); licenses 3.
     return {
         "cloud_compute_contract": 5.0,
         "chip_supply": 4.0,
@@ -77,8 +77,8 @@ def _default_durations() -> dict[str, float]:
 
 def _default_usd_per_gw() -> dict[str, float]:
     # USD bn per GW for deals stated only in gigawatts, by the payee's layer. Nvidia's CEO (Aug/Sep 2025
-    # earnings call) put a GW of AI data-centre capacity at $50-60B, about $35B of it Nvidia's content:
-    # we use 35 for a chip maker's share and 50 for a cloud or data-centre builder's whole build cost.
+    # earnings call) put a GW of AI data-center capacity at $50-60B, about $35B of it Nvidia's content:
+    # we use 35 for a chip maker's share and 50 for a cloud or data-center builder's whole build cost.
     return {
         "semiconductor": 35.0,
         "foundry_equipment": 35.0,

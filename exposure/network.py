@@ -91,10 +91,11 @@ class Sensitivity:
         """Spectral radius of L (see :func:`spectral_radius`), computed once."""
         return self._cached("rho", lambda: spectral_radius(self.matrix))
 
-    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        # The matrix never changes after construction, so derived values are kept beside it.
+    def _cached(self, key: Any, compute: Callable[[], Any], valid: Callable[[Any], bool] | None = None) -> Any:
+        # The matrix never changes after construction, so derived values are kept beside it; ``valid`` can
+        # reject a stored value (one computed for other inputs) so that it is computed again.
         store = self.__dict__.setdefault("_derived", {})
-        if key not in store:
+        if key not in store or (valid is not None and not valid(store[key])):
             store[key] = compute()
         return store[key]
 
@@ -114,7 +115,8 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     ``F = revenue + annual amounts received in the web``), value (equity: the investor depends on the
     investee, ``amount / market_cap_investor``), funding (equity: the investee depends on its investor's
     money, ``phi * amount / (equity received in the web + revenue)``) and supply (contracts: the payer depends
-    on its supplier, ``theta * annual / max(revenue, annual spend in the web)``).
+    on its supplier, ``theta * annual / max(revenue, annual spend in the web)``). A channel whose denominator
+    lacks a figure (revenue, market cap) is left out of L and listed in ``coverage``, never computed as zero.
     """
     from exposure.models import ExposureModel  # pydantic loads on first use, not at import
 
@@ -139,11 +141,12 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     left_out.append(_rows(contracts[~ok], "revenue", "payee revenue unknown: cannot normalise"))
     if model.theta > 0:
         spent = contracts.groupby("payer")["annual"].sum()
-        base = np.fmax(revenue.reindex(spent.index), spent).reindex(revenue.index)
+        base = np.maximum(revenue.reindex(spent.index), spent).reindex(revenue.index)  # NaN revenue stays NaN
         payer_base = contracts["payer"].map(base).astype(float)
         ok = payer_base.notna() & (payer_base > 0)
         pieces.append(_piece(contracts[ok], "payer", "payee", "supply",
                              model.theta * contracts.loc[ok, "annual"] / payer_base[ok]))
+        left_out.append(_rows(contracts[~ok], "supply", "payer revenue unknown: cannot normalise"))
 
     equity = usable[usable["type"] == "equity_investment"]
     payer_mcap = equity["payer"].map(mcap).astype(float)
@@ -151,10 +154,15 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     pieces.append(_piece(equity[ok], "payer", "payee", "value", equity.loc[ok, "amount"] / payer_mcap[ok]))
     left_out.append(_rows(equity[~ok], "value", "investor has no market cap (private): no listed value at stake"))
     if model.phi > 0:
+        # The investee's money sources: equity it received in the web plus its revenue. Without a revenue
+        # figure the denominator is unknown (a stake would look like all of its money): left out, listed.
         equity_in = equity.groupby("payee")["amount"].sum()
-        sources = equity_in.reindex(revenue.index).fillna(0.0) + revenue.fillna(0.0)
-        pieces.append(_piece(equity, "payee", "payer", "funding",
-                             model.phi * equity["amount"] / equity["payee"].map(sources).astype(float)))
+        sources = equity_in.reindex(revenue.index).fillna(0.0) + revenue
+        payee_sources = equity["payee"].map(sources).astype(float)
+        ok = payee_sources.notna() & (payee_sources > 0)
+        pieces.append(_piece(equity[ok], "payee", "payer", "funding",
+                             model.phi * equity.loc[ok, "amount"] / payee_sources[ok]))
+        left_out.append(_rows(equity[~ok], "funding", "investee revenue unknown: cannot normalise"))
 
     contributions = _concat(pieces)
     contributions = contributions[contributions["value"] > 0].reset_index(drop=True)
@@ -239,7 +247,7 @@ def spectral_radius(matrix: sp.spmatrix | np.ndarray) -> float:
     if n == 0:
         return 0.0
     if n <= DENSE_LIMIT or not sp.issparse(matrix):
-        dense = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
+        dense = sp.csr_matrix(matrix).toarray() if sp.issparse(matrix) else np.asarray(matrix)
         return float(np.max(np.abs(np.linalg.eigvals(dense))))
     import scipy.sparse.linalg as spla  # slow to import; only large webs need it
 
@@ -279,7 +287,12 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
     dependence ending at hub h, stopping there (h absorbs; its own entry is 0). This equals linear
     DebtRank's company losses when h is wiped out and nothing saturates (docs/methods.md, sections 2 and 4).
     ``I - L`` is factorised once and each hub is a Sherman-Morrison rank-one correction, because
-    ``I - L_h = (I - L) + e_h L[h, :]``. Values are capped at 1 (limited liability).
+    ``I - L_h = (I - L) + e_h L[h, :]``.
+
+    The one cap is limited liability: a company loses at most its whole value (1). Where the linear solve
+    goes above 1 for some company (an entry of L above 1, a strong cycle), that hub's column is recomputed
+    by linear DebtRank with h wiped out, which applies the cap while the loss spreads (a saturated company
+    passes on 1, not more). Every value is then in [0, 1] and ``x_h[i] >= min(1, L[i, h])``.
     """
     hubs = np.asarray(hubs, dtype=np.int64)
     n = matrix.shape[0]
@@ -290,18 +303,32 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
     identity_cols[hubs, np.arange(len(hubs))] = 1.0
     sources = csr[:, hubs].toarray()
     sources[hubs, np.arange(len(hubs))] = 0.0  # a hub's self-dependence (none in a valid web) is not exposure
-    rhs = np.hstack([sources, identity_cols])
-    if n <= DENSE_LIMIT:
-        solved = np.linalg.solve(np.eye(n) - csr.toarray(), rhs)
-    else:
-        solved = _solve_sparse(csr, rhs)
+    solved = leontief_solve(csr, np.hstack([sources, identity_cols]))
     y, z = solved[:, : len(hubs)], solved[:, len(hubs):]
     rows = csr[hubs, :]  # r_k = L[h_k, :]
     r_y = np.asarray(rows.multiply(y.T).sum(axis=1)).ravel()
     r_z = np.asarray(rows.multiply(z.T).sum(axis=1)).ravel()
     x = y - z * (r_y / (1.0 + r_z))
     x[hubs, np.arange(len(hubs))] = 0.0
+    saturated = np.flatnonzero(x.max(axis=0) > 1.0 + 1e-12)
+    if saturated.size:
+        from exposure.contagion import linear_debtrank  # the same engine floor; needed only when losses saturate
+
+        for k in saturated:
+            wiped = np.zeros(n)
+            wiped[hubs[k]] = 1.0
+            x[:, k] = linear_debtrank(csr, wiped)
+            x[hubs[k], k] = 0.0
     return np.clip(x, 0.0, 1.0)
+
+
+def leontief_solve(matrix: sp.spmatrix, rhs: np.ndarray) -> np.ndarray:
+    """``(I - L)^-1 rhs`` for ``L`` with spectral radius < 1: dense LAPACK up to :data:`DENSE_LIMIT`
+    companies, the sparse Neumann series above."""
+    csr = sp.csr_matrix(matrix, dtype=float)
+    if csr.shape[0] <= DENSE_LIMIT:
+        return np.linalg.solve(np.eye(csr.shape[0]) - csr.toarray(), rhs)
+    return _solve_sparse(csr, rhs)
 
 
 def _solve_sparse(csr: sp.csr_matrix, rhs: np.ndarray, tol: float = 1e-14, max_terms: int = 2000) -> np.ndarray:

@@ -12,15 +12,15 @@ USD billions.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
 
 from exposure._optional import require
+from exposure.web_layout import WEB_COLUMNS, draw_edges, edge_handles, edges_of, layout, place_labels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -164,7 +164,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     from matplotlib.lines import Line2D
 
     companies = web.companies
-    edges = _edges(web)
+    edges = edges_of(web)
     involved = sorted(set(edges["payer"]) | set(edges["payee"]))
     volume = pd.concat([edges.groupby("payer")["amount"].sum(), edges.groupby("payee")["amount"].sum()])
     volume = volume.groupby(level=0).sum().reindex(involved, fill_value=0.0)
@@ -176,7 +176,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
         size_value = volume
         size_label = "disclosed deal volume"
         area = 20 + 1100 * size_value / max(float(size_value.max()), 1e-9)
-    positions = _layout(involved, edges, companies["layer"])
+    positions = layout(involved, edges, companies["layer"], list(LAYER_COLORS))
 
     # a fixed layout (not "constrained"), so label positions can be measured before the first draw
     drawn: Figure | Axes
@@ -188,7 +188,7 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
         drawn = ax
     ax.set_ylim(-0.03, 1.1)
     ax.set_xlim(-0.6, len(WEB_COLUMNS) - 0.5)
-    _draw_edges(ax, edges, positions, area)
+    draw_edges(ax, edges, positions, area)
     for k, group in enumerate(WEB_COLUMNS):
         ax.text(k, 1.03, "\n".join(_pretty(layer) for layer in group if layer in set(companies.loc[involved, "layer"])),
                 ha="center", va="bottom", fontsize=9, color="#555555", style="italic")
@@ -206,20 +206,21 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     legend = ax.legend(handles=layer_handles, title="layer (node color)", loc="upper left",
                        bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     ax.add_artist(legend)
-    ax.legend(handles=_edge_handles(edges), title="deal amount (arrow width)", loc="upper left",
+    ax.legend(handles=edge_handles(edges), title="deal amount (arrow width)", loc="upper left",
               bbox_to_anchor=(1.0, 0.55), frameon=False, fontsize=9)
     when = f" as of {web.cutoff}" if getattr(web, "cutoff", None) else ""
     ax.set_title(f"The AI-infrastructure deal web{when}: {len(involved)} companies with deals, {len(web.deals)} deals\n"
                  f"arrows run from payer or investor to payee; node area: {size_label}"
                  + (" (% of portfolio value, labeled)" if report is not None else " (USD bn)"), fontsize=11)
     ax.set_axis_off()
-    _labels(ax, involved, set(main), positions, companies, size_value if report is not None else None, area)
+    place_labels(ax, involved, set(main), positions, companies, size_value if report is not None else None, area)
     return drawn
 
 
 def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
                      model: Any = None, top_jumps: int = 4) -> pd.DataFrame:
-    """A portfolio's exposure to ``hub`` as the web stood on each date.
+    """A portfolio's exposure to ``hub`` as the web stood on each date (:meth:`DealWeb.as_of`: the deals
+    announced by then, and revenues and market caps dated on or before it where ``financials.csv`` has them).
 
     ``dates`` default to 2023-01-01 and every date a deal was announced since, up to today. Returns a
     frame indexed by date with ``direct, first_order, network, total`` (fractions of portfolio value),
@@ -239,7 +240,7 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
     rows, states = [], {}
     previous: date | None = None
     for point in points:
-        sub = _subweb(web, announced <= point, point)
+        sub = web.as_of(point)  # deals announced by then, figures dated on or before it
         sens = sub.sensitivity(ctx.model)
         state = replace(ctx, sensitivity=sens, web=sub)  # L, ids and index follow the sensitivity
         row = exposure_table(state, [hub_id]).loc[hub_id].to_dict()
@@ -402,7 +403,7 @@ def stress_waterfall(result: StressResult, top: int = 10, *, ax: Axes | None = N
     ax.hlines(result.lower_bound, last - 0.325, last + 0.325, colors="white", linestyles="--", lw=1.2)
     ax.legend(handles=[Line2D([], [], color="white", ls="--", lw=1.2,
                               path_effects=[withStroke(linewidth=4, foreground="#1f4e79")],
-                              label=f"lower bound {100 * result.lower_bound:.1f}% (original DebtRank)")],
+                              label=f"lower bound {100 * result.lower_bound:.1f}% ({result.lower_bound_method})")],
               loc="upper left", frameon=False, fontsize=8)
     _percent_axis(ax.yaxis)
     ax.set_ylim(0, max(float((starts + heights).max()), 0.001) * 1.18)
@@ -449,7 +450,7 @@ def _percent_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(label))
 
 
-def _tidy(ax: Axes, grid: str) -> None:
+def _tidy(ax: Axes, grid: Literal["both", "x", "y"]) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis=grid, color="#e5e5e5", linewidth=0.7)
     ax.set_axisbelow(True)
@@ -510,140 +511,3 @@ def _deal_effects(ctx: Any, hub: str) -> pd.Series:
     gain = u[affected] * (x[source] + (source == h)) * parts["value"].to_numpy(dtype=float)
     gain[affected == h] = 0.0
     return pd.Series(gain, index=parts["deal_id"].to_numpy()).groupby(level=0).sum()
-
-
-def _subweb(web: DealWeb, keep: pd.Series, cutoff: date) -> DealWeb:
-    """``web.as_of(cutoff)`` restricted to ``keep``."""
-    from exposure.dealweb import DealWeb
-
-    return DealWeb(web.companies, web.deals[keep], web.aliases, cutoff)
-
-
-def _edges(web: DealWeb) -> pd.DataFrame:
-    """One row per (payer, payee): summed disclosed amount (USD bn; gigawatt-only deals count 0) and count."""
-    deals = web.deals.copy()
-    deals["amount"] = pd.to_numeric(deals["amount_usd_bn"], errors="coerce")
-    deals["disclosed"] = deals["amount"].notna()
-    deals["amount"] = deals["amount"].fillna(0.0)
-    grouped = deals.groupby(["payer", "payee"], sort=False)
-    return grouped.agg(amount=("amount", "sum"), disclosed=("disclosed", "any"),
-                       deals=("id", "count")).reset_index()
-
-
-#: Columns of the deal-web picture, left to right, roughly the way money flows through the stack.
-WEB_COLUMNS: tuple[tuple[str, ...], ...] = (
-    ("investor",), ("model_lab", "application"), ("hyperscaler_cloud", "neocloud"), ("semiconductor",),
-    ("foundry_equipment", "networking_hardware", "data_center_power", "other"),
-)
-
-
-def _layout(nodes: Sequence[str], edges: pd.DataFrame, layers: pd.Series) -> dict[str, np.ndarray]:
-    """Layered layout: one column per group of layers (:data:`WEB_COLUMNS`), ordered within a column by
-    the barycenter of each company's partners (a few sweeps), to keep arrows short and crossings few."""
-    column_of = {layer: k for k, group in enumerate(WEB_COLUMNS) for layer in group}
-    columns: list[list[str]] = [[] for _ in WEB_COLUMNS]
-    for node in nodes:
-        columns[column_of.get(str(layers[node]), len(WEB_COLUMNS) - 1)].append(node)
-    rank = {layer: k for k, layer in enumerate(LAYER_COLORS)}
-    for members in columns:
-        members.sort(key=lambda n: (rank.get(str(layers[n]), 99), n))
-    partners: dict[str, list[tuple[str, float]]] = {n: [] for n in nodes}
-    for payer, payee, amount in edges[["payer", "payee", "amount"]].itertuples(index=False):
-        weight = 1.0 + math.log1p(amount)
-        partners[payer].append((payee, weight))
-        partners[payee].append((payer, weight))
-
-    def heights(members: list[str]) -> dict[str, float]:
-        return {n: (k + 0.5) / len(members) for k, n in enumerate(members)}
-
-    y = {n: v for members in columns for n, v in heights(members).items()}
-    for _ in range(6):
-        for members in columns:
-            def center(node: str) -> float:
-                linked = partners[node]
-                if not linked:
-                    return y[node]
-                return sum(y[p] * w for p, w in linked) / sum(w for _, w in linked)
-
-            # keep each layer together inside its column, order by barycenter within the layer
-            members.sort(key=lambda n: (rank.get(str(layers[n]), 99), center(n)))
-            y.update(heights(members))
-    return {n: np.array([float(k), 1.0 - y[n]]) for k, members in enumerate(columns) for n in members}
-
-
-def _edge_width(amount: float) -> float:
-    return 0.5 + 1.1 * math.sqrt(amount / 10.0)
-
-
-def _draw_edges(ax: Axes, edges: pd.DataFrame, positions: dict[str, np.ndarray], area: pd.Series) -> None:
-    from matplotlib.patches import FancyArrowPatch
-
-    for row in edges.sort_values("amount").itertuples(index=False):
-        if row.payer == row.payee:
-            continue
-        disclosed = row.amount > 0
-        width = _edge_width(row.amount) if disclosed else 0.6
-        arrow = FancyArrowPatch(
-            positions[row.payer], positions[row.payee], arrowstyle="-|>", mutation_scale=8 + width,
-            connectionstyle="arc3,rad=0.12", linewidth=width, linestyle="-" if disclosed else (0, (3, 2)),
-            color="#6b6b6b", alpha=0.45 if disclosed else 0.35, zorder=1,
-            shrinkA=math.sqrt(area[row.payer]) / 2, shrinkB=math.sqrt(area[row.payee]) / 2 + 1)
-        ax.add_artist(arrow)  # not add_patch: the limits are fixed, and updating them per arrow is slow
-
-
-def _edge_handles(edges: pd.DataFrame) -> list[Any]:
-    from matplotlib.lines import Line2D
-
-    handles = [Line2D([], [], color="#6b6b6b", alpha=0.6, lw=_edge_width(a), label=f"${a:g}B")
-               for a in (5, 50, 300)]
-    if (edges["amount"] <= 0).any():
-        handles.append(Line2D([], [], color="#6b6b6b", alpha=0.6, lw=0.6, ls=(0, (3, 2)),
-                              label="undisclosed or in GW"))
-    return handles
-
-
-def _labels(ax: Axes, nodes: Sequence[str], main: set[str], positions: dict[str, np.ndarray],
-            companies: pd.DataFrame, exposure: pd.Series | None, area: pd.Series) -> None:
-    """Names above their nodes (``main`` ones bold, with exposure), nudged apart so that none overlap."""
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    to_px = ax.transData.transform
-    texts = []
-    for node in nodes:
-        bold = node in main
-        name = str(companies.at[node, "name"]).split(" (")[0]
-        if bold and exposure is not None and exposure.get(node, 0) > 0:
-            value = 100 * float(exposure[node])
-            name += f" {value:.0f}%" if value >= 9.95 else f" {value:.1f}%"
-        style = {"fontsize": 9 if bold else 7, "fontweight": "bold" if bold else "normal",
-                 "color": "#111111" if bold else "#444444"}
-        probe = ax.text(0, 0, name, **style)
-        box = probe.get_window_extent(renderer)
-        probe.remove()
-        x, y = to_px(positions[node])
-        offset = math.sqrt(area[node]) / 2 * fig.dpi / 72 + 2
-        texts.append({"node": node, "text": name, "style": style, "x": x, "y": y + offset + box.height / 2,
-                      "w": box.width + 4, "h": box.height + 2, "home": y + offset + box.height / 2})
-    for _ in range(300):
-        moved = False
-        for a in range(len(texts)):
-            for b in range(a + 1, len(texts)):
-                p, q = texts[a], texts[b]
-                dx = (p["w"] + q["w"]) / 2 - abs(p["x"] - q["x"])
-                dy = (p["h"] + q["h"]) / 2 - abs(p["y"] - q["y"])
-                if dx > 0 and dy > 0:
-                    moved = True
-                    sign = 1 if p["y"] >= q["y"] else -1
-                    p["y"] += sign * (dy / 2 + 0.5)
-                    q["y"] -= sign * (dy / 2 + 0.5)
-        if not moved:
-            break
-    inverse = ax.transData.inverted().transform
-    for item in texts:
-        x, y = inverse((item["x"], item["y"]))
-        moved_far = abs(item["y"] - item["home"]) > 4  # a leader line only when the label had to move
-        ax.annotate(item["text"], positions[item["node"]], xytext=(x, y), ha="center", va="center", zorder=5,
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
-                    arrowprops={"arrowstyle": "-", "color": "#aaaaaa", "lw": 0.4, "shrinkA": 0,
-                                "shrinkB": math.sqrt(area[item["node"]]) / 2} if moved_far else None,
-                    **item["style"])

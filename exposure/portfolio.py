@@ -5,7 +5,7 @@ valued only when prices are known, so the same file works on the bundled snapsho
 Nothing is dropped: unknown tickers stay as "unmapped" and cash stays as cash.
 
 Reading files is :mod:`exposure.holdings` (README, "Input formats"): broker exports of Fidelity,
-Schwab, Vanguard, E*TRADE, Interactive Brokers and DEGIRO are recognised; any other CSV with a ticker
+Schwab, Vanguard, E*TRADE, Interactive Brokers and DEGIRO are recognized; any other CSV with a ticker
 column and an amount column is read as a table (encodings, delimiters, decimal commas, currency
 symbols, percent strings, total rows and broker preambles are handled, each with a note). Market
 values are in the base currency (USD unless ``base_currency`` says otherwise), converted at the dated
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from exposure._compat import renamed
 from exposure.errors import PortfolioError, located
 from exposure.holdings import Holdings, read_holdings
 from exposure.holdings.fx import Converter
@@ -49,8 +50,9 @@ class Portfolio:
 
     Attributes
     ----------
-    positions : DataFrame indexed by ticker with ``ticker, amount, name, currency, account`` (tickers
-        trimmed, upper case, summed over accounts; one ``CASH`` row for cash, money market and pending).
+    positions : DataFrame indexed by ticker with ``ticker, amount, name, currency, account, market_value,
+        weight`` (tickers trimmed, upper case, summed over accounts; one ``CASH`` row for cash, money market
+        and pending; ``market_value`` in the base currency and ``weight`` are NaN when prices are needed).
     kind : ``weight``, ``market_value`` (in ``base_currency``) or ``shares``: what ``amount`` means.
     source : where the positions came from (a file name or ``dict``/``frame``).
     notes : what was done to the input (duplicates summed, currencies converted...), shown in reports.
@@ -73,7 +75,7 @@ class Portfolio:
     # ---------------------------------------------------------------------------------- constructors
     @classmethod
     def from_weights(cls, weights: Mapping[str, float] | pd.Series, *, allow_short: bool = False) -> Portfolio:
-        """From ``{ticker: weight}`` or a Series indexed by ticker; weights not summing to 1 are normalised."""
+        """From ``{ticker: weight}`` or a Series indexed by ticker; weights not summing to 1 are normalized."""
         series = weights if isinstance(weights, pd.Series) else pd.Series(dict(weights), dtype=object)
         frame = pd.DataFrame({"ticker": [str(t) for t in series.index], "weight": list(series.to_numpy())})
         return cls.from_frame(frame, allow_short=allow_short, source="dict")
@@ -113,10 +115,9 @@ class Portfolio:
     def from_holdings(cls, holdings: Holdings, source: str) -> Portfolio:
         """From :class:`~exposure.holdings.Holdings` (what :func:`~exposure.holdings.read_holdings` returns)."""
         notes = list(holdings.notes)
-        positions = group_rows(holdings.table, holdings.kind, source, notes)
-        return cls(positions=positions.set_index(pd.Index(positions["ticker"], name="ticker")), kind=holdings.kind,
-                   source=source, notes=notes, rows=holdings.table, derivatives=holdings.derivatives,
-                   base_currency=holdings.base_currency, format=holdings.format)
+        positions = _indexed(group_rows(holdings.table, holdings.kind, source, notes), holdings.kind)
+        return cls(positions=positions, kind=holdings.kind, source=source, notes=notes, rows=holdings.table,
+                   derivatives=holdings.derivatives, base_currency=holdings.base_currency, format=holdings.format)
 
     # ---------------------------------------------------------------------------------------- accounts
     @property
@@ -140,9 +141,8 @@ class Portfolio:
         notes = [*self.notes, f"account {chosen[0]} only."]
         table = self.rows[self.rows["account"] == chosen[0]]
         derivatives = self.derivatives[self.derivatives["account"] == chosen[0]]
-        positions = group_rows(table, self.kind, self.source, notes)
-        return replace(self, positions=positions.set_index(pd.Index(positions["ticker"], name="ticker")),
-                       notes=notes, rows=table, derivatives=derivatives)
+        positions = _indexed(group_rows(table, self.kind, self.source, notes), self.kind)
+        return replace(self, positions=positions, notes=notes, rows=table, derivatives=derivatives)
 
     # -------------------------------------------------------------------------------------- valuation
     def valued(self, price: Callable[[str], float | None] | None = None) -> pd.DataFrame:
@@ -204,14 +204,16 @@ class Portfolio:
         valued = self.valued(price)
         return pd.Series(valued["weight"].to_numpy(), index=pd.Index(valued["ticker"], name="ticker"), name="weight")
 
-    def normalisation_note(self) -> str | None:
-        """A note when given weights did not sum to 1 (they are normalised)."""
+    def normalization_note(self) -> str | None:
+        """A note when given weights did not sum to 1 (they are normalized)."""
         if self.kind != "weight":
             return None
         total = float(self.positions["amount"].sum())
         if abs(total - 1.0) > 1e-6:
-            return f"weights summed to {total:g}; normalised to 1."
+            return f"weights summed to {total:g}; normalized to 1."
         return None
+
+    normalisation_note = renamed(normalization_note, "Portfolio.normalisation_note")
 
     # ------------------------------------------------------------------------------------------ display
     def __repr__(self) -> str:
@@ -226,6 +228,15 @@ class Portfolio:
                    if c in self.positions and self.positions[c].astype(bool).any()]
         table = self.positions[columns].rename(columns={"amount": self.kind})
         return f"<p><b>{html.escape(repr(self))}</b></p>" + table.to_html(float_format=lambda v: f"{v:,.4g}")
+
+
+def _indexed(positions: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Positions indexed by ticker, with ``market_value`` (base currency) and ``weight`` where known without prices."""
+    positions = positions.set_index(pd.Index(positions["ticker"], name="ticker"))
+    positions["market_value"] = positions["amount"] if kind == "market_value" else np.nan
+    total = float(positions["amount"].sum())
+    positions["weight"] = positions["amount"] / total if kind != "shares" and total > 0 else np.nan
+    return positions
 
 
 def _ticker_column(frame: pd.DataFrame) -> pd.DataFrame:

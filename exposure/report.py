@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,18 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _pct(value: float) -> str:
+    """A fraction as a whole percent (``0.314`` -> ``31%``), ``<1%`` for small non-zero values."""
+    return "<1%" if 0 < value < 0.005 else f"{100 * value:.0f}%"
+
+
+def _listed(names: list[str], most: int = 3) -> str:
+    """``A``, ``A and B``, ``A, B and C``, ``A, B, C and others``."""
+    if len(names) > most:
+        return ", ".join(names[:most]) + " and others"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def frame_html(frame: pd.DataFrame, percent_columns: list[str] | None = None, max_rows: int = 15) -> str:
     """A compact HTML table with fractions shown as percents."""
     shown = frame.head(max_rows).copy()
@@ -43,13 +55,18 @@ def frame_html(frame: pd.DataFrame, percent_columns: list[str] | None = None, ma
     return shown.to_html(border=0, classes="exposure-table", na_rep="")
 
 
-@dataclass
+@dataclass(repr=False)
 class ExposureReport:
     """What a portfolio rides on: hub exposures, layers, look-through holdings, metrics and the score.
 
     Every exposure is a fraction of portfolio value. ``hubs`` is indexed by company id with columns
-    ``direct`` (the hub held), ``first_order`` (one deal away), ``network`` (chains of two deals or more)
-    and ``total``, sorted by total.
+    ``ai_hub`` (whether the company is one of the web's AI hubs), ``direct`` (the hub held),
+    ``first_order`` (one deal away), ``network`` (chains of two deals or more) and ``total``
+    (``direct + first_order + network``, the value lost if the hub were wiped out), sorted by total.
+    ``score`` is 100 x the largest total over the AI hubs (``metrics["ai_hubs"]``); single-name
+    concentration (``metrics["largest_name"]``, ``name_hhi``, ``effective_names``) never drives it.
+    ``layer_mix`` compares the AI sleeve with the balanced bands; ``loops`` lists the web's circular
+    structures that hold a company of the portfolio.
     """
 
     hubs: pd.DataFrame
@@ -64,8 +81,17 @@ class ExposureReport:
     notes: list[str]
     parameters: dict[str, Any]
     as_of: str | None
-    _paths: Callable[[str, int], pd.DataFrame] = field(repr=False)
-    _resolve: Callable[[str], str] = field(repr=False)
+    layer_mix: pd.DataFrame
+    _loops: Callable[[], pd.DataFrame]
+    _paths: Callable[[str, int], pd.DataFrame]
+    _resolve: Callable[[str], str]
+
+    @property
+    def loops(self) -> pd.DataFrame:
+        """The web's loops and cycles with a member this portfolio holds (computed on first use)."""
+        if "_loop_frame" not in self.__dict__:
+            self.__dict__["_loop_frame"] = self._loops()
+        return self.__dict__["_loop_frame"]
 
     def hub(self, key: str) -> pd.Series:
         """One hub's ``direct, first_order, network, total``; ``key`` is an id, name or ticker."""
@@ -75,20 +101,50 @@ class ExposureReport:
         """The chains holding -> deal -> ... -> hub with deal ids and their share of the hub's total."""
         return self._paths(self._resolve(hub), top)
 
-    def explain(self) -> str:
-        """The one-sentence reading of the score."""
+    def headline(self) -> str:
+        """The one-sentence reading of the score: grade, hub, and how the exposure is held."""
+        label = f"{self.grade.capitalize()} AI concentration ({self.score:.0f}/100)"
         if self.top_hub is None or self.score <= 0:
-            return f"{self.score:.0f}: no part of this portfolio's value depends on the deal web's hubs."
-        return (f"{self.score:.0f}: {self.score:.0f}% of this portfolio's value depends on {self.top_hub_name}, "
-                "directly or through deals.")
+            return f"{label}: no part of this portfolio's value rides on the deal web's AI hubs."
+        row = self.hubs.loc[self.top_hub]
+        through = float(row["first_order"] + row["network"])
+        names = [c["name"] for c in self.metrics.get("carriers", [])]
+        listed = _listed(names) if names else ""
+        deals = (listed + ("' deals" if listed.endswith("others") else "'s deals")) if names else "deals"
+        if row["direct"] <= 0:
+            how = f"all of it through {deals}"
+        elif through <= 0:
+            how = "all of it held directly"
+        else:
+            how = f"{_pct(row['direct'])} held directly and {_pct(through)} through {deals}"
+        return f"{label}: {_pct(row['total'])} of this portfolio's value rides on {self.top_hub_name}, {how}."
+
+    def concentration_line(self) -> str:
+        """AI share and single-name concentration, reported beside the score (never driving its grade)."""
+        m = self.metrics
+        largest = (f"largest name {m['largest_name']} {percent(m['largest_name_weight'])}, "
+                   if m.get("largest_name") else "")
+        return (f"AI share {percent(m['ai_share'])} ({percent(m['ai_layer_share'])} in AI layers + "
+                f"{percent(m['ai_network_share'])} network dependence of the rest); single names: {largest}"
+                f"HHI {m['name_hhi']:.3f}, effective N {m['effective_names']:.1f}.")
+
+    def explain(self) -> str:
+        """The headline, then what the number is: a wiped-out hub's exposure, not a small shock's loss."""
+        shock = self.metrics.get("small_shock")
+        if self.top_hub is None or shock is None or self.score <= 0:
+            return self.headline()
+        hub, total = self.top_hub_name, float(self.hubs.at[self.top_hub, "total"])
+        return (f"{self.headline()} That is the loss if {hub} were wiped out, every chain of deals stopping "
+                f"at it: {total:.3f}% of the portfolio's value per 1% of {hub}'s. A small fall in {hub}'s value "
+                f"costs {shock:.3f}% per 1%, more, because the loss also feeds back through {hub} itself.")
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain Python (stable keys, for ``--format json``)."""
         return jsonable({
-            "score": round(self.score, 4), "grade": self.grade, "hub": self.top_hub, "explain": self.explain(),
-            "as_of": self.as_of, "metrics": self.metrics, "hubs": self.hubs, "layers": self.layers,
-            "holdings": self.holdings, "coverage": self.coverage, "notes": self.notes,
-            "parameters": self.parameters,
+            "score": round(self.score, 4), "grade": self.grade, "hub": self.top_hub, "headline": self.headline(),
+            "explain": self.explain(), "as_of": self.as_of, "metrics": self.metrics, "hubs": self.hubs,
+            "layers": self.layers, "layer_mix": self.layer_mix, "loops": self.loops, "holdings": self.holdings,
+            "coverage": self.coverage, "notes": self.notes, "parameters": self.parameters,
         })
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -98,13 +154,19 @@ class ExposureReport:
     def __str__(self) -> str:
         return self.explain()
 
+    def __repr__(self) -> str:
+        m = self.metrics
+        top = f"{self.top_hub} {percent(m['largest_hub_total'])}" if self.top_hub else "no AI hub"
+        return (f"<ExposureReport score {self.score:.0f} ({self.grade}), {top}, AI share {percent(m['ai_share'])}, "
+                f"{len(m['ai_hubs'])} AI hubs, {len(self.hubs)} companies, {len(self.holdings)} holdings"
+                f"{', as of ' + self.as_of if self.as_of else ''}>")
+
     def _repr_html_(self) -> str:
         top = self.hubs[self.hubs["total"] > 0]
         cov = self.coverage
         return (
-            f"<div><h4>Exposure score {self.score:.0f} ({self.grade})</h4><p>{html.escape(self.explain())}</p>"
-            f"<p>AI share {percent(self.metrics['ai_share'])}; effective names "
-            f"{self.metrics['effective_names']:.1f}; effective hubs {self.metrics['effective_hubs']:.1f}.</p>"
+            f"<div><h4>AI concentration {self.score:.0f} ({self.grade})</h4><p>{html.escape(self.explain())}</p>"
+            f"<p>{html.escape(self.concentration_line())}</p>"
             f"<h5>Hubs</h5>{frame_html(top[['name'] + HUB_COLUMNS], HUB_COLUMNS, 12)}"
             f"<h5>Layers</h5>{frame_html(self.layers, ['weight'])}"
             f"<p><small>Unmapped {percent(cov['unmapped_weight'])}, not looked through "

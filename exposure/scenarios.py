@@ -72,11 +72,17 @@ class StressResult:
     ----------
     portfolio_loss : loss of portfolio value under ``method`` (linear DebtRank by default): look-through
         weights times company losses; a held company that is shocked loses its shock directly.
-    lower_bound : the same with original DebtRank (each company passes its distress on once).
+    lower_bound : a loss ``portfolio_loss`` cannot go below, by a method that bounds ``method`` from
+        below (``lower_bound_method`` names it): original DebtRank for linear DebtRank (Bardoscia et al.
+        2015); non-linear DebtRank with alpha = inf (only defaults pass on) for non-linear DebtRank with
+        alpha > 0 (losses fall as alpha rises); the shock alone for original DebtRank. Original DebtRank
+        does NOT bound non-linear DebtRank with alpha > 0.
+    upper_bound : a loss ``portfolio_loss`` cannot exceed (``upper_bound_method``): linear DebtRank for
+        the original and non-linear methods; None for linear DebtRank.
     direct_loss, network_loss : ``portfolio_loss`` split into the first round (the shock and one step of
         propagation) and later rounds (chains of two deals or more).
     companies : per company id with a loss: ``name, layer, shock, first_round, later_rounds, total,
-        lower_bound``, largest ``total`` first.
+        lower_bound`` (by ``lower_bound_method``), largest ``total`` first.
     holdings : per look-through holding: ``ticker, name, company_id, via, weight, loss, contribution``
         (``contribution = weight * loss``), largest first. Unmapped holdings and cash lose nothing.
     sensitivity : non-linear DebtRank sweep, ``alpha, portfolio_loss`` (alpha 0 = linear; larger alpha
@@ -99,11 +105,28 @@ class StressResult:
     scenario: str | None = None
     description: str = ""
     notes: list[str] = field(default_factory=list)
+    alpha: float = 1.0
+    lower_bound_method: str = "original DebtRank"
+    upper_bound: float | None = None
+    upper_bound_method: str | None = None
+
+    def method_label(self) -> str:
+        """The main number's method, e.g. ``linear DebtRank`` or ``non-linear DebtRank, alpha 2``."""
+        if self.method == "nonlinear":
+            return f"non-linear DebtRank, alpha {self.alpha:g}"
+        return f"{self.method} DebtRank"
+
+    def bounds(self) -> str:
+        """The bounds, each labelled with the method that gives it."""
+        text = f"lower bound {percent(self.lower_bound)} ({self.lower_bound_method})"
+        if self.upper_bound is not None:
+            text += f", upper bound {percent(self.upper_bound)} ({self.upper_bound_method})"
+        return text
 
     def summary(self) -> str:
-        """One line: the loss, its band and split."""
+        """One line: the loss, its bounds and split."""
         return (f"{self._label()}: the portfolio loses {percent(self.portfolio_loss)} of its value "
-                f"({self.method} DebtRank; lower bound {percent(self.lower_bound)}; first round "
+                f"({self.method_label()}; {self.bounds()}; first round "
                 f"{percent(self.direct_loss)}, later rounds {percent(self.network_loss)}).")
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,6 +135,8 @@ class StressResult:
             "scenario": self.scenario, "description": self.description, "method": self.method,
             "shocks": self.shocks, "defaults": self.defaults,
             "portfolio_loss": self.portfolio_loss, "lower_bound": self.lower_bound,
+            "lower_bound_method": self.lower_bound_method, "upper_bound": self.upper_bound,
+            "upper_bound_method": self.upper_bound_method, "alpha": self.alpha if self.method == "nonlinear" else None,
             "direct_loss": self.direct_loss, "network_loss": self.network_loss,
             "companies": self.companies, "holdings": self.holdings, "sensitivity": self.sensitivity,
             "clearing": self.clearing, "notes": self.notes,
@@ -126,6 +151,11 @@ class StressResult:
         carried = ", ".join(f"{t} {percent(c)}" for t, c in zip(top["ticker"], top["contribution"], strict=True))
         return self.summary() + (f" Carried by {carried}." if carried else "")
 
+    def __repr__(self) -> str:
+        hit = int((self.companies["total"] > 0).sum())
+        return (f"StressResult({self._label()}: portfolio loss {percent(self.portfolio_loss)} ({self.method} "
+                f"DebtRank), lower bound {percent(self.lower_bound)}, {hit} companies hit)")
+
     def _label(self) -> str:
         if self.scenario:
             return f"Scenario {self.scenario}"
@@ -138,8 +168,8 @@ class StressResult:
         held = self.holdings[self.holdings["contribution"] > 0]
         parts = [f"<div><h4>{html.escape(self._label())}</h4>",
                  f"<p>{html.escape(self.description)}</p>" if self.description else "",
-                 f"<p><b>Portfolio loss {percent(self.portfolio_loss)}</b> ({self.method} DebtRank), lower "
-                 f"bound {percent(self.lower_bound)}; first round {percent(self.direct_loss)}, later rounds "
+                 f"<p><b>Portfolio loss {percent(self.portfolio_loss)}</b> ({html.escape(self.method_label())}), "
+                 f"{html.escape(self.bounds())}; first round {percent(self.direct_loss)}, later rounds "
                  f"{percent(self.network_loss)}.</p>",
                  "<h5>Holdings that carry it</h5>", frame_html(held, ["weight", "loss", "contribution"]),
                  "<h5>Company losses</h5>", frame_html(self.companies, losses),
@@ -260,7 +290,7 @@ def stress_context(ctx: Context, shocks: Mapping[str, float] | None = None,
 
     sweep = [float(a) for a in alphas]
     h_main = _propagate(L, h0, method, alpha)
-    h_low = original_debtrank(L, h0)
+    h_low, low_method, h_high, high_method = _bounds(L, h0, method, alpha)
     swept = [float(ctx.weights @ nonlinear_debtrank(L, h0, alpha=a)) for a in sweep]
     first, later = split_rounds(L, h0, h_main)
 
@@ -285,7 +315,9 @@ def stress_context(ctx: Context, shocks: Mapping[str, float] | None = None,
         network_loss=float(w @ later), companies=table, holdings=held,
         sensitivity=pd.DataFrame({"alpha": sweep, "portfolio_loss": swept}),
         clearing=clearing, method=method, shocks=shock_ids,
-        defaults={cid: float(v) for cid, v in default_ids.items()}, notes=notes,
+        defaults={cid: float(v) for cid, v in default_ids.items()}, notes=notes, alpha=float(alpha),
+        lower_bound_method=low_method, upper_bound=None if h_high is None else float(w @ h_high),
+        upper_bound_method=high_method,
     )
 
 
@@ -476,9 +508,26 @@ def _clear_contracts(ctx: Context, defaults: dict[str, float]) -> tuple[sp.csr_m
 
 
 def _propagate(L: sp.csr_matrix, h0: np.ndarray, method: str, alpha: float) -> np.ndarray:
-    if method == "linear":
+    if method == "linear" or (method == "nonlinear" and alpha == 0):
         return linear_debtrank(L, h0)
     if method == "original":
         return original_debtrank(L, h0)
     return nonlinear_debtrank(L, h0, alpha=alpha)
+
+
+def _bounds(L: sp.csr_matrix, h0: np.ndarray, method: str,
+            alpha: float) -> tuple[np.ndarray, str, np.ndarray | None, str | None]:
+    """Company losses that bound ``method`` from below and above, each with the name of its method.
+
+    Original DebtRank bounds *linear* DebtRank from below (Bardoscia et al. 2015), not non-linear
+    DebtRank with alpha > 0, whose losses fall as alpha rises (Bardoscia et al. 2016): its bounds are
+    alpha = inf (only defaults pass on) below and alpha = 0 (linear DebtRank) above.
+    """
+    if method == "linear" or (method == "nonlinear" and alpha == 0):
+        return original_debtrank(L, h0), "original DebtRank", None, None
+    linear = linear_debtrank(L, h0)
+    if method == "original":
+        return h0, "the shock alone", linear, "linear DebtRank"
+    return (nonlinear_debtrank(L, h0, alpha=np.inf), "non-linear DebtRank with alpha = inf (only defaults pass on)",
+            linear, "linear DebtRank")
 

@@ -60,8 +60,8 @@ def synthetic_web(n_companies: int, n_deals: int, seed: int = 0, *, private_shar
     companies = pd.DataFrame({
         "id": ids,
         "name": np.char.add("Synthetic ", ids),
-        "ticker": np.where(listed, np.char.add("S", np.char.zfill(np.arange(1, n_companies + 1).astype(str), 6)),
-                           None),
+        "ticker": pd.Series(np.char.add("S", np.char.zfill(np.arange(1, n_companies + 1).astype(str), 6)),
+                            dtype=object).where(listed, None),
         "layer": rng.choice(LAYERS, n_companies, p=_LAYER_SHARES),
         "revenue_usd_bn": revenue.round(4),
         "market_cap_usd_bn": np.where(listed, market_cap.round(4), np.nan),

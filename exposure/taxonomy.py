@@ -31,6 +31,22 @@ AI_LAYERS: frozenset[str] = frozenset(
 )
 
 
+#: The balanced AI sleeve: each AI layer's band ``(lo, hi)`` as a share of the portfolio's AI-layer value.
+#: The sleeve is spread across chips, the clouds and the neoclouds with room for the supply chain
+#: (docs/methods.md section 5), and no layer can carry it alone. A design choice, not a published figure: the
+#: report compares a portfolio's layer mix with it, and the optimiser's ``balanced-ai`` preset imports it.
+BALANCED_AI_BANDS: dict[str, tuple[float, float]] = {
+    "semiconductor": (0.20, 0.40),
+    "hyperscaler_cloud": (0.20, 0.40),
+    "neocloud": (0.05, 0.20),
+    "foundry_equipment": (0.0, 0.20),
+    "networking_hardware": (0.0, 0.15),
+    "data_center_power": (0.0, 0.15),
+    "application": (0.0, 0.20),
+    "model_lab": (0.0, 0.10),
+}
+
+
 class DealType(StrEnum):
     """What a deal is; it decides the dependence channel (see :class:`ExposureModel`)."""
 
@@ -48,7 +64,7 @@ class Status(StrEnum):
 
     ``lapsed``: announced or reported, then dropped without a formal end (a letter of intent that its parties
     later said was never a commitment, talks that ended). ``terminated``: ended formally (a merger vote failed, a
-    contract cancelled). Both count zero by default and stay listed.
+    contract canceled). Both count zero by default and stay listed.
     """
 
     completed = "completed"

@@ -43,6 +43,8 @@ MOVE_COLUMNS = ["deal_id", "company_id", "ticker", "role", "date", "move_pct", "
 ROLES = {"payee", "payer"}
 #: ``close``: close-to-close one-day move; ``intraday``: a same-day quote that was not confirmed as the close.
 BASES = {"close", "intraday"}
+#: A move must fall within this many days from the deal's announcement (month-precision dates count from the 1st).
+ANNOUNCEMENT_WINDOW_DAYS = 45
 _URL = re.compile(r"^https?://\S+$")
 Numbers: TypeAlias = "pd.Series | np.ndarray | list[float]"
 
@@ -94,9 +96,13 @@ def move_problems(moves: pd.DataFrame, web: DealWeb) -> list[str]:
             bad("ticker", f"ticker '{row['ticker']}' is not {company}'s ({web.companies.at[company, 'ticker']})",
                 "use the ticker from companies.csv.")
         try:
-            date.fromisoformat(str(row["date"]))
+            day = date.fromisoformat(str(row["date"]))
         except ValueError:
             bad("date", f"'{row['date']}' is not a date", "write YYYY-MM-DD (the trading day of the move).")
+        else:
+            if deal_id in deals.index and not _near_announcement(day, str(deals.at[deal_id, "announced"])):
+                bad("date", f"{day} is not within {ANNOUNCEMENT_WINDOW_DAYS} days from {deal_id}'s announcement "
+                    f"({deals.at[deal_id, 'announced']})", "give the move of the day the deal became public.")
         try:
             finite = math.isfinite(float(row["move_pct"]))
         except ValueError:
@@ -110,6 +116,26 @@ def move_problems(moves: pd.DataFrame, web: DealWeb) -> list[str]:
     return problems
 
 
+def _near_announcement(day: date, announced: str) -> bool:
+    """Whether ``day`` falls on or after the announcement (a month counts from its 1st) and within the window."""
+    start = date.fromisoformat(announced[:10] if len(announced) >= 10 else announced[:7] + "-01")
+    return 0 <= (day - start).days <= ANNOUNCEMENT_WINDOW_DAYS
+
+
+def as_announced(model: ExposureModel) -> ExposureModel:
+    """``model`` with lapsed and terminated deals weighted as announced ones.
+
+    The announcement-day move priced the deal as it was announced; that it lapsed later (Nvidia's letter of
+    intent with OpenAI) is a different event, so the comparison keeps such deals at their announced weight.
+    """
+    from exposure.taxonomy import Status
+
+    weights = dict(model.status_weights)
+    for status in (Status.lapsed, Status.terminated):
+        weights[status] = weights.get(Status.announced, 1.0)
+    return model.model_copy(update={"status_weights": weights})
+
+
 def market_table(moves: pd.DataFrame, web: DealWeb, model: ExposureModel | None = None) -> pd.DataFrame:
     """One row per move with the model's dependence of the company on the deal's counterparty.
 
@@ -118,11 +144,12 @@ def market_table(moves: pd.DataFrame, web: DealWeb, model: ExposureModel | None 
     deal's own part of it), ``channels`` (the channels it entered by, blank when it entered none),
     ``annual_usd_bn`` (the contract's counted annual value), ``revenue_share`` (annual / the company's
     revenue), ``model_share`` (annual / F, the revenue channel at kappa = 1) and ``implied_kappa``
-    (``move / 100 / model_share``; contracts' payees only). Raises DealWebError on any provenance problem.
+    (``move / 100 / model_share``; contracts' payees only). Deals that lapsed later count as announced
+    (:func:`as_announced`). Raises DealWebError on any provenance problem.
     """
     from exposure.models import ExposureModel
 
-    model = model or ExposureModel()
+    model = as_announced(model or ExposureModel())
     problems = move_problems(moves, web)
     if problems:
         raise DealWebError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
@@ -200,8 +227,8 @@ def rho_interval(rho: float, n: int, z: float = 1.96) -> tuple[float, float]:
     """
     if n < 4 or not np.isfinite(rho) or abs(rho) >= 1:
         return math.nan, math.nan
-    centre, half = math.atanh(rho), z * 1.06 / math.sqrt(n - 3)
-    return math.tanh(centre - half), math.tanh(centre + half)
+    center, half = math.atanh(rho), z * 1.06 / math.sqrt(n - 3)
+    return math.tanh(center - half), math.tanh(center + half)
 
 
 def elasticity(table: pd.DataFrame, model: ExposureModel | None = None) -> pd.Series:
@@ -224,7 +251,7 @@ def elasticity(table: pd.DataFrame, model: ExposureModel | None = None) -> pd.Se
     })
 
 
-def summarise(correlations: pd.DataFrame, kappa: pd.Series) -> str:
+def summarize(correlations: pd.DataFrame, kappa: pd.Series) -> str:
     """A few plain sentences on the result, saying how strong or weak it is."""
     main = correlations.loc["deal in L"]
     every = correlations.loc["all moves"]
@@ -273,7 +300,7 @@ def validate(web: DealWeb | None = None, moves: pd.DataFrame | None = None,
     table = market_table(moves, web, model)
     correlations = rank_correlations(table)
     kappa = elasticity(table, model)
-    return Validation(table=table, correlations=correlations, kappa=kappa, text=summarise(correlations, kappa))
+    return Validation(table=table, correlations=correlations, kappa=kappa, text=summarize(correlations, kappa))
 
 
 def listed_hubs(web: DealWeb, model: ExposureModel | None = None, top: int = 5) -> list[str]:

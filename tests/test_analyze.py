@@ -17,20 +17,22 @@ def test_hub_table_by_hand(small_web):
     report = ex.analyze(ex.Portfolio.from_weights({"CLD": 0.5, "CHP": 0.5}), small_web)
     lab = report.hubs.loc["lab"]
     assert lab["direct"] == 0
-    assert lab["first_order"] == pytest.approx(0.5 * L_CLOUD_LAB + 0.5 * L_CHIP_LAB)
-    assert lab["network"] == pytest.approx(0.5 * L_CHIP_CLOUD * L_CLOUD_LAB)
-    assert lab["total"] == pytest.approx(lab["direct"] + lab["first_order"] + lab["network"])
+    assert lab["first_order"] == pytest.approx(0.5 * L_CLOUD_LAB + 0.5 * L_CHIP_LAB, abs=1e-9)
+    assert lab["network"] == pytest.approx(0.5 * L_CHIP_CLOUD * L_CLOUD_LAB, abs=1e-9)
+    assert lab["total"] == pytest.approx(lab["direct"] + lab["first_order"] + lab["network"], abs=1e-15)
     chip = report.hubs.loc["chip"]
     # Cloud reaches chip only through lab: 0.4 * 0.25 = 0.1.
     assert (chip["direct"], chip["first_order"]) == (0.5, 0)
-    assert chip["network"] == pytest.approx(0.5 * 0.1)
+    assert chip["network"] == pytest.approx(0.5 * 0.1, abs=1e-9)
     # Cloud is the largest hub: held 50% plus chip's dependence on it around the chip <-> lab cycle.
     x_chip = L_CHIP_CLOUD / (1 - L_CHIP_LAB * L_LAB_CHIP)
     assert report.hubs.index[0] == "cloud"
-    assert report.hubs.loc["cloud", "total"] == pytest.approx(0.5 + 0.5 * x_chip)
+    assert report.hubs.loc["cloud", "total"] == pytest.approx(0.5 + 0.5 * x_chip, abs=1e-9)
     assert report.score == pytest.approx(100 * (0.5 + 0.5 * x_chip))
     assert report.grade == "extreme"
-    assert report.explain().startswith("55: 55% of this portfolio's value depends on Cloud Co")
+    # 50% held directly, 0.5 x_chip = 5.2% through Chip Co's deals with Lab.
+    assert report.headline() == ("Extreme AI concentration (55/100): 55% of this portfolio's value rides on "
+                                 "Cloud Co, 50% held directly and 5% through Chip Co's deals.")
 
 
 def test_paths_add_up_to_the_total(small_web):
@@ -48,7 +50,7 @@ def test_cash_unmapped_and_normalisation(small_web):
     assert report.coverage["unmapped_weight"] == pytest.approx(0.1)
     assert report.coverage["unmapped_tickers"] == ["ZZZZ"]
     assert report.coverage["cash_weight"] == pytest.approx(0.1)
-    assert any("normalised" in note for note in report.notes)
+    assert any("normalized" in note for note in report.notes)
     assert report.layers.loc["cash", "weight"] == pytest.approx(0.1)
     assert report.hubs.loc["chip", "direct"] == pytest.approx(0.4)
     assert report.metrics["ai_share"] == pytest.approx(0.8)
@@ -73,7 +75,7 @@ def test_ai_heavy_sample_has_network_exposure():
     assert 0 < report.score <= 100
     data = json.loads(report.to_json())
     assert {"score", "grade", "hub", "explain", "metrics", "hubs", "layers", "coverage", "parameters"} <= set(data)
-    assert "<h4>Exposure score" in report._repr_html_()
+    assert "<h4>AI concentration" in report._repr_html_()
 
 
 def test_estimates_switch_halves_openai_exposure():

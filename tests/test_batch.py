@@ -157,7 +157,7 @@ def test_dask_path_uses_the_active_client(monkeypatch: pytest.MonkeyPatch, web: 
                                   rtol=1e-12, atol=1e-15)
 
 
-def test_synthetic_accounts_are_distinct_normalised_and_deterministic() -> None:
+def test_synthetic_accounts_are_distinct_normalized_and_deterministic() -> None:
     from exposure.synthetic import synthetic_accounts
 
     universe = [f"T{k}" for k in range(50)]

@@ -51,6 +51,8 @@ def test_fidelity_new_layout_cash_pending_and_short_calls():
     assert pf.accounts == ["Individual - TOD Z00000001"]
     assert "pending activity counted as cash" in notes(pf)
     assert "CASH" in pf.weights.index and pf.weights.sum() == pytest.approx(1.0)
+    assert pf.positions.at["UNH", "market_value"] == 40173.00
+    assert pf.positions["weight"].to_dict() == pytest.approx(pf.weights.to_dict())
 
 
 def test_fidelity_old_layout_two_accounts():
@@ -351,3 +353,35 @@ def test_identifiers_file_rows_are_valid_and_sourced():
     pairs = zip(table["identifier"], table["kind"], strict=True)
     assert all(is_isin(i) if k == "isin" else is_cusip(i) for i, k in pairs)
     assert table["source_url"].str.startswith("https://").all() and table["ticker"].notna().all()
+
+
+def test_etrade_view_without_a_value_column_uses_quantity_times_price(tmp_path):
+    path = tmp_path / "PortfolioDownload.csv"
+    path.write_text("Account Summary\nAccount,Net Account Value\n\"Brokerage -0001\",1000\n\n"
+                    "View Summary - PositionsSimple\nSymbol,Last Price $,Qty #\nNVDA,180.00,5\n"
+                    "     01/15/2022,180.00,5\nCASH,,,\n")
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == {"NVDA": 900.0}  # 5 x 180; the lot row is not counted again; CASH has no value
+    assert pf.accounts == ["Brokerage -0001"]
+
+
+def test_ibkr_forex_positions_are_cash_and_the_cash_report_is_not_added_again(tmp_path):
+    path = tmp_path / "activity.csv"
+    path.write_text("Statement,Header,Field Name,Field Value\n"
+                    "Open Positions,Header,DataDiscriminator,Asset Category,Currency,Symbol,Quantity,Mult,Value\n"
+                    "Open Positions,Data,Summary,Stocks,USD,KO,100,1,7000\n"
+                    "Open Positions,Data,Summary,Forex,EUR,EUR,300,1,300\n"
+                    "Cash Report,Header,Currency Summary,Currency,Total\n"
+                    "Cash Report,Data,Ending Cash,EUR,300\n")
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == pytest.approx({"KO": 7000.0, "CASH": 300 * EUR})
+
+
+def test_a_cusip_in_the_symbol_column_resolves_to_its_ticker(tmp_path):
+    path = tmp_path / "Portfolio_Positions.csv"
+    path.write_text("Account Number,Account Name,Symbol,Description,Quantity,Current Value\n"
+                    "X1,Individual,594918104,MICROSOFT CORP,2,$800.00\n"
+                    "X1,Individual,912828YK0,US TREASURY NOTE,1000,$990.00\n")
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == {"MSFT": 800.0, "912828YK0": 990.0}  # the CUSIP of US5949181045; a bond stays unmapped
+    assert "912828YK0 (US TREASURY NOTE)" in notes(pf)

@@ -30,7 +30,7 @@ def test_score_every_sample_offline(sample):
 
 def test_score_table_and_paths_name_the_deals():
     table = run("score", str(PORTFOLIOS / "ai_heavy.csv"))
-    assert table.returncode == 0 and "exposure score" in table.stdout and "OpenAI" in table.stdout
+    assert table.returncode == 0 and "AI concentration" in table.stdout and "OpenAI" in table.stdout
     paths = run("paths", str(PORTFOLIOS / "ai_heavy.csv"), "--hub", "openai", "--format", "csv")
     assert paths.returncode == 0
     assert "D004 ($300bn, reported" in paths.stdout.splitlines()[1]  # Oracle's $300bn contract is the top chain
@@ -94,4 +94,4 @@ def test_live_with_the_network_unreachable_falls_back_to_the_snapshot(tmp_path):
                             capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     assert "using the bundled snapshot" in result.stdout and "NVDA" in result.stdout
-    assert "exposure score" in result.stdout
+    assert "AI concentration" in result.stdout

@@ -59,3 +59,12 @@ def test_provenance_columns_are_optional_and_validated():
         bad = header + f"X1,lab,cloud,chip_supply,1,,2025-01,announced,https://e.org,,,,{cells}\n"
         with pytest.raises(DealWebError, match=pattern):
             DealWeb.from_csv(io.StringIO(SMALL_COMPANIES), io.StringIO(bad))
+
+
+def test_bundled_lapsed_letter_of_intent_is_listed_but_not_in_the_matrix():
+    bundled = DealWeb.bundled()
+    deals = bundled.deals.set_index("id")
+    assert deals.at["D015", "status"] == "lapsed" and deals.at["D015", "amount_usd_bn"] == 100
+    s = bundled.sensitivity()
+    assert not s.contributions["deal_id"].isin(["D015", "D016", "D143"]).any()
+    assert {"D015", "D016", "D143"} <= set(s.coverage["deal_id"])

@@ -44,7 +44,7 @@ def test_resolve_unknown_suggests_close_names():
         DealWeb.bundled().resolve("opneai")
 
 
-def test_ticker_normalisation():
+def test_ticker_normalization():
     assert normalize_ticker(" brk.b ") == "BRK-B"
     assert normalize_ticker("9984.T") == "9984.T"
     assert normalize_ticker("vod.l") == "VOD.L"

@@ -59,6 +59,15 @@ def test_a_missing_extra_is_one_line_naming_the_pip_command(blocked, args, extra
     assert f"pip install 'exposure[{extra}]'" in lines[0] and blocked in lines[0]
 
 
+def test_the_report_without_matplotlib_has_every_table_and_says_how_to_get_the_figures(tmp_path):
+    out = tmp_path / "report.html"
+    done = cli_without(["matplotlib"], "report", SAMPLE, "--out", str(out), "--no-history")
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "data:image/png" not in page and "pip install &#39;exposure[plots]&#39;" in page
+    assert "Deals and their sources" in page and "Stress: Stress nvidia -50.0%" in page  # the score's hub, half its value
+
+
 def test_the_python_api_raises_a_typed_error_naming_the_extra():
     done = run_without(["cvxpy"], "import exposure as ex\ntry:\n    ex.suggest\nexcept ex.MissingDependencyError as e:\n"
                                   "    print(type(e).__name__, e.extra, isinstance(e, ImportError))\n")

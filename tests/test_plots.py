@@ -230,13 +230,43 @@ def test_cli_report_writes_one_self_contained_html(tmp_path, monkeypatch, capsys
     assert code == 0
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("src='data:image/png;base64,") == 4  # bars, layers, web, stress (no history)
-    assert not re.search(r"<(script|link)\b", page) and "src='http" not in page
+    assert page.count('src="data:image/png;base64,') == 4  # bars, layers, web, stress (no history)
+    assert not re.search(r"<(script|link)\b", page) and 'src="http' not in page
     # The page shows the score the API computes (it moves whenever the bundled deals are updated).
     for needle in (f"Score {report.score:.0f}", "Deals and their sources", "As-of dates", "The model's parameters", "kappa",
                    "Why: the chains to Nvidia", "2026-06-30"):
         assert needle in page, needle
-    assert page.count("<a href='https://") >= len(web.deals) - 5
+    assert page.count('<a href="https://') >= len(web.deals) - 5
+
+
+def test_report_has_a_stress_and_a_suggestion_section_and_escapes_every_text(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "report.html"
+    code, _, err = run_cli(["report", str(PORTFOLIOS / "ai_heavy.csv"), "--out", str(out), "--no-history",
+                            "--scenario", "openai_default", "--hub-cap", "openai=0.15"], monkeypatch, capsys)
+    assert code == 0, err
+    page = out.read_text(encoding="utf-8")
+    for needle in ("Stress: Scenario openai_default", "Contract clearing (Eisenberg-Noe", "Holdings that carry the loss",
+                   "<h2>Suggestion</h2>", "<h3>Trades</h3>", "Hubs before and after", "Layers before and after",
+                   "Binding constraints", "docs/methods.md"):
+        assert needle in page, needle
+    suggestion = page[page.index("<h2>Suggestion</h2>"):page.index("<h2>Deals and their sources</h2>")]
+    assert ">sell<" in suggestion and "hub cap openai" in suggestion  # the trades, and the cap that binds
+
+
+def test_report_text_from_files_never_becomes_markup(tmp_path):
+    from exposure.html_report import render_report
+
+    deals = tmp_path / "deals.csv"
+    deals.write_text("id,payer,payee,type,amount_usd_bn,duration_years,announced,status,source_url,notes\n"
+                     "X1,openai,oracle,cloud_compute_contract,1,,2025-01,rumored,"
+                     "https://example.org/?q=<script>alert(1)</script>,<img src=x onerror=alert(1)>\n")
+    web = ex.DealWeb.bundled().with_deals(deals)
+    pf = ex.Portfolio.from_weights({"ORCL": 1.0})
+    page = render_report(pf, web, title="<script>alert('title')</script>", history=False,
+                         shocks={"openai": 0.5})
+    assert "<script" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in page
+    assert 'href="https://example.org/?q=&lt;script&gt;' in page
 
 
 def test_cli_report_refuses_to_write_over_its_input(tmp_path, monkeypatch, capsys):

@@ -5,7 +5,7 @@ a release run: ``EXPOSURE_PROPERTY_SCALE=10 python -m pytest tests/test_properti
 
 Monotonicity, precisely: growing a deal raises (never lowers) every company's exposure to the deal's
 *counterparty*: the payer for a contract (the payee depends on it), both ends for an equity stake.
-Exposure to *other* hubs may fall, by design: revenue dependence is normalised by the payee's forward
+Exposure to *other* hubs may fall, by design: revenue dependence is normalized by the payee's forward
 revenue, so a bigger contract dilutes the payee's other customers (DESIGN section 4).
 """
 

@@ -149,7 +149,8 @@ def test_elasticity_summary_by_hand():
 def test_rank_correlations_by_sample(tiny_web):
     # Three rows: seller on D1 (L = 1/3, +10%, close), other on D2 (L = 2/(8+2) = 0.2, +4%, close) and
     # seller on D1 again with an intraday +2% (the buyer is private, so it has no payer row).
-    moves = moves_frame({}, {"deal_id": "D2", "company_id": "other", "ticker": "OTH", "move_pct": "4"},
+    moves = moves_frame({}, {"deal_id": "D2", "company_id": "other", "ticker": "OTH", "move_pct": "4",
+                             "date": "2025-10-10"},
                         {"move_pct": "2", "basis": "intraday"})
     table = market_table(moves, tiny_web)
     assert table["dependence"].tolist() == pytest.approx([1 / 3, 0.2, 1 / 3])
@@ -248,3 +249,23 @@ def test_market_betas_with_a_price_history(small_web):
     assert betas.at[("chip", "cloud"), "beta"] == pytest.approx(0.5)
     matrix, index = small_web.sensitivity().matrix, small_web.sensitivity().index
     assert betas.at[("cloud", "chip"), "dependence"] == pytest.approx(matrix[index["cloud"], index["chip"]])
+
+
+def test_a_move_must_be_near_the_announcement(tiny_web):
+    # D1 was announced in 2025-09: a move dated 2025-08-31 comes before it, and one 46 days after
+    # 2025-09-01 (2025-10-17) is outside the 45-day window; 2025-10-16 (45 days) is inside.
+    moves = moves_frame({"date": "2025-08-31"}, {"date": "2025-10-17"}, {"date": "2025-10-16"})
+    problems = move_problems(moves, tiny_web)
+    assert [p.split(":")[0] for p in problems] == ["moves table, row 2, column 'date'",
+                                                    "moves table, row 3, column 'date'"]
+
+
+def test_a_deal_that_lapsed_later_counts_as_announced():
+    # The same D1 marked lapsed: the model weighs it 0 today, but the move priced it as announced, so the
+    # comparison still sees L[seller, buyer] = 5/15 = 1/3.
+    web = DealWeb.from_csv(io.StringIO(TINY_COMPANIES), io.StringIO(TINY_DEALS.replace(
+        "2025-09,announced", "2025-09,lapsed")))
+    assert web.sensitivity().matrix.sum() == pytest.approx(2 / 10)  # only D2 (2 / (8 + 2)) in today's L
+    row = market_table(moves_frame({}), web).iloc[0]
+    assert row["dependence"] == pytest.approx(1 / 3)
+    assert row["implied_kappa"] == pytest.approx(0.3)

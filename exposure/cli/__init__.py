@@ -201,5 +201,5 @@ _GROUP: Any = None
 
 
 # Command modules register themselves on ``app`` when imported, in the order `exposure --help` lists them.
-for _module in ("score", "holdings", "web", "stress", "suggest", "plot", "market", "data", "validate"):
+for _module in ("score", "hubs", "holdings", "web", "stress", "suggest", "plot", "market", "data", "validate"):
     importlib.import_module(f"exposure.cli.{_module}")

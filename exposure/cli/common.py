@@ -18,6 +18,14 @@ Fmt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.
 Account = Annotated[str | None, typer.Option("--account", help="Only this account of a multi-account export "
                                                                "(part of its name or number).")]
 BaseCurrency = Annotated[str, typer.Option("--base-currency", help="Currency of market values (USD, EUR, CAD...).")]
+HubsOpt = Annotated[str | None, typer.Option(
+    "--hubs", help="Comma-separated AI hubs (ids, names or tickers) instead of the web's own (`exposure hubs`); "
+    "the score and the hub table use them.")]
+
+
+def hub_list(hubs: str | None) -> list[str] | None:
+    """``--hubs openai,nvidia`` -> ``["openai", "nvidia"]`` (None when not given)."""
+    return [h.strip() for h in hubs.split(",") if h.strip()] if hubs else None
 
 
 def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None, account: str | None = None,

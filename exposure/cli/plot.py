@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from exposure.cli import app
-from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Live, check_out, load_inputs
+from exposure.cli.common import (
+    Account,
+    AsOf,
+    BaseCurrency,
+    Deals,
+    FileArg,
+    HubsOpt,
+    Live,
+    check_out,
+    hub_list,
+    load_inputs,
+)
 from exposure.cli.output import say
 from exposure.errors import ExposureError
 
@@ -50,9 +61,15 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
 
 @app.command()
 def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
-           hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
+           hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None, hubs: HubsOpt = None,
            no_history: Annotated[bool, typer.Option("--no-history", help="Skip the exposure-over-time figure "
                                                     "(faster).")] = False,
+           scenario: Annotated[str | None, typer.Option("--scenario", help="A bundled stress scenario for the "
+                                                        "stress section (`exposure scenarios`); default: the hub "
+                                                        "-50%.")] = None,
+           hub_cap: Annotated[list[str] | None, typer.Option("--hub-cap", help="HUB=CAP (repeatable): add a "
+                                                             "suggestion section, as `exposure suggest` with "
+                                                             "these caps.")] = None,
            account: Account = None, base_currency: BaseCurrency = "USD") -> None:
     """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters.
 
@@ -66,6 +83,19 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
         raise ExposureError(f"{out}: the report is HTML. Fix: give --out a name ending in .html.")
     check_out(out, file, deals)  # say so before the work, not after
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
-    page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history)
+    stressed = None
+    if scenario is not None:
+        from exposure.scenarios import stress
+
+        stressed = stress(portfolio, web, scenario=scenario, market=market)
+    suggestion = None
+    if hub_cap:
+        from exposure.cli.suggest import _pair
+        from exposure.optimize import Constraints, suggest
+
+        caps = dict(_pair(item, "--hub-cap", "HUB=CAP, e.g. openai=0.15") for item in hub_cap)
+        suggestion = suggest(portfolio, web, Constraints(hub_caps=caps), market=market)
+    page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history,
+                         hubs=hub_list(hubs), stress_result=stressed, suggestion=suggestion)
     path = atomic_write(out, page, inputs=[file, deals])
     say(f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.1f} MB)")

@@ -7,14 +7,13 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, HubsOpt, Live, hub_list, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.report import ExposureReport
 
 
 @app.command()
-def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.Option(
-        "--hubs", help="Comma-separated hubs to show (ids, names or tickers).")] = None,
+def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
           top: Annotated[int, typer.Option("--top", help="Hub rows to show in the table.")] = 10,
           live: Live = False, deals: Deals = None, format: Fmt = Format.table, account: Account = None,
           base_currency: BaseCurrency = "USD") -> None:
@@ -28,21 +27,26 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     freshness = data_freshness(web, live=live)  # how old the deals and market figures are (issue 16)
-    hub_list = [h.strip() for h in hubs.split(",") if h.strip()] if hubs else None
-    report = analyze(portfolio, web, hubs=hub_list, market=market)
+    report = analyze(portfolio, web, hubs=hub_list(hubs), market=market)
     if emit_machine(format, {**report.to_dict(), "data": freshness.to_dict()}, report.hubs):
         return
-    say(f"[bold]{file.name}[/bold]: exposure score [bold]{report.score:.0f}[/bold] ({report.grade}). "
-        f"{report.explain()}")
+    say(f"[bold]{file.name}[/bold]: {report.explain()}")
     shown = report.hubs[report.hubs["total"] > 0]
-    print_table(shown[["name", "direct", "first_order", "network", "total"]],
-                title=f"Exposure to hubs (fractions of portfolio value), top {min(top, len(shown))}",
+    print_table(shown[["name", "ai_hub", "direct", "first_order", "network", "total"]],
+                title=f"Exposure to companies of the web (fractions of portfolio value), top {min(top, len(shown))}",
                 percent_columns=("direct", "first_order", "network", "total"), max_rows=top)
     _through_deals(report)
     print_table(report.layers, title="Look-through weight by layer", percent_columns=("weight",))
     m, c = report.metrics, report.coverage
-    say(f"AI share {100 * m['ai_share']:.1f}% | effective names {m['effective_names']:.1f} | "
-        f"effective hubs {m['effective_hubs']:.1f} | spectral radius of L {m['spectral_radius']:.3f}")
+    say(report.concentration_line())
+    mix = report.layer_mix[report.layer_mix["status"].isin(["below", "above"])]
+    if len(mix):
+        say("AI sleeve against the balanced bands: " + "; ".join(
+            f"{layer} {100 * row['share']:.0f}% ({row['status']} {100 * row['lo']:.0f}-{100 * row['hi']:.0f}%)"
+            for layer, row in mix.iterrows()))
+    _loops(report)
+    say(f"AI hubs: {', '.join(m['ai_hubs']) or 'none'} | effective hubs {m['effective_hubs']:.1f} | "
+        f"spectral radius of L {m['spectral_radius']:.3f}")
     unmapped = c["unmapped_tickers"]
     listed = ", ".join(unmapped[:10]) + (f" and {len(unmapped) - 10} more" if len(unmapped) > 10 else "")
     say(f"Coverage: unmapped (not in the deal web, so no deal exposure) {100 * c['unmapped_weight']:.1f}%"
@@ -55,6 +59,17 @@ def score(file: FileArg, as_of: AsOf = None, hubs: Annotated[str | None, typer.O
     say(freshness.line())
     if report.top_hub:
         say(f"Why: `exposure paths {file} --hub {report.top_hub}`")
+
+
+def _loops(report: ExposureReport, shown: int = 3) -> None:
+    """The web's circular structures this portfolio holds a member of, largest circulating dollars first."""
+    loops = report.loops
+    if loops.empty:
+        return
+    say(f"Circular structures this portfolio holds a member of ({len(loops)}; `exposure hubs` lists all):")
+    for _, row in loops.head(shown).iterrows():
+        say(f"  {row['kind']} {row['chain']}: ${row['usd_bn']:,.4g}bn goes round (deals {row['deals']}); "
+            f"held: {row['held']} ({100 * row['held_weight']:.0f}%)")
 
 
 def _through_deals(report: ExposureReport, chains: int = 3) -> None:

@@ -42,7 +42,8 @@ def stress_command(
         "--scenario", metavar="NAME", help="A named scenario (see `exposure scenarios`).")] = None,
     scenario_file: ScenarioFile = None,
     method: Annotated[Method, typer.Option(
-        "--method", help="linear (main number), original (lower bound) or nonlinear.")] = Method.linear,
+        "--method", help="linear (main number), original (a lower bound of linear) or nonlinear (--alpha).",
+    )] = Method.linear,
     alpha: Annotated[float, typer.Option("--alpha", help="Non-linearity for --method nonlinear (>= 0).")] = 1.0,
     alphas: Annotated[str, typer.Option(
         "--alphas", metavar="A,B,...", help="Comma-separated alphas of the sensitivity sweep (each >= 0).")] = "0,1,5",
@@ -84,7 +85,8 @@ def stress_command(
         shown = carried.set_index("ticker")[["name", "via", "weight", "loss", "contribution"]]
         print_table(shown, title="Holdings that carry the loss (fractions of portfolio value)",
                     percent_columns=("weight", "loss", "contribution"), max_rows=top)
-    print_table(result.companies[["name", *LOSS_COLUMNS]], title="Company losses (fractions of each company's value)",
+    title = f"Company losses (fractions of each company's value; lower_bound: {result.lower_bound_method})"
+    print_table(result.companies[["name", *LOSS_COLUMNS]], title=title,
                 percent_columns=LOSS_COLUMNS, max_rows=top)
     if result.clearing is not None:
         print_table(result.clearing, title="Contract clearing, Eisenberg-Noe (USD bn a year)",

@@ -1,7 +1,7 @@
 """Reading the holdings files investors have: broker exports, several accounts, several currencies.
 
 :func:`read_holdings` turns the bytes of a file into :class:`Holdings`: rows in the base currency, the
-amount kind, notes, derivatives and, for a recognised broker export, the :class:`Statement` that says
+amount kind, notes, derivatives and, for a recognized broker export, the :class:`Statement` that says
 how every line of the file was classified. Broker layouts are in :mod:`exposure.holdings.brokers`;
 anything else is read by the generic table reader (:mod:`exposure.holdings.generic`).
 """

@@ -1,6 +1,6 @@
 """Security identifiers: ISIN and CUSIP to tickers, and "did you mean NVDA?" for mistyped tickers.
 
-ISINs and CUSIPs are recognised by their check digits, so a nine-digit number is not taken for a CUSIP
+ISINs and CUSIPs are recognized by their check digits, so a nine-digit number is not taken for a CUSIP
 by accident. The mapping is ``exposure/data/identifiers.csv`` (each row with the page that gives it);
 an identifier not in it stays as it is and is reported as unmapped.
 """

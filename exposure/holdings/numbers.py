@@ -1,7 +1,7 @@
 """Numbers as brokers write them: ``1,234.56``, ``1.234,56``, ``$1,234``, ``12.5%``, ``(100)``, ``="0700"``.
 
 The decimal mark of a whole column is decided once (:func:`decimal_mark`) from its unambiguous values,
-so ``1,234`` reads the same way as its neighbours. Every refusal is a located
+so ``1,234`` reads the same way as its neighbors. Every refusal is a located
 :class:`~exposure.errors.PortfolioError` (file, row, column, fix).
 """
 

@@ -137,8 +137,10 @@ def _find_header(lines: list[str], name: str, is_ticker: Callable[[str], bool]) 
             if len(cells) > 1 and any(is_ticker(c) for c in cells):
                 return index, candidate
     raise PortfolioError(located(f"no header row with a 'ticker' (or 'symbol') column in the first "
-                                 f"{HEADER_SEARCH_LINES} lines", file=name,
-                                 fix="add a header row such as: ticker,weight"))
+                                 f"{HEADER_SEARCH_LINES} lines, and not a Fidelity, Schwab, Vanguard, E*TRADE, "
+                                 "Interactive Brokers or DEGIRO positions export", file=name,
+                                 fix="export your broker's positions as CSV, or add a header row such as: "
+                                     "ticker,weight"))
 
 
 def _header_cells(cells: list[str]) -> list[str]:

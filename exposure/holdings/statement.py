@@ -15,7 +15,7 @@ import pandas as pd
 
 from exposure.errors import PortfolioError, located
 from exposure.holdings.fx import Converter, iso_code
-from exposure.holdings.identifiers import resolve
+from exposure.holdings.identifiers import is_cusip, is_isin, resolve
 from exposure.holdings.rows import ROW_CLASSES, VALUED, Row
 
 #: Relative gap between a file's own total and the sum of its rows above which a note is written.
@@ -137,9 +137,10 @@ def _skipped(statement: Statement) -> list[str]:
 
 def _ticker(row: Row, unresolved: list[str]) -> str:
     """The row's ticker, or the ticker of its ISIN/CUSIP, or the identifier itself when unknown."""
-    if row.ticker:
+    if row.ticker and not (is_isin(row.ticker) or is_cusip(row.ticker)):
         return row.ticker
-    if row.identifier:
+    if row.identifier or row.ticker:
+        row.identifier = row.identifier or row.ticker
         found = resolve(row.identifier)
         if found is None:
             unresolved.append(f"{row.identifier} ({row.name})" if row.name else row.identifier)

@@ -14,6 +14,6 @@ READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, deg
 
 
 def detect(lines: list[str]) -> ModuleType | None:
-    """The reader module for a file's lines, or None when no broker layout is recognised."""
+    """The reader module for a file's lines, or None when no broker layout is recognized."""
     head = lines[:60]
     return next((reader for reader in READERS if reader.detect(head)), None)

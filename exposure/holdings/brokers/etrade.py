@@ -17,11 +17,22 @@ NAME = "etrade"
 _LOT = re.compile(r"^\s+(\d{1,2}/\d{1,2}/\d{2,4}|--)\s*$")
 _VALUE = ("Value $", "Market Value $", "Value")
 _QUANTITY = ("Quantity", "Qty #", "Quantity #")
+_PRICE = ("Last Price $", "Last Price")
 
 
 def _is_header(cells: list[str]) -> bool:
     keys = {key(c) for c in cells}
-    return key(cells[0]) == "symbol" and bool(set(map(key, _VALUE)) & keys) and "security type(s)" not in keys
+    amounts = {key(c) for c in (*_VALUE, *_QUANTITY)}
+    return key(cells[0]) == "symbol" and bool(amounts & keys) and "security type(s)" not in keys
+
+
+def _value(header: Header, cells: list[str]) -> float | None:
+    """``Value $``, or quantity x last price in views without a value column."""
+    value = header.number(cells, *_VALUE)
+    if value is None and header.index(*_VALUE) is None:
+        shares, price = header.number(cells, *_QUANTITY), header.number(cells, *_PRICE)
+        value = shares * price if shares is not None and price is not None else None
+    return value
 
 
 def detect(lines: list[str]) -> bool:
@@ -54,7 +65,7 @@ def read(lines: list[str], source: str) -> Statement:
             continue
         if _LOT.match(raw) and parent is not None:
             rows.append(Row(line=line, kind="lot", ticker=parent.ticker, account=account, currency="USD",
-                            value=header.number(cells, *_VALUE), shares=header.number(cells, *_QUANTITY),
+                            value=_value(header, cells), shares=header.number(cells, *_QUANTITY),
                             reason=f"lot of row {parent.line}"))
             continue
         symbol = " ".join(cells[0].split())
@@ -62,8 +73,8 @@ def read(lines: list[str], source: str) -> Statement:
             rows.append(text_row(line, "footer"))
             continue
         row = Row(line=line, kind="security", ticker=symbol.upper(), account=account, currency="USD",
-                  value=header.number(cells, *_VALUE), shares=header.number(cells, *_QUANTITY),
-                  price=header.number(cells, "Last Price $", "Last Price"))
+                  value=_value(header, cells), shares=header.number(cells, *_QUANTITY),
+                  price=header.number(cells, *_PRICE))
         if is_total(symbol):
             row.kind, row.covers = "total", [r.line for r in rows if r.kind in ("security", "cash", "derivative")]
         elif is_pending(symbol):

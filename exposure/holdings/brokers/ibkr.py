@@ -79,7 +79,13 @@ def read(lines: list[str], source: str) -> Statement:
         if row.kind != "total":
             members.append(line)
         rows.append(row)
-    return Statement(NAME, "Interactive Brokers Activity Statement", source, rows, base_currency=base)
+    notes = []
+    if any(r.kind == "cash" and r.ticker for r in rows):  # cash held as Forex positions: the Cash Report repeats it
+        for row in rows:
+            if row.kind == "cash" and not row.ticker:
+                row.kind, row.reason = "text", "Cash Report line (cash is counted from the Forex positions)"
+        notes.append("cash counted from the Open Positions Forex rows, not again from the Cash Report.")
+    return Statement(NAME, "Interactive Brokers Activity Statement", source, rows, notes, base_currency=base)
 
 
 def _cash(line: int, header: Header, data: list[str], account: str) -> Row:
