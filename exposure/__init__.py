@@ -28,6 +28,7 @@ from exposure.errors import (
     InfeasibleError,
     MarketDataError,
     MissingDependencyError,
+    OutputError,
     PortfolioError,
     ScenarioError,
 )
@@ -95,6 +96,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ConstraintError", "DealType", "DealWeb", "DealWebError", "ExposureError", "ExposureReport",
-    "InfeasibleError", "Layer", "MarketDataError", "MissingDependencyError", "Portfolio", "PortfolioError",
-    "ScenarioError", "Status", "StressResult", "analyze", "build_context", "load_scenarios", "stress", *_LAZY,
+    "InfeasibleError", "Layer", "MarketDataError", "MissingDependencyError", "OutputError", "Portfolio",
+    "PortfolioError", "ScenarioError", "Status", "StressResult", "analyze", "build_context", "load_scenarios",
+    "stress", *_LAZY,
 ]

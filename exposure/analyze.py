@@ -78,6 +78,8 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     seen_warnings = len(getattr(market, "warnings", []))  # a provider reused across calls keeps its old ones
     if (note := pf.normalization_note()) is not None:
         notes.append(note)
+    if (note := web.future_deals_note()) is not None:
+        notes.append(note)
     # One batched fundamentals request for everything we may need: the web's listed companies (fresh
     # market caps and revenues) and the portfolio's own tickers (prices for shares).
     held = [t for t in pf.positions["ticker"] if t not in CASH_TICKERS] if pf.kind == "shares" else []

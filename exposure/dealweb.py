@@ -22,6 +22,7 @@ import pandas as pd
 
 from exposure._compat import renamed
 from exposure.errors import DealWebError, located
+from exposure.files import check_shape, read_text
 from exposure.financials import figures_at, later_note, read_financials
 from exposure.network import Sensitivity, build_sensitivity
 
@@ -149,6 +150,20 @@ class DealWeb:
         """A new web with the given parts changed (aliases and financials kept)."""
         return DealWeb(self.companies if companies is None else companies, self.deals if deals is None else deals,
                        self.aliases, cutoff or self.cutoff, self.financials, self.notes if notes is None else notes)
+
+    def future_deals_note(self, today: date | None = None) -> str | None:
+        """A note naming the deals announced after ``today`` (default: the date today), or None.
+
+        Such deals are kept (a user may model a deal expected soon) but a dated web should not hold them silently.
+        """
+        cutoff = today or date.today()
+        announced = pd.to_datetime(self.deals["announced"].str.slice(0, 10), format="mixed").dt.date
+        future = self.deals.loc[announced > cutoff, "id"].astype(str).tolist()
+        if not future:
+            return None
+        shown = ", ".join(future[:5]) + (f" and {len(future) - 5} more" if len(future) > 5 else "")
+        return (f"{len(future)} deal(s) dated after today ({shown}) are counted as if already announced; "
+                "check their dates, or use --as-of to leave them out.")
 
     # -------------------------------------------------------------------------------------- look-ups
     def resolve(self, key: str) -> str:
@@ -283,20 +298,11 @@ def _blank(value: object) -> bool:
 def _read_table(source: Source, required: list[str], what: str) -> tuple[pd.DataFrame, str]:
     """All cells as stripped text; ``frame.attrs["lines"]`` holds each row's line number in the file."""
     name = _source_name(source)
-    try:
-        if isinstance(source, io.StringIO):
-            text = source.getvalue()
-        else:
-            raw = Path(source).read_bytes()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("latin-1")
-    except FileNotFoundError:
-        raise DealWebError(f"{name}: file not found. Fix: check the path of the {what} file.") from None
-    except OSError as error:
-        raise DealWebError(f"{name}: cannot read the {what} file ({error.strerror or error}). "
-                           "Fix: check the path and its permissions.") from None
+    if isinstance(source, io.StringIO):
+        text = source.getvalue()
+        check_shape(text, name, what=what, error=DealWebError)
+    else:
+        text = read_text(source, what=what, error=DealWebError).text
     if "\x00" in text:
         raise DealWebError(f"{name}: the {what} file contains NUL bytes, it is not a text CSV. "
                            "Fix: save it as UTF-8 comma-separated values with a header row.")
@@ -384,6 +390,20 @@ def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]
     return records
 
 
+def _check_yearly(record: dict, name: str, row: int) -> None:
+    """An amount spread over its term must stay a finite number of USD bn a year (1e308 over 1e-10 years is not)."""
+    years = record.get("duration_years")
+    for column in ("amount_usd_bn", "firm_usd_bn"):
+        amount = record.get(column)
+        if amount is not None and years is not None:
+            with np.errstate(over="ignore"):
+                yearly = np.float64(amount) / np.float64(years)
+            if not np.isfinite(yearly):
+                raise DealWebError(located(f"{amount:g} over {years:g} years overflows the yearly amount",
+                                           file=name, row=row, column=column,
+                                           fix="check the amount (USD bn) and the term (years)."))
+
+
 def _check_calendar_date(when: str, name: str, row: int, column: str) -> None:
     try:
         date.fromisoformat(when if len(when) == 10 else f"{when}-01")
@@ -439,6 +459,7 @@ def _read_deals(source: Source, company_ids: set[str], companies_file: Source | 
         if record["payer"] == record["payee"]:
             raise DealWebError(located(f"company '{record['payer']}' deals with itself", file=name, row=row,
                                        column="payee", fix="a deal needs two different companies."))
+        _check_yearly(record, name, row)
     deals = pd.DataFrame(records, columns=DEAL_COLUMNS + OPTIONAL_DEAL_COLUMNS)
     for column in ("amount_usd_bn", "duration_years", "capacity_gw", "firm_usd_bn"):
         deals[column] = deals[column].astype(float)

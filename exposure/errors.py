@@ -22,7 +22,7 @@ def located(message: str, *, file: object = None, row: int | None = None, column
         where.append(f"column '{column}'")
     text = (", ".join(where) + ": " if where else "") + message
     if fix:
-        text += f" Fix: {fix}"
+        text += ("" if text.endswith((".", "!", "?")) else ".") + f" Fix: {fix}"
     return text
 
 
@@ -50,6 +50,10 @@ class InfeasibleError(ExposureError):
         self.conflicts = conflicts or []
 
 
+class OutputError(ExposureError, ValueError):
+    """An output path that must not or cannot be written (an input of the run, a device, a full disk)."""
+
+
 class MarketDataError(ExposureError):
     """Live market data that could not be fetched or understood."""
 
@@ -61,3 +65,11 @@ class MissingDependencyError(ExposureError, ImportError):
         super().__init__(message, name=package)
         self.package = package
         self.extra = extra
+
+
+class LiveDataWarning(UserWarning):
+    """Live data fell back to the snapshot, or a market-data cache entry was ignored.
+
+    Raised through :mod:`warnings` by :class:`exposure.market.YFinanceProvider` besides being listed in its
+    ``.warnings`` (which the CLI prints as notes, so the CLI silences this category).
+    """

@@ -195,7 +195,13 @@ def _prepared_deals(companies: pd.DataFrame, deals: pd.DataFrame, model: Exposur
     d["assumed_duration"] = duration.isna()
     default = d["type"].astype(str).map(model.default_duration_years).astype(float)
     duration = duration.fillna(default.where(~d["estimate"], model.gw_duration_years))
-    d["annual"] = d["amount"] / duration
+    with np.errstate(over="ignore", invalid="ignore"):
+        d["annual"] = d["amount"] / duration
+    overflow = np.isinf(d["amount"].to_numpy(float)) | np.isinf(d["annual"].to_numpy(float))
+    if overflow.any():  # never a silently dropped deal: an infinite amount would become NaN downstream
+        ids = ", ".join(d.loc[overflow, "id"].astype(str).head(5))
+        raise DealWebError(f"deal(s) {ids}: the amount, or the amount a year, overflows (a stray exponent, or a "
+                           "huge capacity_gw?). Fix: check amount_usd_bn, capacity_gw and duration_years.")
 
     reason = pd.Series(None, index=d.index, dtype=object)
     reason[d["type"].astype(str) == "other"] = "type 'other' (e.g. warrants) has no dependence channel"

@@ -163,14 +163,25 @@ class Portfolio:
                                                  column="shares",
                                                  fix="use --live for today's prices, give market_value instead "
                                                      "of shares, or add the ticker to prices.csv."))
-                values.append(amount * (unit if is_cash else unit * usd))
+                with np.errstate(over="ignore"):
+                    value = amount * (unit if is_cash else unit * usd)
+                if not np.isfinite(value):
+                    raise PortfolioError(located(f"{amount:g} shares of {ticker} at {unit:g} overflow the "
+                                                 "position's value", file=self.source,
+                                                 column="shares", fix="check the number of shares."))
+                values.append(value)
             table["value"] = values
         elif self.kind == "market_value":
             table["value"] = table["amount"]
         else:
             table["value"] = np.nan
         basis = table["value"] if self.kind != "weight" else table["amount"]
-        total = float(basis.sum())
+        with np.errstate(over="ignore"):
+            total = float(basis.sum())
+        if np.isinf(total):
+            raise PortfolioError(located(f"the {self.kind} amounts are too large to add up", file=self.source,
+                                         column=self.kind, fix="check the numbers (a stray exponent such as "
+                                                               "1e308?)."))
         if not total > 0:
             raise PortfolioError(located(f"the {self.kind} of the portfolio sums to {total:g}", file=self.source,
                                          column=self.kind, fix="give positions with a positive total."))

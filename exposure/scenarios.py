@@ -10,6 +10,7 @@ in the same format and load them with :func:`load_scenarios`.
 from __future__ import annotations
 
 import html
+import io
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,7 @@ from exposure.contagion import (
     split_rounds,
 )
 from exposure.errors import ScenarioError, located
+from exposure.files import read_text
 from exposure.report import frame_html, jsonable, percent
 
 if TYPE_CHECKING:
@@ -332,11 +334,9 @@ def load_scenarios(path: str | Path | None = None) -> dict[str, Scenario]:
         source = Path(str(resources.files("exposure") / "data" / "scenarios.csv"))
     else:
         source = Path(path)
+    text = read_text(source, what="scenario", error=ScenarioError).text
     try:
-        frame = pd.read_csv(source, dtype=str, keep_default_na=False, skip_blank_lines=True,
-                            encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(f"{source}: file not found. Fix: check the path of the scenario file.") from None
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ScenarioError(f"{source}: cannot read the scenario file as CSV ({reason}). Fix: save it as "

@@ -480,7 +480,7 @@ def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path, monkeypatch
 def test_atomic_write_leaves_no_file_when_interrupted_on_first_write(tmp_path, monkeypatch):
     target = tmp_path / "new.csv"
     monkeypatch.setattr(os, "replace", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
-    with pytest.raises(OSError):
+    with pytest.raises(ExposureError, match="disk full"):  # one OutputError line, not an OSError traceback
         atomic_write(target, b"\x00" * 10_000)
     assert list(tmp_path.iterdir()) == []
 

@@ -52,7 +52,7 @@ def test_deals_and_companies_listings():
     (["score", "missing.csv"], "missing.csv: file not found"),
     (["paths", str(PORTFOLIOS / "ai_heavy.csv"), "--hub", "opneai"], "Did you mean openai"),
     (["score", str(PORTFOLIOS / "ai_heavy.csv"), "--as-of", "2999-01-01"], "in the future"),
-    (["companies", "--layer", "quantum"], "unknown layer 'quantum'"),
+    (["companies", "--layer", "quantum"], "'quantum' is not one of"),
 ])
 def test_user_mistakes_exit_2_with_one_line(args, message):
     result = run(*args)

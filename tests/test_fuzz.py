@@ -16,6 +16,7 @@ webs, plus 3% more through real files; about 30 s of CPU). Deterministic: ``dera
 
 from __future__ import annotations
 
+import enum
 import io
 import math
 import os
@@ -214,3 +215,76 @@ def test_fuzz_dealweb_files(tmp_path_factory, seed, encoding):
     for path, text in zip(paths, (companies, deals), strict=True):
         path.write_bytes(text.encode(encoding, errors="replace"))
     _check_web(*paths)
+
+
+# ------------------------------------------------------------------------------------------- argv
+ROOT = Path(__file__).resolve().parents[1]
+ARGV_EXAMPLES = int(os.environ.get("EXPOSURE_FUZZ_ARGV", "150"))
+#: Values a user might type after any option: right, wrong type, empty, option-like, hostile.
+ANY_VALUE = ["0.1", "-1", "1e400", "nan", "abc", "", "--", "-f", "openai", "openai=0.5", "nvidia=40%", "x=y=z",
+             "2025-01-01", "2999-01-01", "semiconductor=0.2:0.45", "=HYPERLINK(\"x\")", "ai_heavy", "\x00"]
+FILES = [str(ROOT / "portfolios" / "ai_heavy.csv"), str(ROOT / "portfolios" / "tech_etf.csv"), "nope.csv", ".",
+         "/dev/null", str(ROOT / "tests" / "bad_inputs" / "negative_shares.csv")]
+#: Not fuzzed: `refresh` and `--live` would try the network (refused by conftest, but slowly through yfinance),
+#: and `plot`/`report` draw figures (seconds each); their usage errors are covered in test_cli_errors.py.
+SKIPPED_COMMANDS, SKIPPED_OPTIONS = {"refresh", "plot", "report"}, {"--live"}
+
+
+def _grammar() -> dict[str, list[tuple[str, list[str]]]]:
+    """Command -> its options, each with the values worth trying (choices, numbers, anything)."""
+    from exposure.cli import app_command
+
+    grammar: dict[str, list[tuple[str, list[str]]]] = {}
+    for name, command in app_command().commands.items():
+        if name in SKIPPED_COMMANDS:
+            continue
+        options = []
+        for param in command.params:
+            for opt in param.opts:
+                if not opt.startswith("--") or opt in SKIPPED_OPTIONS:
+                    continue
+                annotation = param.type_descriptor.annotation
+                choices = [m.value for m in annotation] if isinstance(annotation, type) and issubclass(
+                    annotation, enum.Enum) else []
+                good = [*map(str, choices)] * 6 or ["1", "0.3", "openai", "openai=0.5"]  # mostly sensible values
+                options.append((opt, [] if getattr(param, "is_flag", False) else [*good, *ANY_VALUE]))
+        grammar[name] = options
+    return grammar
+
+
+def argv_from(rng: random.Random, grammar: dict[str, list[tuple[str, list[str]]]], out_dir: Path) -> list[str]:
+    """An argv: a command (sometimes misspelt or missing), a file or not, options in any order, odd tokens."""
+    commands = sorted(grammar)
+    argv: list[str] = []
+    roll = rng.random()
+    command = rng.choice(commands)
+    if roll < 0.85:
+        argv.append(command)
+    elif roll < 0.93:
+        argv.append(command[:-1] + command[-1] * 2)  # a typo
+    for _ in range(rng.choice([0, 1, 1, 1, 2])):
+        argv.append(rng.choice(FILES))
+    for _ in range(rng.randrange(4)):
+        if rng.random() < 0.1:
+            argv.append(rng.choice(["--bogus", "-x", "--help", "--version", "--", "-", "--format=json"]))
+            continue
+        option, values = rng.choice(grammar[command] or [("--help", [])])
+        argv.append(option)
+        if option == "--out":
+            argv.append(str(out_dir / rng.choice(["t.csv", "r.html", "figs", "missing/x.csv"])))
+        elif values and rng.random() < 0.95:
+            argv.append(rng.choice(values))
+    return argv
+
+
+@settings(FUZZ, max_examples=ARGV_EXAMPLES)
+@given(seeds)
+def test_fuzz_argv_never_a_traceback(tmp_path_factory, seed):
+    from conftest import run_cli
+
+    argv = argv_from(random.Random(seed), _grammar(), tmp_path_factory.getbasetemp())
+    code, out, err = run_cli(*argv)
+    assert code in (0, 1, 2), (argv, code, err)
+    assert "Traceback" not in err and "internal error" not in err, (argv, err)
+    if code == 2 and err.startswith("error:"):
+        assert len(err.strip().splitlines()) == 1, (argv, err)

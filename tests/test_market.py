@@ -20,6 +20,8 @@ import pytest
 
 from exposure.market import (
     FUNDAMENTAL_COLUMNS,
+    SCHEMA_VERSION,
+    LiveDataWarning,
     MarketData,
     SnapshotProvider,
     YFinanceProvider,
@@ -244,7 +246,14 @@ def test_cache_dir_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert YFinanceProvider().cache_dir == tmp_path / "env"
     assert YFinanceProvider(cache_dir=tmp_path / "arg").cache_dir == tmp_path / "arg"
     monkeypatch.delenv("EXPOSURE_CACHE_DIR")
-    assert default_cache_dir() == Path.home() / ".cache" / "exposure"
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    import platformdirs
+
+    assert default_cache_dir() == Path(platformdirs.user_cache_dir("exposure", appauthor=False))
+    if sys.platform.startswith("linux"):  # the XDG rule: ~/.cache unless XDG_CACHE_HOME says otherwise
+        assert default_cache_dir() == Path.home() / ".cache" / "exposure"
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+        assert default_cache_dir() == tmp_path / "xdg" / "exposure"
 
 
 def test_ttl_expiry_refetches(monkeypatch: pytest.MonkeyPatch, provider: YFinanceProvider,
@@ -267,7 +276,107 @@ def test_corrupt_cache_file_is_a_miss(monkeypatch: pytest.MonkeyPatch, provider:
                                       fake_ticker: type[FakeTicker]) -> None:
     provider.fundamentals(["NVDA"])
     (provider.cache_dir / "fundamentals" / "NVDA.json").write_text("{not json")
-    assert provider.fundamentals(["NVDA"]).loc["NVDA", "source"] == "live"
+    with pytest.warns(LiveDataWarning, match="Ignored the cached fundamentals of NVDA"):
+        assert provider.fundamentals(["NVDA"]).loc["NVDA", "source"] == "live"
+
+
+class Planted:
+    """A pickle that, if ever unpickled, creates a marker file (as a planted shell command would)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.marker,))
+
+
+def test_a_planted_pickle_never_runs(monkeypatch: pytest.MonkeyPatch, provider: YFinanceProvider,
+                                     fake_ticker: type[FakeTicker], tmp_path: Path) -> None:
+    import pickle
+
+    marker = tmp_path / "PWNED"
+    payload = pickle.dumps({"fetched_at": time.time(), "data": Planted(marker)})
+    for kind in ("prices", "fundamentals", "holdings", "fx"):
+        (provider.cache_dir / kind).mkdir(parents=True, exist_ok=True)
+        for name in ("NVDA.pkl", "NVDA.json", "SMH.pkl", "SMH.json", "EUR.json", "EUR.pkl"):
+            (provider.cache_dir / kind / name).write_bytes(payload)
+    pickle.loads(pickle.dumps(Planted(tmp_path / "control")))  # the payload is live: unpickling runs it
+    assert (tmp_path / "control").exists()
+    fake_download(monkeypatch, read_layout("column"))
+    with pytest.warns(LiveDataWarning, match="not valid JSON"):
+        assert provider.prices(["NVDA"], **RANGE).attrs["source"] == {"NVDA": "live"}
+        assert provider.fundamentals(["NVDA"]).loc["NVDA", "source"] == "live"
+        provider.fund_holdings("SMH")
+        provider.fx("EUR")
+    assert not marker.exists()
+
+
+def _poison(path: Path, change: Any) -> None:
+    entry = json.loads(path.read_text())
+    path.write_text(json.dumps(change(entry)))
+
+
+POISONED = {
+    "a list": lambda e: [],
+    "no data": lambda e: {k: v for k, v in e.items() if k != "data"},
+    "revenue abc": lambda e: {**e, "data": {**e["data"], "revenue": "abc"}},
+    "negative price": lambda e: {**e, "data": {**e["data"], "price": -5.0}},
+    "infinite cap": lambda e: {**e, "data": {**e["data"], "market_cap": 1e400}},
+    "fetched_at 1e300": lambda e: {**e, "fetched_at": 1e300},
+    "fetched_at text": lambda e: {**e, "fetched_at": "yesterday"},
+    "old schema": lambda e: {**e, "schema": 0},
+    "other kind": lambda e: {**e, "kind": "fx"},
+    "data a string": lambda e: {**e, "data": "x"},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(POISONED))
+def test_a_bad_fundamentals_entry_is_a_miss_with_one_warning(provider: YFinanceProvider,
+                                                           fake_ticker: type[FakeTicker], variant: str) -> None:
+    provider.fundamentals(["NVDA"])
+    _poison(provider.cache_dir / "fundamentals" / "NVDA.json", POISONED[variant])
+    with pytest.warns(LiveDataWarning) as caught:
+        assert provider.fundamentals(["NVDA"]).loc["NVDA", "source"] == "live"
+    assert len([w for w in caught if "Ignored the cached" in str(w.message)]) == 1
+    assert provider.fundamentals(["NVDA"]).loc["NVDA", "source"] == "cache"  # rewritten whole
+
+
+@pytest.mark.parametrize("variant, change", [
+    ("weight 50", lambda e: {**e, "data": [{**e["data"][0], "weight": 50.0}, *e["data"][1:]]}),
+    ("weights over 1", lambda e: {**e, "data": [{**r, "weight": 0.5} for r in e["data"]]}),
+    ("no ticker", lambda e: {**e, "data": [{**e["data"][0], "ticker": ""}, *e["data"][1:]]}),
+])
+def test_poisoned_fund_weights_are_refused(provider: YFinanceProvider, fake_ticker: type[FakeTicker],
+                                           variant: str, change: Any) -> None:
+    provider.fund_holdings("SMH")
+    _poison(provider.cache_dir / "holdings" / "SMH.json", change)
+    with pytest.warns(LiveDataWarning, match="Ignored the cached holdings of SMH"):
+        holdings = provider.fund_holdings("SMH")
+    assert (holdings["source"] == "live").all() and holdings["weight"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("change", [
+    lambda e: {**e, "data": {**e["data"], "close": [0.0] * len(e["data"]["close"])}},
+    lambda e: {**e, "data": {**e["data"], "close": e["data"]["close"][:-1]}},
+    lambda e: {**e, "data": {**e["data"], "dates": ["soon"] * len(e["data"]["dates"])}},
+])
+def test_poisoned_prices_are_refused(monkeypatch: pytest.MonkeyPatch, provider: YFinanceProvider,
+                                     change: Any) -> None:
+    fake_download(monkeypatch, read_layout("column"), read_layout("column"))
+    provider.prices(["NVDA"], **RANGE)
+    _poison(provider.cache_dir / "prices" / "NVDA.json", change)
+    with pytest.warns(LiveDataWarning, match="Ignored the cached prices of NVDA"):
+        assert provider.prices(["NVDA"], **RANGE).attrs["source"] == {"NVDA": "live"}
+
+
+def test_cache_entries_are_versioned_json(monkeypatch: pytest.MonkeyPatch, provider: YFinanceProvider) -> None:
+    fake_download(monkeypatch, read_layout("column"))
+    live = provider.prices(["NVDA"], **RANGE)["NVDA"]
+    entry = json.loads((provider.cache_dir / "prices" / "NVDA.json").read_text())
+    assert entry["schema"] == SCHEMA_VERSION and entry["kind"] == "prices"
+    assert entry["data"]["start"] == "2025-01-01" and entry["data"]["end"] == "2025-01-10"
+    assert entry["data"]["close"] == [float(v) for v in live.to_numpy()]
+    assert not list(provider.cache_dir.rglob("*.tmp")) and not list(provider.cache_dir.rglob("*.pkl"))
 
 
 # -- failures fall back to the snapshot, by name -------------------------------------------------
@@ -491,8 +600,39 @@ def test_cli_refresh_fills_cache_and_reports(monkeypatch: pytest.MonkeyPatch, tm
     assert payload["cache_dir"] == str(tmp_path)
     sources = {row["ticker"]: row for row in payload["sources"]}
     assert sources["NVDA"]["prices"] == "live" and sources["SMH"]["holdings"] == "live"
-    assert (tmp_path / "prices" / "NVDA.pkl").is_file() and (tmp_path / "fundamentals" / "NVDA.json").is_file()
+    assert (tmp_path / "prices" / "NVDA.json").is_file() and (tmp_path / "fundamentals" / "NVDA.json").is_file()
 
     fake_download(monkeypatch, OSError("offline"))
     offline = runner.invoke(app, ["refresh", "NVDA", "--cache-dir", str(tmp_path / "empty")])
     assert offline.exit_code == 1 and "snapshot" in offline.stdout
+
+
+def test_live_cli_exits_within_its_timeout_despite_stuck_yfinance_threads(tmp_path: Path) -> None:
+    """A download stuck in yfinance's own (non-daemon) threads must not keep `exposure` alive past --timeout."""
+    child = f"""
+import sys, time
+from concurrent.futures import ThreadPoolExecutor
+import yfinance as yf
+
+pool = ThreadPoolExecutor(4)  # its workers are joined at interpreter exit, as yfinance's download threads are
+
+def stuck(*args, **kwargs):
+    pool.submit(time.sleep, 60).result()
+
+yf.download = stuck
+yf.Ticker = lambda symbol: stuck()
+print(time.monotonic(), file=sys.stderr, flush=True)
+from exposure.cli import main
+main(["refresh", "NVDA", "--timeout", "2", "--cache-dir", {str(tmp_path)!r}])
+"""
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    finished = time.monotonic()
+    started = float(err.splitlines()[0])
+    assert process.returncode == 1, err  # nothing fetched live: refresh says so with exit code 1
+    assert finished - started < 2 + 2 + 3, err  # prices (2 s) and fundamentals (2 s) deadlines, then exit
+    assert "Traceback" not in err

@@ -299,7 +299,7 @@ def test_cli_risk_option_uses_the_prior_and_says_so():
     result = conftest.run_cli("suggest", conftest.PORTFOLIOS / "ai_heavy.csv", "--risk", "history", "--format", "json")
     assert result.returncode == 0 and "Too little price history" in " ".join(json.loads(result.stdout)["notes"])
     bad = conftest.run_cli("suggest", conftest.PORTFOLIOS / "ai_heavy.csv", "--risk", "guess")
-    assert bad.returncode == 2 and "--risk 'guess'" in bad.stderr
+    assert bad.returncode == 2 and "'--risk': 'guess' is not one of" in bad.stderr
 
 
 # ------------------------------------------------------------------ suggestions an investor would trade

@@ -1,23 +1,42 @@
-"""The ``exposure`` command: thin over the Python API.
+"""The ``exposure`` command: thin over the Python API, with ONE error path.
 
-User mistakes (any :class:`exposure.errors.ExposureError`) print one line on stderr and exit with code 2,
-without a traceback. ``--format json`` output is stable for scripts.
+Exit codes (README, "Exit codes", lists the same):
+
+* 0: done.
+* 1: nothing fetched live (``refresh``), interrupted (Ctrl-C), stdout closed or full, or an internal error
+  (a bug: one line, ``EXPOSURE_DEBUG=1`` shows the traceback).
+* 2: a usage or input mistake: an unknown command or option, a missing argument, a bad value, a file that
+  cannot be used (any :class:`exposure.errors.ExposureError`). One line on stderr that names the input and
+  the fix, with "did you mean" for commands, options and hub names; never a traceback.
+
+typer 0.29 bundles its own click (``typer._click``): its exception classes are the ones caught here, so
+nothing depends on the separate ``click`` package.
 """
 
 from __future__ import annotations
 
+import difflib
+import errno
 import importlib
+import os
 import sys
+import warnings
 from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
+from typer._click import exceptions as click_errors
 
-from exposure.errors import ExposureError
+from exposure.errors import ExposureError, LiveDataWarning
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-    help="How much of a portfolio rides on the AI-infrastructure hubs, and how to diversify away from it.",
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="How much of a portfolio rides on the AI-infrastructure hubs, and how to diversify away from it.\n\n"
+         "Example: exposure score portfolios/ai_heavy.csv",
 )
+
+#: Process exit codes.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class Format(StrEnum):
@@ -28,26 +47,157 @@ class Format(StrEnum):
     csv = "csv"
 
 
-def main() -> None:
-    """Entry point: run the app, turning user errors into one line and exit code 2."""
-    try:
-        app(standalone_mode=False)
-    except ExposureError as error:
-        typer.echo(f"error: {error}", err=True)
-        sys.exit(2)
-    except (typer.Exit, SystemExit) as stop:
-        code = getattr(stop, "exit_code", getattr(stop, "code", 0))
-        sys.exit(code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(1)
-    except Exception as error:  # click usage errors arrive here in standalone_mode=False
-        import click
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
 
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+        try:
+            typer.echo(f"exposure {version('exposure')}")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            from exposure import __version__
+
+            typer.echo(f"exposure {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                                help="Print the version and exit.")] = False) -> None:
+    """How much of a portfolio rides on the AI-infrastructure hubs, and how to diversify away from it.
+
+    \b
+    Example: exposure score portfolios/ai_heavy.csv
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``exposure`` script: run the app, exit with 0, 1 or 2 (see the module docstring).
+
+    yfinance downloads in pooled threads that the interpreter joins at exit (``concurrent.futures`` does so
+    even for daemon threads); one stuck on a dead connection would keep the process alive long after
+    ``--timeout`` (the provider stopped waiting for it). Once the output is flushed, such stragglers are
+    abandoned with ``os._exit``, so ``--live`` ends within its timeout.
+    """
+    import threading
+
+    before = set(threading.enumerate())
+    code = run(sys.argv[1:] if argv is None else list(argv))
+    if _stragglers(before):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
+def _stragglers(before: set[Any]) -> bool:
+    """Whether a thread started during this run is still running (a fetch abandoned at its deadline)."""
+    import threading
+
+    return any(t.is_alive() and t not in before for t in threading.enumerate())
+
+
+def run(args: list[str]) -> int:
+    """Run ``exposure ARGS`` and return the exit code; every failure is one line on stderr."""
+    warnings.simplefilter("ignore", LiveDataWarning)  # the commands print the provider's warnings as notes
+    try:
+        try:
+            code = app(args=args, prog_name="exposure", standalone_mode=False)
+        finally:
+            sys.stdout.flush()  # a closed or full stdout surfaces here, inside the handlers below
+    except ExposureError as error:
+        return _fail(str(error), EXIT_USAGE)
+    except click_errors.NoArgsIsHelpError as error:
+        typer.echo(error.format_message(), err=True)
+        return EXIT_USAGE
+    except click_errors.UsageError as error:
+        return _fail(_usage_line(error), EXIT_USAGE)
+    except click_errors.ClickException as error:
+        return _fail(error.format_message(), error.exit_code if error.exit_code in (1, 2) else EXIT_FAILED)
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        return _fail("aborted.", EXIT_FAILED)
+    except OSError as error:
+        if error.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO) or isinstance(error, BrokenPipeError):
+            _silence_stdout()  # the reader went away or the disk is full: nothing more can be said there
+            return EXIT_FAILED
+        where = f"{error.filename}: " if error.filename else ""
+        return _fail(f"{where}{error.strerror or error}. Fix: check the path and its permissions.", EXIT_USAGE)
+    except Exception as error:
+        if os.environ.get("EXPOSURE_DEBUG"):
+            raise
+        first = (str(error).splitlines() or [""])[0][:200]
+        return _fail(f"internal error ({type(error).__name__}: {first}). This is a bug: please report it with "
+                     "the command you ran; EXPOSURE_DEBUG=1 shows the traceback.", EXIT_FAILED)
+    if code == 130:  # typer turns Ctrl-C into Exit(130)
+        return _fail("aborted.", EXIT_FAILED)
+    return code if isinstance(code, int) and code in (EXIT_OK, EXIT_FAILED, EXIT_USAGE) else EXIT_OK
+
+
+def _fail(message: str, code: int) -> int:
+    """Print ``error: MESSAGE`` as one line on stderr (if stderr is still there) and return ``code``."""
+    line = " ".join(message.split())
+    try:
+        print(f"error: {line}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot print a second error."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by an object without a descriptor
+        pass
+
+
+def _usage_line(error: click_errors.UsageError) -> str:
+    """One line for a usage mistake: what is wrong, a close match, and the fix (the usage or the options)."""
+    ctx = error.ctx
+    command = ctx.command_path if ctx is not None else "exposure"
+    message = error.format_message().replace("Value error, ", "").rstrip(".?")
+    if isinstance(error, click_errors.NoSuchOption) and ctx is not None:
+        return _no_such_option(error.option_name, ctx.command, command)
+    if isinstance(error, click_errors.BadOptionUsage):
+        return f"{message}. Fix: give a value after {error.option_name}; see `exposure COMMAND --help`."
+    if "No such command" in message:
+        commands = sorted(getattr(app_command(), "commands", {}))
+        end = "?" if "Did you mean" in message else "."
+        return f"{message}{end} Fix: use one of {', '.join(commands)} (`exposure --help` says what each does)."
+    usage = ctx.command.get_usage(ctx).replace("Usage: ", "") if ctx is not None else "exposure COMMAND"
+    return f"{command}: {message}. Fix: usage is `{usage}`; see `{command} --help`."
+
+
+def _no_such_option(option: str, target: Any, command: str) -> str:
+    """``no such option`` with close matches, the commands that do take it, and the options this one takes."""
+    known = sorted(_options(target) | {"--help"})
+    close = difflib.get_close_matches(option, known, n=2, cutoff=0.7)
+    line = f"no such option {option} for `{command}`"
+    if close:
+        line += f" (did you mean {' or '.join(close)}?)"
+    elsewhere = sorted(name for name, other in getattr(app_command(), "commands", {}).items()
+                       if option in _options(other))
+    if elsewhere and not close:
+        line += f" ({option} is an option of {', '.join(elsewhere)})"
+    return f"{line}. Fix: `{command}` takes {', '.join(known)}."
+
+
+def _options(command: Any) -> set[str]:
+    return {o for p in getattr(command, "params", []) for o in (*p.opts, *p.secondary_opts) if o.startswith("-")}
+
+
+def app_command() -> Any:
+    """The click group behind ``app`` (built once), to list commands and their options in messages."""
+    global _GROUP
+    if _GROUP is None:
+        _GROUP = typer.main.get_command(app)
+    return _GROUP
+
+
+_GROUP: Any = None
 
 
 # Command modules register themselves on ``app`` when imported, in the order `exposure --help` lists them.

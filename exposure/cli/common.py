@@ -9,8 +9,8 @@ import typer
 
 from exposure.cli import Format
 
-FileArg = Annotated[Path, typer.Argument(help="Holdings CSV: a broker's positions export, or ticker and one of "
-                                              "weight, market_value, shares.")]
+FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="Holdings CSV: a broker's positions export, or ticker "
+                                         "and one of weight, market_value, shares.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced on or before YYYY-MM-DD.")]
 Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
 Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]
@@ -48,3 +48,12 @@ def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None, a
 
         market = YFinanceProvider(timeout=10)
     return portfolio, web, market
+
+
+def check_out(out: Path, *inputs: Path | None, folder: bool = False) -> Path:
+    """Refuse ``--out`` before any work: onto an input of the run (the files given, the market-data cache),
+    onto anything but a regular file (or folder, for ``folder=True``), or into a folder that cannot be written."""
+    from exposure.files import check_output
+    from exposure.market import default_cache_dir
+
+    return check_output(out, inputs=[*inputs, default_cache_dir()], folder=folder)

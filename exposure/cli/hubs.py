@@ -18,7 +18,11 @@ def hubs(as_of: AsOf = None, deals: Deals = None,
              "its listed market value (default 0.0025).")] = None,
          top: Annotated[int, typer.Option("--top", help="Rows to show per table.")] = 15,
          format: Fmt = Format.table) -> None:
-    """List the AI hubs (DebtRank centrality, independent of any portfolio) and the web's circular deals."""
+    """List the AI hubs (DebtRank centrality, independent of any portfolio) and the web's circular deals.
+
+    \b
+    Example: exposure hubs --top 10
+    """
     from exposure.dealweb import DealWeb
     from exposure.errors import DealWebError
     from exposure.hubs import HUB_THRESHOLD, circular_structures, participation, systemic_importance

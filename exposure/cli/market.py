@@ -14,16 +14,22 @@ from exposure.cli.output import emit_machine, print_table, say
 @app.command("refresh")
 def refresh_command(
     tickers: Annotated[list[str] | None, typer.Argument(
+        metavar="TICKER",
         help="Yahoo symbols to refresh (default: every listed company of the bundled deal web).")] = None,
     fund: Annotated[list[str] | None, typer.Option(
-        "--fund", help="Also refresh this fund's top-10 holdings (repeatable), e.g. --fund SMH.")] = None,
+        "--fund", metavar="FUND",
+        help="Also refresh this fund's top-10 holdings (repeatable), e.g. --fund SMH.")] = None,
     cache_dir: Annotated[Path | None, typer.Option(
-        "--cache-dir", help="Cache folder (default: $EXPOSURE_CACHE_DIR or ~/.cache/exposure).")] = None,
+        "--cache-dir", help="Cache folder (default: $EXPOSURE_CACHE_DIR, else the platform cache folder).")] = None,
     timeout: Annotated[float, typer.Option(
         "--timeout", min=1.0, help="Seconds allowed for each request, retries included.")] = 20.0,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
 ) -> None:
-    """Refresh the market-data cache that `--live` reads. Exits 1 when nothing could be fetched live."""
+    """Refresh the market-data cache that `--live` reads. Exits 1 when nothing could be fetched live.
+
+    \b
+    Example: exposure refresh NVDA AMD --fund SMH --timeout 10
+    """
     from exposure.market import YFinanceProvider, refresh
 
     if not tickers:

@@ -28,30 +28,55 @@ def emit_machine(format: str, data: Any, frame: pd.DataFrame) -> bool:
 
 
 def emit_csv(frame: pd.DataFrame) -> None:
-    """Print a frame as CSV (index included when it is named)."""
-    typer.echo(frame.to_csv(index=frame.index.name is not None).rstrip("\n"))
+    """Print a frame as CSV (index included when it is named), formula-like text cells escaped."""
+    from exposure.files import frame_to_csv
+
+    typer.echo(frame_to_csv(frame, index=frame.index.name is not None).rstrip("\n"))
 
 
 def print_table(frame: pd.DataFrame, title: str | None = None, percent_columns: tuple[str, ...] = (),
-                max_rows: int | None = None) -> None:
-    """Print a frame as a rich table; fractions in ``percent_columns`` as percents."""
+                max_rows: int | None = None, compact: bool = False, right: tuple[str, ...] = ()) -> None:
+    """Print a frame as a rich table; fractions in ``percent_columns`` as percents, ``right`` right-aligned.
+
+    ``compact`` drops the vertical rules and edge padding and keeps each row on one line (a cell too long
+    for the terminal ends in an ellipsis), for long listings that must fit 100 columns.
+    """
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_lines=False)
+    table = Table(title=title, title_justify="left", show_lines=False,
+                  **({"box": box.SIMPLE_HEAD, "pad_edge": False, "collapse_padding": True} if compact else {}))
     shown = frame if max_rows is None else frame.head(max_rows)
     index_name = shown.index.name
-    if index_name is not None:
-        table.add_column(str(index_name))
-    for column in shown.columns:
-        numeric = pd.api.types.is_numeric_dtype(shown[column])
-        table.add_column(str(column), justify="right" if numeric else "left", overflow="fold")
-    for key, row in shown.iterrows():
-        cells = [str(key)] if index_name is not None else []
-        for column, value in row.items():
-            cells.append(_cell(value, column in percent_columns))
+    rows = [([str(key)] if index_name is not None else [])
+            + [_cell(value, column in percent_columns) for column, value in row.items()]
+            for key, row in shown.iterrows()]
+    headers = ([str(index_name)] if index_name is not None else []) + [str(c) for c in shown.columns]
+    kinds = ([False] if index_name is not None else []) + [
+        pd.api.types.is_numeric_dtype(shown[c]) or c in right for c in shown.columns]
+    widths = _fitted_widths(headers, rows, kinds, Console().width) if compact else [None] * len(headers)
+    for header, numeric, width in zip(headers, kinds, widths, strict=True):
+        table.add_column(header, justify="right" if numeric else "left", overflow="ellipsis" if compact else "fold",
+                         no_wrap=compact, width=width)
+    for cells in rows:
         table.add_row(*cells)
     Console().print(table)
+
+
+def _fitted_widths(headers: list[str], rows: list[list[str]], fixed: list[bool], console_width: int) -> list[int]:
+    """Column widths that fit ``console_width`` with one line per row: numbers and the first column keep
+    their width; the widest text columns give up characters first (their cells then end in an ellipsis)."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    keep = [fixed[i] or i == 0 for i in range(len(headers))]
+    available = console_width - 2 * len(headers)  # one space of padding each side
+    while sum(widths) > available:
+        flexible = [i for i in range(len(widths)) if not keep[i] and widths[i] > 6]
+        if not flexible:
+            break
+        widest = max(flexible, key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
 
 
 def say(text: str) -> None:

@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from exposure.cli import app
-from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, HubsOpt, Live, hub_list, load_inputs
+from exposure.cli.common import (
+    Account,
+    AsOf,
+    BaseCurrency,
+    Deals,
+    FileArg,
+    HubsOpt,
+    Live,
+    check_out,
+    hub_list,
+    load_inputs,
+)
 from exposure.cli.output import say
 from exposure.errors import ExposureError
 
@@ -21,15 +32,18 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
          hub: Hub = None, as_of: AsOf = None, live: Live = False, deals: Deals = None,
          dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNGs.")] = 120,
          account: Account = None, base_currency: BaseCurrency = "USD") -> None:
-    """Write the figures as PNGs: hub bars, layers, the deal web, exposure over time, a stress waterfall."""
+    """Write the figures as PNGs: hub bars, layers, the deal web, exposure over time, a stress waterfall.
+
+    \b
+    Example: exposure plot portfolios/ai_heavy.csv --out figures
+    """
     from exposure import plots
     from exposure.analyze import analyze
     from exposure.files import atomic_write
     from exposure.html_report import figure_png
     from exposure.scenarios import stress
 
-    if out.exists() and not out.is_dir():
-        raise ExposureError(f"{out}: --out must be a folder, and this is a file. Fix: give a folder path.")
+    check_out(out, file, deals, folder=True)
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     report = analyze(portfolio, web, market=market)
     hub_id = web.resolve(hub) if hub else report.top_hub
@@ -41,7 +55,7 @@ def plot(file: FileArg, out: Annotated[Path, typer.Option("--out", help="Folder 
             stress(portfolio, web, shocks={hub_id: 0.5}, market=market))
     out.mkdir(parents=True, exist_ok=True)
     for name, draw in figures.items():
-        path = atomic_write(out / f"{name}.png", figure_png(draw(), dpi=dpi), inputs=[file])
+        path = atomic_write(out / f"{name}.png", figure_png(draw(), dpi=dpi), inputs=[file, deals])
         say(f"wrote {path}")
 
 
@@ -57,16 +71,17 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
                                                              "suggestion section, as `exposure suggest` with "
                                                              "these caps.")] = None,
            account: Account = None, base_currency: BaseCurrency = "USD") -> None:
-    """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters."""
+    """Write one self-contained HTML report: tables, figures, deal sources, as-of dates, model parameters.
+
+    \b
+    Example: exposure report portfolios/ai_heavy.csv --out report.html
+    """
     from exposure.files import atomic_write
     from exposure.html_report import render_report
 
     if out.suffix.lower() not in {".html", ".htm"}:
         raise ExposureError(f"{out}: the report is HTML. Fix: give --out a name ending in .html.")
-    if not out.parent.is_dir():  # say so before the work, not after
-        raise ExposureError(f"{out}: folder {out.parent} does not exist. Fix: create it or choose another path.")
-    if out.exists() and any(out.resolve() == p.resolve() for p in [file, deals] if p is not None and p.exists()):
-        raise ExposureError(f"{out}: refusing to write over the input file. Fix: choose another --out path.")
+    check_out(out, file, deals)  # say so before the work, not after
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     stressed = None
     if scenario is not None:
@@ -82,5 +97,5 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
         suggestion = suggest(portfolio, web, Constraints(hub_caps=caps), market=market)
     page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history,
                          hubs=hub_list(hubs), stress_result=stressed, suggestion=suggestion)
-    path = atomic_write(out, page, inputs=[file] + ([deals] if deals else []))
+    path = atomic_write(out, page, inputs=[file, deals])
     say(f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.1f} MB)")

@@ -17,7 +17,11 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
           top: Annotated[int, typer.Option("--top", help="Hub rows to show in the table.")] = 10,
           live: Live = False, deals: Deals = None, format: Fmt = Format.table, account: Account = None,
           base_currency: BaseCurrency = "USD") -> None:
-    """Score a portfolio: exposure to every hub (direct, first order, network), layers, concentration."""
+    """Score a portfolio: exposure to every hub (direct, first order, network), layers, concentration.
+
+    \b
+    Example: exposure score portfolios/ai_heavy.csv --format json
+    """
     from exposure.analyze import analyze
     from exposure.datacheck import data_freshness
 
@@ -88,7 +92,11 @@ def paths(file: FileArg, hub: Annotated[str, typer.Option("--hub", help="Hub id,
           top: Annotated[int, typer.Option("--top", help="Number of chains.")] = 10,
           as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
           account: Account = None, base_currency: BaseCurrency = "USD") -> None:
-    """Explain one hub's exposure: the chains holding -> deal -> ... -> hub behind it."""
+    """Explain one hub's exposure: the chains holding -> deal -> ... -> hub behind it.
+
+    \b
+    Example: exposure paths portfolios/ai_heavy.csv --hub openai
+    """
     from exposure.analyze import analyze
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)

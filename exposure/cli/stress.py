@@ -2,45 +2,62 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import Account, BaseCurrency, Fmt, load_inputs
+from exposure.cli.common import Account, BaseCurrency, FileArg, Fmt, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ScenarioError
 
 ScenarioFile = Annotated[Path | None, typer.Option(
     "--scenario-file", help="Your scenarios CSV (scenario,description,company,shock,kind).")]
+
+
+class Method(StrEnum):
+    """Propagation of ``--method``: linear DebtRank (main number), original DebtRank (lower bound), non-linear."""
+
+    linear = "linear"
+    original = "original"
+    nonlinear = "nonlinear"
+
+
 LOSS_COLUMNS = ("shock", "first_round", "later_rounds", "total", "lower_bound")
 
 
 @app.command("stress")
 def stress_command(
-    file: Annotated[Path, typer.Argument(help="Holdings CSV: ticker and one of weight, market_value, shares.")],
+    file: FileArg,
     shock: Annotated[list[str] | None, typer.Option(
-        "--shock", help="COMPANY=FRACTION of value lost, e.g. openai=0.5 or nvidia=40%. Repeatable.")] = None,
+        "--shock", metavar="COMPANY=FRACTION",
+        help="COMPANY=FRACTION of value lost, e.g. openai=0.5 or nvidia=40%. Repeatable.")] = None,
     default: Annotated[list[str] | None, typer.Option(
-        "--default", help="COMPANY fails to pay its contracts; COMPANY=USD_BN gives its annual resources "
+        "--default", metavar="COMPANY[=USD_BN]",
+        help="COMPANY fails to pay its contracts; COMPANY=USD_BN gives its annual resources "
         "(default: its latest revenue). Repeatable.")] = None,
     scenario: Annotated[str | None, typer.Option(
-        "--scenario", help="A named scenario (see `exposure scenarios`).")] = None,
+        "--scenario", metavar="NAME", help="A named scenario (see `exposure scenarios`).")] = None,
     scenario_file: ScenarioFile = None,
-    method: Annotated[str, typer.Option(
+    method: Annotated[Method, typer.Option(
         "--method", help="linear (main number), original (a lower bound of linear) or nonlinear (--alpha).",
-    )] = "linear",
+    )] = Method.linear,
     alpha: Annotated[float, typer.Option("--alpha", help="Non-linearity for --method nonlinear (>= 0).")] = 1.0,
     alphas: Annotated[str, typer.Option(
-        "--alphas", help="Comma-separated alphas of the sensitivity sweep (each >= 0).")] = "0,1,5",
+        "--alphas", metavar="A,B,...", help="Comma-separated alphas of the sensitivity sweep (each >= 0).")] = "0,1,5",
     as_of: Annotated[str | None, typer.Option("--as-of", help="Only deals announced by YYYY-MM-DD.")] = None,
     live: Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance.")] = False,
     deals: Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged in.")] = None,
     top: Annotated[int, typer.Option("--top", help="Rows to show per table.")] = 10,
     format: Fmt = Format.table, account: Account = None, base_currency: BaseCurrency = "USD",
 ) -> None:
-    """Stress a portfolio: shocked companies lose value and the losses spread through the deal web."""
+    """Stress a portfolio: shocked companies lose value and the losses spread through the deal web.
+
+    \b
+    Example: exposure stress portfolios/ai_heavy.csv --shock openai=0.5 --method nonlinear
+    """
     from exposure.scenarios import load_scenarios, stress
 
     chosen = None
@@ -55,7 +72,7 @@ def stress_command(
     defaults = dict(_default(text) for text in default or [])
     sweep = _alphas(alphas)
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
-    result = stress(portfolio, web, shocks=shocks or None, defaults=defaults or None, method=method,
+    result = stress(portfolio, web, shocks=shocks or None, defaults=defaults or None, method=method.value,
                     alphas=sweep, market=market, alpha=alpha, scenario=chosen)
 
     if emit_machine(format, result.to_dict(), result.holdings):
@@ -83,7 +100,11 @@ def stress_command(
 
 @app.command("scenarios")
 def scenarios_command(scenario_file: ScenarioFile = None, format: Fmt = Format.table) -> None:
-    """List the named stress scenarios (bundled, or those of --scenario-file)."""
+    """List the named stress scenarios (bundled, or those of --scenario-file).
+
+    \b
+    Example: exposure scenarios --format csv
+    """
     import pandas as pd
 
     from exposure.scenarios import load_scenarios

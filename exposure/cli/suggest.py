@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,7 +10,7 @@ import pandas as pd
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, Live, load_inputs
+from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, Live, check_out, load_inputs
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ConstraintError
 
@@ -20,11 +21,23 @@ if TYPE_CHECKING:
     from exposure.portfolio import Portfolio
     from exposure.risk import RiskModel
 
+
+
+class Risk(StrEnum):
+    """Risk term of ``--risk``."""
+
+    none = "none"
+    prior = "prior"
+    history = "history"
+
+
 Caps = Annotated[list[str] | None, typer.Option(
-    "--hub-cap", help="HUB=CAP, the largest total exposure to a hub (repeatable), e.g. openai=0.15.")]
+    "--hub-cap", metavar="HUB=CAP",
+    help="HUB=CAP, the largest total exposure to a hub (repeatable), e.g. openai=0.15.")]
 Bands = Annotated[list[str] | None, typer.Option(
-    "--layer", help="LAYER=LO:HI, the layer's weight as a fraction of total value (repeatable), e.g. "
-                    "semiconductor=0.1:0.25. Overrides the preset's band for that layer.")]
+    "--layer", metavar="LAYER=LO:HI",
+    help="LAYER=LO:HI, the layer's weight as a fraction of total value (repeatable), e.g. "
+         "semiconductor=0.1:0.25. Overrides the preset's band for that layer.")]
 
 
 @app.command()
@@ -57,15 +70,19 @@ def suggest(
     exclude: Annotated[str | None, typer.Option("--exclude", help="Comma-separated tickers not to buy.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the target holdings CSV here "
                                              "(never over the input).")] = None,
-    risk: Annotated[str, typer.Option("--risk", help="Risk term: none, prior (the documented layer prior) or "
-                                      "history (a year of prices; live with --live, else the prior).")] = "none",
+    risk: Annotated[Risk, typer.Option("--risk", help="Risk term: none, prior (the documented layer prior) or "
+                                       "history (a year of prices; live with --live, else the prior).")] = Risk.none,
     risk_aversion: Annotated[float | None, typer.Option("--risk-aversion", help="Weight of the risk term "
                                                         "(default 1.0).")] = None,
     as_of: AsOf = None, live: Live = False, deals: Deals = None, format: Fmt = Format.table,
     account: Account = None, base_currency: BaseCurrency = "USD",
 ) -> None:
     """Suggest trades an investor would make: hub caps, no name above --max-weight, stay invested, layer bands,
-    no trade below --min-trade, whole shares."""
+    no trade below --min-trade, whole shares.
+
+    \b
+    Example: exposure suggest portfolios/ai_heavy.csv --hub-cap openai=0.10 --preset balanced-ai --out target.csv
+    """
     from exposure.files import atomic_write
     from exposure.optimize import Constraints, load_universe
     from exposure.optimize import suggest as run_suggest
@@ -108,17 +125,15 @@ def suggest(
         given["exclude"] = _tickers(exclude)
     if risk_aversion is not None:
         given["risk_aversion"] = risk_aversion
-    if risk not in ("none", "prior", "history"):
-        raise ConstraintError(f"--risk '{risk}' is not a risk model. Fix: use none, prior or history.")
     constraints = Constraints(**given)
+    if out is not None:  # refuse before reading and solving, so a mistake costs nothing
+        check_out(out, file, deals)
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
-    model = None if risk == "none" else _risk_model(risk, portfolio, web, market)
-    if out is not None:  # refuse before solving, so a mistake costs nothing
-        atomic_write_check(out, file)
+    model = None if risk is Risk.none else _risk_model(risk.value, portfolio, web, market)
     result = run_suggest(portfolio, web, constraints, risk=model, market=market)
     if out is not None:
-        atomic_write(out, result.target_csv(), inputs=[file])
+        atomic_write(out, result.target_csv(), inputs=[file, deals])
 
     if not emit_machine(format, result.to_dict(), result.weights):
         _print(result, file, out)
@@ -138,14 +153,6 @@ def _risk_model(kind: str, portfolio: Portfolio, web: DealWeb, market: MarketDat
     provider = market if market is not None else SnapshotProvider()
     start = (pd.Timestamp.today() - pd.DateOffset(years=1)).normalize()
     return RiskModel.from_prices(provider.prices(tickers, start=start), layers=layers)
-
-
-def atomic_write_check(out: Path, source: Path) -> None:
-    """Refuse ``--out`` pointing at the input file (the same check :func:`atomic_write` makes)."""
-    from exposure.errors import ExposureError
-
-    if out.exists() and source.exists() and out.resolve() == source.resolve():
-        raise ExposureError(f"{out}: refusing to write over the input file. Fix: choose another --out path.")
 
 
 def _print(result: Suggestion, file: Path, out: Path | None) -> None:

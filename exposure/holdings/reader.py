@@ -11,7 +11,6 @@ import csv
 import io
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
 
@@ -27,18 +26,11 @@ HEADER_SEARCH_LINES = 50
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of a holdings file; the size is checked before anything is read."""
-    name = str(path)
-    file = Path(path)
-    if not file.is_file():
-        problem = "is a folder, not a file" if file.is_dir() else "file not found"
-        raise PortfolioError(located(problem, file=name, fix="check the path of the holdings CSV."))
-    try:
-        check_size(file.stat().st_size, name)
-        return file.read_bytes()
-    except OSError as error:
-        raise PortfolioError(located(f"cannot read the file ({error.strerror or error})", file=name,
-                                     fix="check the path and its permissions.")) from None
+    """The bytes of a holdings file through the one safe reader (:func:`exposure.files.read_bytes`): a regular
+    file only (a FIFO, device or folder is named, never read), the size checked before anything is read."""
+    from exposure import files
+
+    return files.read_bytes(path, what="holdings", error=PortfolioError, max_bytes=MAX_FILE_BYTES)
 
 
 def check_size(size: int, name: str) -> None:
@@ -63,29 +55,14 @@ def cells_of(line: str, delimiter: str = ",") -> list[str]:
 
 
 def decode(raw: bytes, name: str = "<input>") -> tuple[str, str | None]:
-    """Text of a holdings file and a note when it was not UTF-8; refuses workbooks and binary files."""
-    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise PortfolioError(located("this is an Excel workbook, not a CSV file", file=name,
-                                     fix="open it and save as 'CSV UTF-8 (comma delimited)'."))
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return raw.decode("utf-16"), None
-        except UnicodeDecodeError:
-            pass
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            pass
-        else:
-            refuse_binary(text, name)
-            return text, None
-    try:
-        text, encoding = raw.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        text, encoding = raw.decode("latin-1"), "latin-1"
-    refuse_binary(text, name)
-    return text, f"the file is not UTF-8; read it as {encoding}."
+    """Text of a holdings file and a note when it was not UTF-8: the one rule of :func:`exposure.files.decode`
+    (UTF-16 with a BOM, else UTF-8 with or without BOM, else Windows-1252, else latin-1); refuses workbooks and
+    binary files, and files over the row or column limits."""
+    from exposure import files
+
+    text, note = files.decode(raw, name, error=PortfolioError)
+    files.check_shape(text, name, what="holdings", error=PortfolioError)  # row and column limits, before parsing
+    return text, note
 
 
 def refuse_binary(text: str, name: str) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from exposure.analyze import Context, analyze
+from exposure.files import frame_to_csv
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
 from exposure.optimize.discrete import TRADE_TOL
@@ -102,7 +103,7 @@ class Suggestion:
         kept = self.weights[self.weights["target"] > 0]
         frame = pd.DataFrame({"ticker": kept.index, "weight": kept["target"].round(10).to_numpy(),
                               "name": kept["name"].to_numpy()})
-        return frame.to_csv(index=False)
+        return frame_to_csv(frame, index=False)  # names and tickers cannot start a spreadsheet formula
 
     def __str__(self) -> str:
         return self.summary()
