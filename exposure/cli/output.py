@@ -46,7 +46,7 @@ def print_table(frame: pd.DataFrame, title: str | None = None, percent_columns: 
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", show_lines=False,
-                  **({"box": box.SIMPLE_HEAD, "pad_edge": False, "collapse_padding": True} if compact else {}))
+                  box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD, pad_edge=not compact, collapse_padding=compact)
     shown = frame if max_rows is None else frame.head(max_rows)
     index_name = shown.index.name
     rows = [([str(key)] if index_name is not None else [])

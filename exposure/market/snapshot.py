@@ -90,7 +90,7 @@ class SnapshotProvider:
                 price=price, currency=currency, price_usd=price_usd,
                 market_cap_usd_bn=_num(company, "market_cap_usd_bn"),
                 revenue_usd_bn=_num(company, "revenue_usd_bn"),
-                as_of=str((quote_row if quote_row is not None else company)["as_of"]), source="snapshot")
+                as_of=str(_dated(quote_row, company)["as_of"]), source="snapshot")
         self._warn_missing("fundamentals", missing)
         return _fundamentals_frame(rows, names)
 
@@ -179,3 +179,10 @@ class SnapshotProvider:
             self.warnings.append(f"No bundled snapshot {kind} for {', '.join(names)}; their values are NaN "
                                  "(source 'missing'). Fix: add them to the snapshot files or use live data.")
 
+
+
+def _dated(quote_row: pd.Series | None, company: pd.Series | None) -> pd.Series:
+    """The row whose ``as_of`` dates a snapshot answer: the quote's, else the company's (one of them exists)."""
+    row = quote_row if quote_row is not None else company
+    assert row is not None
+    return row

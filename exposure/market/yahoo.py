@@ -9,6 +9,7 @@ import time
 import warnings as _warnings
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +168,8 @@ class YFinanceProvider:
         failed: dict[str, str] = {}
         deadline = time.monotonic() + self.timeout
         if todo:
-            tasks = {n: (lambda n=n: self._retrying(lambda: _fetch_quote(n), deadline)) for n in todo}
+            tasks: dict[str, Callable[[], Any]] = {
+                n: partial(self._retrying, partial(_fetch_quote, n), deadline) for n in todo}
             results = self._run(tasks, deadline, label=f"Fetching fundamentals for {len(todo)} tickers",
                                 size=len(todo))
             for name, outcome in results.items():
