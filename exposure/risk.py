@@ -1,7 +1,7 @@
 """Covariance models of returns: sample, Ledoit-Wolf shrinkage, and a documented offline prior.
 
-All covariances are annualised (``frequency`` periods a year, 252 for daily prices) and returned as
-DataFrames labelled by ticker on both axes. Pure functions: no network, no files.
+All covariances are annualized (``frequency`` periods a year, 252 for daily prices) and returned as
+DataFrames labeled by ticker on both axes. Pure functions: no network, no files.
 
 References
 ----------
@@ -31,8 +31,8 @@ __all__ = [
     "sample_covariance",
 ]
 
-#: Annualised return volatility per layer (fraction). ASSUMPTION, not estimated by this package:
-#: round numbers in the range of the realised daily-return volatility of each layer's large listed
+#: Annualized return volatility per layer (fraction). ASSUMPTION, not estimated by this package:
+#: round numbers in the range of the realized daily-return volatility of each layer's large listed
 #: names over 2023-2025 (hyperscalers ~25-35%, large chip makers ~45-60%, recently listed neoclouds
 #: such as CoreWeave, Nebius or IREN well above 80%). ``model_lab`` has no listing; 60% is a guess.
 LAYER_VOLATILITY: dict[str, float] = {
@@ -63,7 +63,7 @@ def returns_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
 
 
 def sample_covariance(prices: pd.DataFrame, frequency: int = 252, returns_data: bool = False) -> pd.DataFrame:
-    """Annualised sample covariance (``ddof=1``) of returns over the dates every ticker has.
+    """Annualized sample covariance (``ddof=1``) of returns over the dates every ticker has.
 
     Parameters
     ----------
@@ -73,13 +73,13 @@ def sample_covariance(prices: pd.DataFrame, frequency: int = 252, returns_data: 
         Periods per year (252 daily, 52 weekly, 12 monthly).
     """
     returns = _common_returns(prices, returns_data)
-    return _labelled(np.cov(returns.to_numpy(), rowvar=False, ddof=1).reshape(returns.shape[1], -1)
+    return _labeled(np.cov(returns.to_numpy(), rowvar=False, ddof=1).reshape(returns.shape[1], -1)
                      * frequency, returns.columns)
 
 
 def ledoit_wolf_covariance(prices: pd.DataFrame, frequency: int = 252,
                            returns_data: bool = False) -> pd.DataFrame:
-    """Annualised Ledoit-Wolf (2004) covariance, shrunk towards a scaled identity.
+    """Annualized Ledoit-Wolf (2004) covariance, shrunk towards a scaled identity.
 
     ``(1 - delta) S + delta m I`` with ``S`` the maximum-likelihood covariance (divides by ``n``) of
     demeaned returns, ``m = trace(S) / p`` and the optimal intensity ``delta = min(b2, d2) / d2``, where
@@ -95,7 +95,7 @@ def ledoit_wolf_covariance(prices: pd.DataFrame, frequency: int = 252,
     d2 = np.sum((sample - m * np.eye(p)) ** 2) / p
     b2_bar = (np.sum(np.sum(x**2, axis=1) ** 2) / n - np.sum(sample**2)) / (n * p)
     delta = 0.0 if d2 == 0 else min(b2_bar, d2) / d2
-    covariance = _labelled(((1 - delta) * sample + delta * m * np.eye(p)) * frequency, returns.columns)
+    covariance = _labeled(((1 - delta) * sample + delta * m * np.eye(p)) * frequency, returns.columns)
     covariance.attrs["shrinkage"] = float(delta)
     return covariance
 
@@ -106,7 +106,7 @@ def default_covariance(tickers: Iterable[str], layers: Layers = None) -> pd.Data
     Return of name i: ``r_i = s_i (a_i f + sqrt(c) g_layer(i) + sqrt(1 - a_i^2 - c) e_i)`` with
     unit-variance independent factors, so ``corr_ij = a_i a_j + c [same layer]`` and the matrix is
     positive semi-definite by construction. ``s`` = :data:`LAYER_VOLATILITY`, ``a`` =
-    :data:`FACTOR_LOADING`, ``c`` = :data:`LAYER_CORRELATION`: labelled assumptions, not estimates.
+    :data:`FACTOR_LOADING`, ``c`` = :data:`LAYER_CORRELATION`: labeled assumptions, not estimates.
 
     Parameters
     ----------
@@ -121,18 +121,18 @@ def default_covariance(tickers: Iterable[str], layers: Layers = None) -> pd.Data
     same = np.array([[layer[a] == layer[b] and layer[a] != "cash" for b in names] for a in names])
     correlation = np.outer(loading, loading) + LAYER_CORRELATION * same
     np.fill_diagonal(correlation, 1.0)
-    return _labelled(correlation * np.outer(vol, vol), names)
+    return _labeled(correlation * np.outer(vol, vol), names)
 
 
 @dataclass(frozen=True)
 class RiskModel:
-    """An annualised return covariance over ``tickers``, with where it came from.
+    """An annualized return covariance over ``tickers``, with where it came from.
 
     Attributes
     ----------
     tickers : list of str
     covariance : DataFrame
-        Annualised covariance of returns, index and columns ``tickers``.
+        Annualized covariance of returns, index and columns ``tickers``.
     source : str
         ``sample``, ``ledoit_wolf``, ``default`` or a combination such as ``ledoit_wolf+default``.
     notes : list of str
@@ -147,7 +147,7 @@ class RiskModel:
     def __post_init__(self) -> None:
         cov = self.covariance
         if list(cov.index) != list(self.tickers) or list(cov.columns) != list(self.tickers):
-            raise ValueError("RiskModel covariance must be labelled by `tickers` on both axes, in order.")
+            raise ValueError("RiskModel covariance must be labeled by `tickers` on both axes, in order.")
         if not np.allclose(cov.to_numpy(), cov.to_numpy().T, equal_nan=False):
             raise ValueError("RiskModel covariance must be symmetric.")
 
@@ -188,7 +188,7 @@ class RiskModel:
                     "layer prior, uncorrelated with the estimated names."])
 
     def for_tickers(self, tickers: Iterable[str], layers: Layers = None) -> RiskModel:
-        """The model over ``tickers`` (e.g. an optimiser's universe); unknown names get the prior."""
+        """The model over ``tickers`` (e.g. an optimizer's universe); unknown names get the prior."""
         names = _names(tickers)
         missing = [t for t in names if t not in self.covariance.index]
         known = [t for t in names if t in self.covariance.index]
@@ -201,7 +201,7 @@ class RiskModel:
 
     @property
     def volatility(self) -> pd.Series:
-        """Annualised volatility per ticker (fraction)."""
+        """Annualized volatility per ticker (fraction)."""
         return pd.Series(np.sqrt(np.diag(self.covariance.to_numpy())), index=self.tickers, name="volatility")
 
     @property
@@ -209,7 +209,7 @@ class RiskModel:
         """Correlation matrix (zero rows for riskless names such as cash)."""
         vol = self.volatility.to_numpy()
         scale = np.divide(1.0, vol, out=np.zeros_like(vol), where=vol > 0)
-        return _labelled(self.covariance.to_numpy() * np.outer(scale, scale), self.tickers)
+        return _labeled(self.covariance.to_numpy() * np.outer(scale, scale), self.tickers)
 
 
 # -- helpers -----------------------------------------------------------------------------------------
@@ -225,18 +225,18 @@ def _common_returns(prices: pd.DataFrame, returns_data: bool) -> pd.DataFrame:
     return returns
 
 
-def _labelled(matrix: np.ndarray, tickers: Iterable[Any]) -> pd.DataFrame:
+def _labeled(matrix: np.ndarray, tickers: Iterable[Any]) -> pd.DataFrame:
     names = pd.Index([str(t) for t in tickers], name="ticker")
     return pd.DataFrame(matrix, index=names, columns=names.rename(None))
 
 
 def _block(first: pd.DataFrame, second: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Block-diagonal join of two labelled covariances, reordered to ``order``."""
+    """Block-diagonal join of two labeled covariances, reordered to ``order``."""
     names = [*first.index, *second.index]
     matrix = np.zeros((len(names), len(names)))
     k = len(first)
     matrix[:k, :k], matrix[k:, k:] = first.to_numpy(), second.to_numpy()
-    return _labelled(matrix, names).loc[order, order]
+    return _labeled(matrix, names).loc[order, order]
 
 
 def _names(tickers: Iterable[Any]) -> list[str]:

@@ -109,5 +109,5 @@ def test_risk_model_without_history_is_default() -> None:
     assert model.source == "default" and "prior" in model.notes[0]
     with pytest.raises(ValueError, match="method"):
         RiskModel.from_prices(one_row, method="garch")
-    with pytest.raises(ValueError, match="labelled"):
+    with pytest.raises(ValueError, match="labeled"):
         RiskModel(["A"], pd.DataFrame([[1.0]], index=["B"], columns=["B"]), "x")

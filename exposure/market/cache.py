@@ -47,7 +47,7 @@ class BadEntry(MarketDataError):
 def default_cache_dir() -> Path:
     """``$EXPOSURE_CACHE_DIR`` if set, else the platform's user cache folder for ``exposure``.
 
-    From platformdirs: ``~/.cache/exposure`` on Linux (``$XDG_CACHE_HOME`` honoured),
+    From platformdirs: ``~/.cache/exposure`` on Linux (``$XDG_CACHE_HOME`` honored),
     ``~/Library/Caches/exposure`` on macOS, ``%LOCALAPPDATA%\\exposure\\Cache`` on Windows.
     """
     from_env = os.environ.get("EXPOSURE_CACHE_DIR")

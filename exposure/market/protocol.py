@@ -27,7 +27,7 @@ SUBUNIT_CURRENCIES: dict[str, tuple[str, float]] = {"GBp": ("GBP", 100.0), "GBX"
 
 @runtime_checkable
 class MarketData(Protocol):
-    """What :func:`exposure.analyze` and the optimiser need from a market-data source."""
+    """What :func:`exposure.analyze` and the optimizer need from a market-data source."""
 
     warnings: list[str]
 

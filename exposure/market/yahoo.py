@@ -227,7 +227,7 @@ class YFinanceProvider:
 
     def _download(self, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp,
                   deadline: float) -> pd.DataFrame:
-        """One batched ``yf.download`` (with rate-limit retries), normalised to dates x tickers."""
+        """One batched ``yf.download`` (with rate-limit retries), normalized to dates x tickers."""
         import yfinance as yf
 
         def once() -> pd.DataFrame:
@@ -251,7 +251,7 @@ class YFinanceProvider:
         return self._retrying(once, deadline)
 
     def _fx(self, currency: str, deadline: float, rates: dict[str, float] | None = None) -> float:
-        """USD per unit; ``rates`` memoises ISO rates within one request (one fetch, one warning)."""
+        """USD per unit; ``rates`` memoizes ISO rates within one request (one fetch, one warning)."""
         iso, per_unit = _currency_unit(currency)
         if iso == "USD":
             return 1.0 / per_unit

@@ -77,14 +77,14 @@ class MemoMarket:
         self._funds: dict[str, pd.DataFrame] = {}
 
     def fundamentals(self, tickers: Any) -> pd.DataFrame:
-        """The wrapped provider's fundamentals, memoised per ticker list."""
+        """The wrapped provider's fundamentals, memoized per ticker list."""
         key = tuple(tickers)
         if key not in self._fundamentals:
             self._fundamentals[key] = self._market.fundamentals(list(key))
         return self._fundamentals[key].copy()
 
     def fund_holdings(self, fund: str) -> pd.DataFrame:
-        """The wrapped provider's fund holdings, memoised per fund."""
+        """The wrapped provider's fund holdings, memoized per fund."""
         if fund not in self._funds:
             self._funds[fund] = self._market.fund_holdings(fund)
         return self._funds[fund]
