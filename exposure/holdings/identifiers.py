@@ -71,12 +71,15 @@ def did_you_mean(ticker: str, known: Iterable[str]) -> str | None:
     """The closest known ticker to a mistyped one (``NVDIA`` -> ``NVDA``), or None when nothing is close."""
     if not ticker or len(ticker) < 2:
         return None
-    match = difflib.get_close_matches(ticker.upper(), sorted(set(known)), n=1, cutoff=0.75)
+    match = difflib.get_close_matches(ticker.upper(), known if isinstance(known, list) else sorted(set(known)),
+                                      n=1, cutoff=0.75)
     return match[0] if match and match[0] != ticker.upper() else None
 
 
 #: Share of the portfolio's value not mapped to the web above which the report warns prominently.
 UNMAPPED_WARNING = 0.20
+#: "Did you mean" is offered for this many of the largest unmapped holdings (difflib is slow on big books).
+MAX_GUESSES = 20
 
 
 def unmapped_notes(holdings: pd.DataFrame, known: Iterable[str]) -> list[str]:
@@ -86,8 +89,9 @@ def unmapped_notes(holdings: pd.DataFrame, known: Iterable[str]) -> list[str]:
     holdings the web does not know); ``known`` are the tickers the web and the bundled funds know.
     """
     unmapped = holdings[(holdings["kind"] == "unmapped") & (holdings["via"] == "")]
-    known = list(known)
-    guesses = {t: g for t in unmapped["ticker"] if (g := did_you_mean(t, known)) is not None}
+    candidates = sorted(set(known))
+    largest = unmapped.nlargest(MAX_GUESSES, "weight")["ticker"]
+    guesses = {t: g for t in largest if (g := did_you_mean(t, candidates)) is not None}
     notes = [f"{ticker} is not a ticker the web knows: did you mean {guess}?" for ticker, guess in guesses.items()]
     share = float(holdings.loc[holdings["kind"] == "unmapped", "weight"].sum())
     if share > UNMAPPED_WARNING:
