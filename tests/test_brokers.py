@@ -385,3 +385,13 @@ def test_a_cusip_in_the_symbol_column_resolves_to_its_ticker(tmp_path):
     pf = ex.Portfolio.from_csv(path)
     assert amounts(pf) == {"MSFT": 800.0, "912828YK0": 990.0}  # the CUSIP of US5949181045; a bond stays unmapped
     assert "912828YK0 (US TREASURY NOTE)" in notes(pf)
+
+
+def test_cost_basis_is_read_where_the_export_gives_it():
+    """Values read off the files by hand: Fidelity's 'Cost basis total', IBKR's 'Cost Basis' (in CAD)."""
+    fidelity = ex.Portfolio.from_csv(BROKERS / "fidelity_1.csv").positions["cost_basis"]
+    assert fidelity["CAVA"] == pytest.approx(13400.00) and fidelity["MU"] == pytest.approx(2309.52)
+    ibkr = ex.Portfolio.from_csv(BROKERS / "ibkr_1.csv").positions["cost_basis"]
+    cad = 0.718546  # fx.csv: USD per CAD, 2026-01-16
+    assert ibkr["XUU"] == pytest.approx(7038.132949 * cad, rel=1e-3)
+    assert "cost_basis" not in ex.Portfolio.from_csv(BROKERS / "vanguard_1.csv").positions  # the file has none

@@ -139,10 +139,12 @@ def group_rows(table: pd.DataFrame, kind: str, source: str, notes: list[str]) ->
         duplicated &= ~table["ticker"].isin(across[across > 1].index)
     if duplicated.any():
         notes.append(f"duplicate tickers summed: {', '.join(sorted(set(table.loc[duplicated, 'ticker'])))}.")
-    positions = (table.groupby("ticker", sort=False)
-                 .agg(amount=("amount", "sum"), name=("name", "first"), currency=("currency", "first"),
-                      account=("account", lambda s: ", ".join(dict.fromkeys(a for a in s if a))))
-                 .reset_index())
+    columns = {"amount": ("amount", "sum"), "name": ("name", "first"), "currency": ("currency", "first"),
+               "account": ("account", lambda s: ", ".join(dict.fromkeys(a for a in s if a)))}
+    if "cost_basis" in table and table.loc[table["ticker"] != "CASH", "cost_basis"].notna().any():
+        # known only when every row of the ticker gives it: a partial sum would understate the gain
+        columns["cost_basis"] = ("cost_basis", lambda s: s.sum() if s.notna().all() else np.nan)
+    positions = table.groupby("ticker", sort=False).agg(**columns).reset_index()
     with np.errstate(over="ignore", invalid="ignore"):
         summed = positions["amount"].to_numpy(float)
         finite = bool(np.isfinite(summed).all() and np.isfinite(np.abs(summed).sum()))

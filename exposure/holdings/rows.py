@@ -44,7 +44,8 @@ class Row:
     """One line of a holdings file, classified.
 
     ``value`` is the market value in ``currency`` (the file's own figure, or shares x price when the
-    file gives no value); ``reason`` says why a row is skipped or how its value was found.
+    file gives no value); ``cost`` the position's total cost basis in ``currency`` when the file gives it;
+    ``reason`` says why a row is skipped or how its value was found.
     """
 
     line: int
@@ -54,6 +55,7 @@ class Row:
     account: str = ""
     currency: str = ""
     value: float | None = None
+    cost: float | None = None
     shares: float | None = None
     price: float | None = None
     underlying: str = ""

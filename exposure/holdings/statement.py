@@ -80,8 +80,11 @@ def to_positions(statement: Statement, converter: Converter) -> Positions:
                                 "value": value, "currency": converter.base, "account": row.account, "row": row.line})
             continue
         ticker = "CASH" if row.kind in ("cash", "pending") else _ticker(row, unresolved)
+        cost = (value if ticker == "CASH" else
+                converter.convert(row.cost, row.currency or converter.base, source=source, row=row.line)
+                if row.cost is not None and math.isfinite(row.cost) else math.nan)
         records.append({"ticker": ticker, "amount": value, "name": row.name, "currency": converter.base,
-                        "account": row.account, "row": row.line})
+                        "account": row.account, "row": row.line, "cost_basis": cost})
     if not records:
         raise PortfolioError(located(f"no holdings found in this {statement.label} file", file=source,
                                      fix="export the positions (holdings) view, not activity or orders."))

@@ -54,7 +54,8 @@ def read(lines: list[str], source: str) -> Statement:
         row = Row(line=line, kind="security", ticker=symbol.rstrip("*").strip().upper(),
                   name=header.cell(cells, "Description"), account=" ".join(p for p in (named, number) if p) or account,
                   currency="USD", value=value, shares=header.number(cells, "Quantity"),
-                  price=header.number(cells, "Last Price", "Last price"))
+                  price=header.number(cells, "Last Price", "Last price"),
+                  cost=header.number(cells, "Cost Basis Total", "Cost basis total"))
         if is_pending(symbol):
             row.kind, row.ticker = "pending", ""
         elif is_total(symbol) or is_total(row.name):

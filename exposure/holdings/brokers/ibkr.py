@@ -64,7 +64,7 @@ def read(lines: list[str], source: str) -> Statement:
         currency = header.cell(data, "Currency")
         row = Row(line=line, kind="security", ticker=header.cell(data, "Symbol").upper(), account=account,
                   currency=currency, value=header.number(data, "Value"), shares=header.number(data, "Quantity"),
-                  price=header.number(data, "Close Price"))
+                  price=header.number(data, "Close Price"), cost=header.number(data, "Cost Basis"))
         members = group.setdefault((category, currency), [])
         if key(kind) in ("total", "subtotal"):
             row.kind, row.ticker, row.name = "total", "", f"{kind} {category} {currency}".strip()
@@ -115,7 +115,8 @@ def _read_flex(found: list[tuple[int, list[str]]], source: str) -> Statement:
         row = Row(line=line, kind="security", ticker=header.cell(cells, "Symbol").upper(),
                   name=header.cell(cells, "Description"), account=header.cell(cells, "ClientAccountID"),
                   currency=header.cell(cells, "CurrencyPrimary", "Currency"), value=value,
-                  shares=header.number(cells, "Quantity"), identifier=header.cell(cells, "ISIN"))
+                  shares=header.number(cells, "Quantity"), identifier=header.cell(cells, "ISIN"),
+                  cost=header.number(cells, "CostBasisMoney"))
         if asset == "cash":
             row.kind = "cash"
         elif asset in ("opt", "fut", "fop", "war", "cfd"):

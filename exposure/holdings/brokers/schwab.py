@@ -55,7 +55,7 @@ def read(lines: list[str], source: str) -> Statement:
         row = Row(line=line, kind="security", ticker=first.rstrip("*").strip().upper(),
                   name=header.cell(cells, "Description"), account=account, currency="USD",
                   value=header.number(cells, *_VALUE), shares=header.number(cells, *_QUANTITY),
-                  price=header.number(cells, "Price"))
+                  price=header.number(cells, "Price"), cost=header.number(cells, "Cost Basis"))
         security_type = header.cell(cells, "Security Type", "Asset Type").lower()
         if is_total(first):
             row.kind, row.ticker, row.name, row.covers = "total", first, first, list(block)
