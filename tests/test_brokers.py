@@ -395,3 +395,12 @@ def test_cost_basis_is_read_where_the_export_gives_it():
     cad = 0.718546  # fx.csv: USD per CAD, 2026-01-16
     assert ibkr["XUU"] == pytest.approx(7038.132949 * cad, rel=1e-3)
     assert "cost_basis" not in ex.Portfolio.from_csv(BROKERS / "vanguard_1.csv").positions  # the file has none
+
+
+def test_score_puts_a_mostly_unmapped_portfolio_warning_right_under_the_headline(tmp_path):
+    path = tmp_path / "typo.csv"
+    path.write_text("ticker,weight\nNVDIA,0.8\nAAPL,0.2\n")
+    lines = " ".join(run_cli("score", path).stdout.split())
+    assert "WARNING: 80% of the portfolio's value is not mapped" in lines
+    assert "did you mean NVDA?" in lines
+    assert lines.index("WARNING") < lines.index("Exposure to companies")  # before the tables, not after

@@ -31,6 +31,10 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
     if emit_machine(format, {**report.to_dict(), "data": freshness.to_dict()}, report.hubs):
         return
     say(f"[bold]{file.name}[/bold]: {report.explain()}")
+    # what undermines the score itself (much of the value unmapped, a mistyped ticker) comes first
+    urgent = [n for n in report.notes if n.startswith("WARNING") or "did you mean" in n]
+    for note in urgent:
+        say(f"[bold red]{note}[/bold red]")
     shown = report.hubs[report.hubs["total"] > 0]
     print_table(shown[["name", "ai_hub", "direct", "first_order", "network", "total"]],
                 title=f"Exposure to companies of the web (fractions of portfolio value), top {min(top, len(shown))}",
@@ -56,7 +60,8 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
         f"{c['channels_left_out']} deal channels left out (a revenue or market cap missing), "
         f"{len(c['estimated_deals'])} deals valued from gigawatts (estimates).")
     for note in report.notes:
-        say(f"[yellow]note:[/yellow] {note}")
+        if note not in urgent:
+            say(f"[yellow]note:[/yellow] {note}")
     say(freshness.line())
     if report.top_hub:
         say(f"Why: `exposure paths {file} --hub {report.top_hub}`")
