@@ -136,7 +136,10 @@ class ExposureReport:
         hub, total = self.top_hub_name, float(self.hubs.at[self.top_hub, "total"])
         return (f"{self.headline()} That is the loss if {hub} were wiped out, every chain of deals stopping "
                 f"at it: {total:.3f}% of the portfolio's value per 1% of {hub}'s. A small fall in {hub}'s value "
-                f"costs {shock:.3f}% per 1%, more, because the loss also feeds back through {hub} itself.")
+                f"costs {shock:.3f}% per 1%, " + ("more, because the loss also feeds back through "
+                                                    f"{hub} itself." if round(shock, 3) > round(total, 3) else
+                                                    f"about the same: little of the loss feeds back "
+                                                    f"through {hub} itself."))
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain Python (stable keys, for ``--format json``)."""
