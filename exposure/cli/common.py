@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format
+from exposure.errors import ConstraintError, ExposureError
 
 FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="Holdings CSV: a broker's positions export, or ticker "
                                          "and one of weight, market_value, shares.")]
@@ -57,3 +58,25 @@ def check_out(out: Path, *inputs: Path | None, folder: bool = False) -> Path:
     from exposure.market import default_cache_dir
 
     return check_output(out, inputs=[*inputs, default_cache_dir()], folder=folder)
+
+
+def split_pair(item: str, option: str, form: str, error: type[ExposureError] = ConstraintError) -> tuple[str, str]:
+    """``NAME=VALUE`` -> (name, value text); ``form`` (e.g. "HUB=CAP, e.g. openai=0.15") goes into the error."""
+    name, sep, value = item.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise error(f"{option} '{item}' is not {form.split(',')[0]}. Fix: write {form}.")
+    return name.strip(), value.strip()
+
+
+def parse_number(text: str, option: str, item: str, error: type[ExposureError] = ConstraintError) -> float:
+    """A fraction, or a percentage (``40%`` -> 0.4), from an option's value."""
+    try:
+        return float(text.strip().rstrip("%")) / (100.0 if text.strip().endswith("%") else 1.0)
+    except ValueError:
+        raise error(f"{option} '{item}': '{text}' is not a number. Fix: write a fraction such as 0.15.") from None
+
+
+def parse_pair(item: str, option: str, form: str, error: type[ExposureError] = ConstraintError) -> tuple[str, float]:
+    """``openai=0.15`` or ``nvidia=40%`` -> (name, fraction), for --hub-cap, --shock and the like."""
+    name, value = split_pair(item, option, form, error)
+    return name, parse_number(value, option, item, error)

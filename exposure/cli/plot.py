@@ -19,6 +19,7 @@ from exposure.cli.common import (
     check_out,
     hub_list,
     load_inputs,
+    parse_pair,
 )
 from exposure.cli.output import say
 from exposure.errors import ExposureError
@@ -90,10 +91,9 @@ def report(file: FileArg, out: Annotated[Path, typer.Option("--out", help="The H
         stressed = stress(portfolio, web, scenario=scenario, market=market)
     suggestion = None
     if hub_cap:
-        from exposure.cli.suggest import _pair
         from exposure.optimize import Constraints, suggest
 
-        caps = dict(_pair(item, "--hub-cap", "HUB=CAP, e.g. openai=0.15") for item in hub_cap)
+        caps = dict(parse_pair(item, "--hub-cap", "HUB=CAP, e.g. openai=0.15") for item in hub_cap)
         suggestion = suggest(portfolio, web, Constraints(hub_caps=caps), market=market)
     page = render_report(portfolio, web, title=file.name, market=market, hub=hub, history=not no_history,
                          hubs=hub_list(hubs), stress_result=stressed, suggestion=suggestion)

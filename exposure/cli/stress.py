@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import Account, BaseCurrency, FileArg, Fmt, load_inputs
+from exposure.cli.common import Account, BaseCurrency, FileArg, Fmt, load_inputs, parse_pair
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ScenarioError
 
@@ -68,7 +68,8 @@ def stress_command(
     elif not shock and not default:
         raise ScenarioError("nothing to stress. Fix: add --shock openai=0.5, --default openai or --scenario NAME "
                             "(see `exposure scenarios`).")
-    shocks = dict(_pair(text, "--shock") for text in shock or [])
+    shocks = dict(parse_pair(text, "--shock", "COMPANY=FRACTION, e.g. openai=0.5 or nvidia=40%", ScenarioError)
+                  for text in shock or [])
     defaults = dict(_default(text) for text in default or [])
     sweep = _alphas(alphas)
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
@@ -130,19 +131,6 @@ def _choose(scenarios: dict, name: str | None, path: Path | None):
         raise ScenarioError(f"{path} holds {len(scenarios)} scenarios. Fix: add --scenario with one of "
                             f"{', '.join(sorted(scenarios))}.")
     return _pick(scenarios, name, "bundled" if path is None else str(path))
-
-
-def _pair(text: str, option: str) -> tuple[str, float]:
-    """``openai=0.5`` or ``nvidia=40%`` -> (company, fraction); range is checked by stress()."""
-    company, sep, value = text.partition("=")
-    value = value.strip()
-    try:
-        number = float(value[:-1]) / 100 if value.endswith("%") else float(value)
-    except ValueError:
-        number = None
-    if not sep or not company.strip() or number is None:
-        raise ScenarioError(f"{option} '{text}' must look like COMPANY=FRACTION, e.g. openai=0.5 or nvidia=40%.")
-    return company.strip(), number
 
 
 def _default(text: str) -> tuple[str, float | None]:

@@ -10,7 +10,20 @@ import pandas as pd
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, Live, check_out, load_inputs
+from exposure.cli.common import (
+    Account,
+    AsOf,
+    BaseCurrency,
+    Deals,
+    FileArg,
+    Fmt,
+    Live,
+    check_out,
+    load_inputs,
+    parse_number,
+    parse_pair,
+    split_pair,
+)
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ConstraintError
 
@@ -91,7 +104,7 @@ def suggest(
     if preset is not None:
         given["preset"] = preset
     if min_trade is not None:
-        given["min_trade"] = _number(min_trade, "--min-trade", min_trade)
+        given["min_trade"] = parse_number(min_trade, "--min-trade", min_trade)
     if max_trades is not None:
         given["max_trades"] = max_trades
     if fractional:
@@ -111,13 +124,13 @@ def suggest(
     if max_turnover is not None:
         given["max_turnover"] = max_turnover
     if hub_cap:
-        given["hub_caps"] = dict(_pair(item, "--hub-cap", "HUB=CAP, e.g. openai=0.15") for item in hub_cap)
+        given["hub_caps"] = dict(parse_pair(item, "--hub-cap", "HUB=CAP, e.g. openai=0.15") for item in hub_cap)
     if layer:
         from exposure.optimize import PRESETS
 
         bands = dict(PRESETS.get(preset or "", {}).get("layer_bands", {}))
         bands |= {name: _band(value) for name, value in
-                  (_split(item, "--layer", "LAYER=LO:HI, e.g. semiconductor=0.1:0.25") for item in layer)}
+                  (split_pair(item, "--layer", "LAYER=LO:HI, e.g. semiconductor=0.1:0.25") for item in layer)}
         given["layer_bands"] = bands
     if frozen:
         given["frozen"] = _tickers(frozen)
@@ -178,31 +191,12 @@ def _print(result: Suggestion, file: Path, out: Path | None) -> None:
         say(f"Target written to {out}.")
 
 
-def _split(item: str, option: str, form: str) -> tuple[str, str]:
-    name, sep, value = item.partition("=")
-    if not sep or not name.strip() or not value.strip():
-        raise ConstraintError(f"{option} '{item}' is not {form.split(',')[0]}. Fix: write {form}.")
-    return name.strip(), value.strip()
-
-
-def _pair(item: str, option: str, form: str) -> tuple[str, float]:
-    name, value = _split(item, option, form)
-    return name, _number(value, option, item)
-
-
 def _band(value: str) -> tuple[float, float]:
     lo, sep, hi = value.partition(":")
     if not sep:
         raise ConstraintError(f"--layer band '{value}' is not LO:HI. Fix: write e.g. semiconductor=0.2:0.45.")
-    return _number(lo, "--layer", value), _number(hi, "--layer", value)
+    return parse_number(lo, "--layer", value), parse_number(hi, "--layer", value)
 
-
-def _number(text: str, option: str, item: str) -> float:
-    try:
-        return float(text.strip().rstrip("%")) / (100.0 if text.strip().endswith("%") else 1.0)
-    except ValueError:
-        raise ConstraintError(f"{option} '{item}': '{text}' is not a number. Fix: write a fraction such as 0.15.") \
-            from None
 
 
 def _tickers(text: str) -> list[str]:
