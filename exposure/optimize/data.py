@@ -73,6 +73,8 @@ class ProblemData:
     value_usd: float | None
     min_trade: float
     notes: list[str] = field(default_factory=list)
+    #: Each name's weight in the concentration term; None: 1, and FUND_CONCENTRATION for a fund.
+    concentration: np.ndarray | None = None
 
     @property
     def n(self) -> int:

@@ -115,10 +115,11 @@ def choose_trades(data: ProblemData, constraints: Constraints, shape: Shape, w_s
 def _gradient(data: ProblemData, v: dict, w_star: np.ndarray) -> np.ndarray:
     """The gradient of the objective's quadratic part at ``w_star`` (in the scaled units of ``v``)."""
     grad = np.zeros(data.n)
+    c = constants(data)
+    at = c["loaded"]
     for name in ("hub_root", "risk_root"):
         if name in v:
-            grad += 2 * v[name].T @ (v[name] @ w_star)
-    c = constants(data)
+            grad[at] += 2 * v[name].T @ (v[name] @ w_star[at])
     grad += 2 * v["spread_scale"] * c["spread"] * w_star
     if "risk_diag" in c:
         grad += 2 * v["risk_scale"] * c["risk_diag"] * w_star
