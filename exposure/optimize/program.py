@@ -367,7 +367,7 @@ def quiet() -> Iterator[None]:
         yield
 
 
-def run(problem: cp.Problem, solvers: tuple[str, ...] = SOLVERS, large: bool = False,
+def run(problem: cp.Problem, solvers: tuple[str, ...] = SOLVERS, *, large: bool = False,
         **options: Any) -> tuple[str, str, float]:
     """Solve quietly with the first solver that answers; returns (status, solver, seconds). ``large``: a
     problem of thousands of names, solved with :data:`LARGE_OPTIONS` too."""

@@ -50,10 +50,10 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
     notes = [f"solved by {solver} in {seconds:.3f} s ({status}{', compiled' if compiled else ''})."]
     weights, duals, scale = _clean(program, data), _duals(program), program.scale
     if dust(weights, data, constraints):
-        choice = keep_largest(data, constraints, weights)
-        on, status, solver, more = _on_trades(program, data, constraints, choice, run_main=False)
-        how = "kept the continuous optimum's largest trades"
-        if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        choice, how = keep_largest(data, constraints, weights), "kept the continuous optimum's largest trades"
+        if data.trade_fee == 0:  # with a fee per trade, the MILP (which counts it) chooses
+            on, status, solver, more = _on_trades(program, data, constraints, choice, run_main=False)
+        if data.trade_fee > 0 or status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             choice = _milp_choice(data, constraints, shape, weights, program.scale)
             on, status, solver, more = _on_trades(program, data, constraints, choice, run_main=True)
             how = f"HiGHS chose the trades (MILP, {choice.seconds:.3f} s, {choice.status})"
@@ -66,6 +66,12 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
         if on.at is not None:
             weights, duals = expand(weights, duals, data, on.at)
     objective = float(program.main.value) / program.scale
+    if data.trade_fee > 0:
+        count = int((np.abs(weights - data.w0) > TRADE_TOL).sum())
+        objective += count * data.trade_fee
+        fee = constraints.trade_fee
+        notes.append(f"trade fee: {count} trade(s) x {fee:,.2f} = {count * fee:,.2f} ({count * data.trade_fee:.4%} "
+                     "of value), counted in the objective; the MILP chose the trades with the fee.")
     shares = None
     rounded = whole_shares(data, constraints, shape, weights, scale)
     if rounded is not None:
