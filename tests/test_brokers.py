@@ -160,6 +160,61 @@ def test_ibkr_flex_query_with_an_option(tmp_path):
     assert pf.derivatives["underlying"].tolist() == ["NVDA"]
 
 
+# ----------------------------------------------------------------------------------------------- Merrill
+def test_merrill_holdings_download_two_accounts_sweep_and_short_options():
+    pf = read("merrill_1.csv")
+    assert pf.format == "merrill"
+    assert amounts(pf) == pytest.approx({"XYZ": 208660.00, "CASH": 2486.98 + 1258.53})  # IIAXX in both accounts
+    assert sorted(pf.derivatives["underlying"]) == ["ABC", "DEF", "XYZ"]
+    assert pf.derivatives["value"].sum() == pytest.approx(-1365.00 - 6.00 - 132.00)  # "(1,365.00)" is negative
+    assert pf.accounts == ["IRA-Edge AA-11111", "Roth IRA-Edge BB-22222"]
+    assert amounts(pf.account("Roth")) == pytest.approx({"CASH": 1258.53})
+
+
+def test_merrill_web_export_padded_cells_balances_and_total():
+    pf = read("merrill_2.csv")
+    assert pf.format == "merrill" and pf.accounts == ["CMA-Edge 00A-00000"]
+    assert amounts(pf) == pytest.approx({"JEPI": 7035.66, "CASH": 28.00})  # "Money accounts" after "Balances"
+    # the sample was trimmed to one position by its author, so its Total is the whole account's
+    assert "says 38,897.21 USD, but its rows sum to 7,063.66" in notes(pf)
+
+
+def test_merrill_bank_deposit_program_without_a_symbol_is_cash():
+    pf = read("merrill_3.csv")
+    assert amounts(pf) == pytest.approx({"AMD": 4209.90, "VFIAX": 2136.98, "CASH": 774.00})
+    assert 10 * 420.99 == pytest.approx(4209.90) and 3.124 * 684.05 == pytest.approx(2136.98, rel=5e-3)
+
+
+def test_merrill_tax_lot_view_takes_the_first_word_as_ticker(tmp_path):
+    path = tmp_path / "ExportData15072026205300.csv"  # the tax-lot layout of merrill_2's source, same account
+    path.write_bytes(b'Exported on: 07/15/2026 08:53 PM ET\r\n\r\nSelected account(s):CMA-Edge 00A-00000\r\n,\r\n'
+                     b'"" ,"Symbol " ,"Quantity" ,"Unit Cost" ,"Cost Basis" ,"Price" ,"Value" ,'
+                     b'"Unrealized Gain/Loss $ Chg % Chg" ," " \r\n'
+                     b'"" ,"JEPI !  Executed Buy" ,"122.5084" ,"$57.29" ,"$7,018.37" ,"$56.62" ,"$6,936.42" ,'
+                     b'"-$81.95 -1.17%" ,"" \r\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert pf.format == "merrill" and amounts(pf) == pytest.approx({"JEPI": 6936.42})
+    assert pf.accounts == ["CMA-Edge 00A-00000"]
+
+
+# ------------------------------------------------------------------------------------------- Wealthsimple
+def test_wealthsimple_report_three_accounts_cad_and_usd():
+    pf = read("wealthsimple_1.csv")
+    assert pf.format == "wealthsimple"
+    found = amounts(pf)
+    assert found["NBIS"] == pytest.approx(237.215) and found["AAPL"] == pytest.approx(1703.617344)
+    assert found["SNDK"] == pytest.approx(906.995832)
+    assert found["RY.TO"] == pytest.approx(347.469528 * CAD)
+    assert found["APTX.TO"] == pytest.approx(33.005 * CAD)  # a TSX listing, not the US ticker APTX
+    assert found["UCU.V"] == pytest.approx(0.904887 * CAD)  # TSX-V
+    assert found["NVDA"] == pytest.approx(476.054978 * CAD)  # the Nvidia CDR tracks Nvidia
+    # CURRENCY rows: USD 1,177.46 + 1,033.83 + 4,755.01 and CAD 23.97 + 136.44
+    assert found["CASH"] == pytest.approx(1177.46 + 1033.83 + 4755.01 + (23.97 + 136.44) * CAD)
+    assert len(found) == 23 and "USD" not in found and "CAD" not in found
+    assert pf.accounts == ["FHSA HQ0000001CAD", "Non-registered HQ0000002CAD", "TFSA HQ0000003CAD"]
+    assert amounts(pf.account("Non-registered")) == pytest.approx({"CASH": 1033.83 + 23.97 * CAD})
+
+
 # ----------------------------------------------------------------------------------------- edge cases
 def test_generic_file_with_quantity_and_value_uses_the_value_with_a_note(tmp_path):
     path = tmp_path / "h.csv"
