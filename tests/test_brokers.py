@@ -135,6 +135,19 @@ def test_degiro_in_euros_as_base_currency():
     assert pf.positions.at["CRWV", "amount"] == pytest.approx(11323.20 / EUR)
 
 
+def test_degiro_french_older_layout_with_the_local_value_in_one_cell():
+    pf = read("degiro_3.csv")
+    assert pf.format == "degiro"
+    # "5.000000" shares and "USD 877.50" use decimal points while the prices use commas ("175,50")
+    assert amounts(pf) == pytest.approx({"AAPL": 877.50, "MSFT": 550.00, "IE00B3XXRP09": 475.00 * EUR,
+                                         "CASH": 0.75 * EUR + 10.25})
+
+
+def test_degiro_german_headers_and_a_negative_cash_line():
+    pf = read("degiro_4.csv")
+    assert amounts(pf) == pytest.approx({"US00724F1012": 1234.12, "US0090661010": 123.30, "CASH": -0.56 * EUR})
+
+
 # ------------------------------------------------------------------------------------ Interactive Brokers
 def test_ibkr_activity_statement_sections_currencies_and_totals():
     pf = read("ibkr_1.csv")
@@ -213,6 +226,48 @@ def test_wealthsimple_report_three_accounts_cad_and_usd():
     assert len(found) == 23 and "USD" not in found and "CAD" not in found
     assert pf.accounts == ["FHSA HQ0000001CAD", "Non-registered HQ0000002CAD", "TFSA HQ0000003CAD"]
     assert amounts(pf.account("Non-registered")) == pytest.approx({"CASH": 1033.83 + 23.97 * CAD})
+
+
+def test_ibkr_flex_query_real_positions_in_two_currencies():
+    pf = read("ibkr_2.csv")
+    assert pf.format == "ibkr"
+    assert amounts(pf) == pytest.approx({"KESKOB": 21000 * EUR, "TELIA1": 38580 * EUR, "CSWC": 23240.0,
+                                         "EPR": 103400.0, "ORC": 41600.0, "TCPC": 25750.0, "TRIN": 16970.0})
+
+
+def test_ibkr_flex_query_with_record_markers_lots_other_sections_and_cash(tmp_path):
+    # synthetic, in the layout of IBKR's "Include header and trailer records" option: BOF/BOA/BOS/EOS lines,
+    # "HEADER","POST" / "DATA","POST" prefixes, SUMMARY and LOT rows, a Trades section and a Cash Report
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        '"BOF","U0000000","Positions","1","20261231","20261231"\n"BOA","U0000000"\n'
+        '"BOS","TRNT","Trades; trade date basis"\n'
+        '"HEADER","TRNT","ClientAccountID","CurrencyPrimary","AssetClass","Symbol","Quantity","TradePrice"\n'
+        '"DATA","TRNT","U0000000","USD","STK","MSFT","5","410.50"\n"EOS","TRNT"\n"BOS","POST","Open Positions"\n'
+        '"HEADER","POST","ClientAccountID","CurrencyPrimary","AssetClass","Symbol","Description","Quantity",'
+        '"MarkPrice","PositionValue","LevelOfDetail"\n'
+        '"DATA","POST","U0000000","USD","STK","NVDA","NVIDIA CORP","10","180","1800","SUMMARY"\n'
+        '"DATA","POST","U0000000","USD","STK","NVDA","NVIDIA CORP","6","180","1080","LOT"\n'
+        '"DATA","POST","U0000000","USD","STK","NVDA","NVIDIA CORP","4","180","720","LOT"\n'
+        '"DATA","POST","U0000000","EUR","STK","ASML","ASML HOLDING","1","700","700","SUMMARY"\n"EOS","POST"\n'
+        '"BOS","CRTT","Cash Report"\n'
+        '"HEADER","CRTT","ClientAccountID","CurrencyPrimary","LevelOfDetail","EndingCash"\n'
+        '"DATA","CRTT","U0000000","USD","BaseCurrency","1237.50"\n"DATA","CRTT","U0000000","USD","Currency","50"\n'
+        '"DATA","CRTT","U0000000","EUR","Currency","1000"\n"EOS","CRTT"\n"EOA","U0000000"\n"EOF"\n')
+    pf = ex.Portfolio.from_csv(path)
+    # MSFT is a trade, not a position; the LOT rows are NVDA's lots; cash is the per-currency rows only
+    assert amounts(pf) == pytest.approx({"NVDA": 1800.0, "ASML": 700 * EUR, "CASH": 50 + 1000 * EUR})
+    assert pf.accounts == ["U0000000"]
+    assert "2 lot sub-row(s) skipped" in notes(pf)
+
+
+def test_ibkr_flex_query_without_positions_names_the_format(tmp_path):
+    path = tmp_path / "trades.csv"
+    path.write_text('"BOF","U1","trades","1","20260501","20260501"\n"BOS","TRNT","Trades"\n'
+                    '"ClientAccountID","AccountAlias","CurrencyPrimary","AssetClass","Symbol","Quantity","TradePrice"\n'
+                    '"U1","","USD","STK","AAPL","10","150.25"\n"EOS","TRNT"\n"EOF"\n')
+    with pytest.raises(PortfolioError, match="no holdings found in this Interactive Brokers Flex Query file"):
+        ex.Portfolio.from_csv(path)
 
 
 # ----------------------------------------------------------------------------------------- edge cases
