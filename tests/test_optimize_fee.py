@@ -6,10 +6,10 @@ import io
 
 import pandas as pd
 import pytest
+from test_optimize import COMPANIES, DEALS
 
 import exposure as ex
 from exposure.optimize import Constraints, suggest
-from test_optimize import COMPANIES, DEALS
 
 # $10,000: CLOUD 6,000, CHIP 2,000, OTHER 1,500, cash 500. Exposure to LAB: 0.5 * 0.60 + 0.125 * 0.20 = 0.325.
 VALUES = pd.DataFrame({"ticker": ["CLD", "CHP", "OTH", "CASH"], "market_value": [6000.0, 2000.0, 1500.0, 500.0]})
