@@ -7,9 +7,11 @@ listed companies in the 8 AI layers, 20 hubs that many companies sell to, a 40-n
 and 8 layer bands. "First solve" builds and compiles the DPP problem and solves it (the cache is emptied
 before each run); "re-solve" changes one cap's Parameter and solves again without recompiling.
 
-Part 2 (goal: 100,000 holdings in <= 10 s and <= 2 GB): ``ex.suggest`` end to end, in a child process whose
-peak RSS is reported, on a portfolio of six AI names (60% of value) and N - 6 names outside the web, on the
-bundled web, with OpenAI capped at half its exposure and every default (stay invested, min trade 0.25%).
+Part 2 (goal: 20,000 and 100,000 holdings in <= 10 s and <= 2 GB): ``ex.suggest`` end to end, in a child
+process whose peak RSS is reported, on a portfolio of six AI names (60% of value) and N - 6 names outside the
+web, on the bundled web, with OpenAI capped at half its exposure and every default (stay invested, min trade
+0.25%). Wall and CPU seconds are both shown: on a loaded machine (see the load average) wall time is several
+times the CPU time, and ``met`` is judged on wall time.
 
 Part 3: the same long-only minimum-variance problem with group bounds (8 layer groups, each 5-30% of the
 portfolio, no name above 5%) solved by ``ex.suggest``'s core (no costs, no hub term, fully invested, risk
@@ -26,10 +28,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +53,16 @@ LAYERS = sorted(AI_LAYERS)
 TOLERANCES = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
 #: The reference solve's tolerances (part 3): every library's error is measured against it.
 REFERENCE = {"tol_gap_abs": 1e-13, "tol_gap_rel": 1e-13, "tol_feas": 1e-13, "max_iter": 500}
+
+
+def median_cpu(call: Callable[[], object], runs: int) -> float:
+    """Median CPU seconds of ``call`` over ``runs`` runs (this process, every thread)."""
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        call()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
 
 
 def synthetic_web(n: int, hubs: int = 20, seed: int = 0) -> ex.DealWeb:
@@ -133,8 +149,6 @@ def ensure_peers() -> Path | None:
 
 def scale_row(size: int) -> dict:
     """``ex.suggest`` end to end on ``size`` holdings, in this process (run it in a child for a clean peak RSS)."""
-    import time
-
     web = ex.DealWeb.bundled()
     ai = {"NVDA": 0.15, "ORCL": 0.12, "CRWV": 0.10, "MSFT": 0.08, "AMD": 0.08, "AVGO": 0.07}
     rng = np.random.default_rng(0)
@@ -219,28 +233,29 @@ def part_three(n: int, runs: int) -> list[dict] | None:
         solved = optimize.solve(data, constraints)
         return solved.weights[[data.tickers.index(t) for t in tickers]]
 
-    ours_s = median_time(ours, runs)
+    ours_s, ours_cpu = median_time(ours, runs), median_cpu(ours, runs)
     weights = ours()
     covariance = pd.DataFrame(np.cov(returns, rowvar=False, ddof=1), index=tickers, columns=tickers)
     data = optimize.problem_data(pf, web, constraints, risk=covariance)
     optimize.solve(data, constraints)
     resolve_s = median_time(lambda: optimize.solve(data, constraints), runs)
+    resolve_cpu = median_cpu(lambda: optimize.solve(data, constraints), runs)
     cov = covariance.to_numpy()
     reference = reference_weights(cov, groups, max_weight, band)
     best = float(reference @ cov @ reference)
 
-    def row(name: str, seconds: float, w: np.ndarray) -> dict:
-        return {"library": name, "median_s": seconds, "time_ratio": seconds / ours_s,
+    def row(name: str, seconds: float, w: np.ndarray, cpu: float) -> dict:
+        return {"library": name, "median_s": seconds, "time_ratio": seconds / ours_s, "cpu_s": cpu,
                 "max_abs_weight_error": float(np.abs(w - reference).max()),
                 "variance_error": float(w @ cov @ w) / best - 1}
 
-    rows = [row("exposure (end to end: covariance, data, compile, solve)", ours_s, weights),
-            row("exposure (re-solve, compiled problem reused)", resolve_s, weights)]
+    rows = [row("exposure (end to end: covariance, data, compile, solve)", ours_s, weights, ours_cpu),
+            row("exposure (re-solve, compiled problem reused)", resolve_s, weights, resolve_cpu)]
     for name, result in peers.items():
         if "error" in result:
             print(f"peers: {name} failed ({result['error']})")
             continue
-        rows.append(row(name, result["median_s"], np.array(result["weights"])))
+        rows.append(row(name, result["median_s"], np.array(result["weights"]), result.get("cpu_s", np.nan)))
     return rows
 
 
@@ -264,17 +279,17 @@ def main() -> None:
         print(f"{row['step']:48} {row['median_s']:>8.3f} s {goal:>8}  {met}")
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     if sizes:
-        print("\nex.suggest end to end at scale (OpenAI capped at half, every default; one run each, child process)")
-        print(f"{'holdings':>9} {'wall':>9} {'cpu':>9} {'solve':>9} {'peak RSS':>9} {'trades':>7}  "
-              "goal (100k: 10 s, 2 GB)")
+        print("\nex.suggest end to end at scale (OpenAI capped at half, every default; one run each, child process; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        print(f"{'holdings':>9} {'wall':>9} {'cpu':>9} {'solve':>9} {'peak RSS':>9} {'trades':>7} {'goal':>13}  met")
         for row in part_two(sizes):
             if "error" in row:
                 print(f"{row['holdings']:>9,} failed: {row['error']}")
                 continue
-            met = "" if row["holdings"] < 100_000 else (
-                "yes" if row["wall_s"] <= 10 and row["peak_gib"] <= 2 else "NO")
+            goal, met = ("10 s, 2 GB", "yes" if row["wall_s"] <= 10 and row["peak_gib"] <= 2 else "NO") \
+                if row["holdings"] >= 20_000 else ("", "")
             print(f"{row['holdings']:>9,} {row['wall_s']:>7.2f} s {row['cpu_s']:>7.2f} s {row['solve_s']:>7.2f} s "
-                  f"{row['peak_gib']:>5.2f} GiB {row['trades']:>7}  {met}")
+                  f"{row['peak_gib']:>5.2f} GiB {row['trades']:>7} {goal:>13}  {met}")
     if args.no_peers:
         print("peers: skipped (--no-peers).")
         return
@@ -283,11 +298,20 @@ def main() -> None:
         return
     print(f"\nLong-only minimum variance, {args.n} names, 8 group bands 5-30%, max weight 5% (same covariance; "
           f"CLARABEL everywhere with {TOLERANCES}; errors against a 1e-13 reference solve)")
-    print(f"{'library':56} {'median':>10} {'time / ours':>12} {'max |w - ref|':>14} {'var / ref - 1':>14}")
+    print(f"{'library':56} {'median':>10} {'cpu':>9} {'time / ours':>12} {'max |w - ref|':>14} {'var / ref - 1':>14}")
     for row in three:
-        print(f"{row['library']:56} {row['median_s']:>8.3f} s {row['time_ratio']:>12.2f} "
+        print(f"{row['library']:56} {row['median_s']:>8.3f} s {row['cpu_s']:>7.3f} s {row['time_ratio']:>12.2f} "
               f"{row['max_abs_weight_error']:>14.2e} {row['variance_error']:>14.2e}")
-    print("time / ours: the library's median over ours (end to end, first solve).")
+    print(f"time / ours: the library's median wall time over ours (end to end, first solve); cpu: median CPU "
+          f"seconds (steadier on a loaded machine; load average now {os.getloadavg()[0]:.1f}).")
+    for unit, key in (("wall", "median_s"), ("cpu", "cpu_s")):
+        ours_s, resolve_s = three[0][key], three[1][key]
+        peers = [row[key] for row in three[2:]]
+        if peers:
+            print(f"goal ({unit}): ours (first solve) <= the fastest peer ({min(peers):.3f} s): "
+                  f"{'yes' if ours_s <= min(peers) else 'NO'} ({ours_s:.3f} s)")
+        print(f"goal ({unit}): re-solve <= 0.2 x first solve: {'yes' if resolve_s <= 0.2 * ours_s else 'NO'} "
+              f"({resolve_s / ours_s:.2f} x)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 ``loadings_all`` is ``(n, companies)``: each ticker's total exposure loading on every company of the web, for a
 company ``1{i == h} + x_h[i]``, for a fund the weighted sum of its looked-through holdings' loadings, 0 for a
 ticker outside the web. Every term is linear in the weights, so totals match :func:`exposure.analyze` of the
-target portfolio exactly.
+target portfolio exactly. Without hub caps and with ``gamma = 0`` nothing needs them: ``(n, 0)``.
 """
 
 from __future__ import annotations
@@ -125,8 +125,6 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
     for row, ticker in enumerate(tickers):
         for cid, share in compositions[ticker].items():
             composition[row, ctx.index[cid]] += share
-    network = hub_exposures(ctx.L, list(range(len(company_ids))))
-    loadings_all = composition @ (np.eye(len(company_ids)) + network)
     cap_ids, caps = [], []
     for key, cap in constraints.hub_caps.items():
         cid = resolve_hub(web, key, "hub_caps")
@@ -134,9 +132,14 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
             raise ConstraintError(f"Constraints.hub_caps: '{key}' names {cid} twice. Fix: give one cap per hub.")
         cap_ids.append(cid)
         caps.append(float(cap))
-    reach = network.sum(axis=0)
-    ranked = [company_ids[k] for k in np.argsort(-reach, kind="stable") if reach[k] > 0]
-    hub_ids = list(dict.fromkeys(ranked[: constraints.gamma_hubs] + cap_ids)) if constraints.gamma > 0 else []
+    if constraints.gamma > 0 or cap_ids:
+        network = hub_exposures(ctx.L, list(range(len(company_ids))))
+        loadings_all = composition @ (np.eye(len(company_ids)) + network)
+        reach = network.sum(axis=0)
+        ranked = [company_ids[k] for k in np.argsort(-reach, kind="stable") if reach[k] > 0]
+        hub_ids = list(dict.fromkeys(ranked[: constraints.gamma_hubs] + cap_ids)) if constraints.gamma > 0 else []
+    else:  # no hub cap and no hub term (a pure minimum-variance problem): no hub loadings to compute
+        company_ids, loadings_all, hub_ids = [], np.zeros((n, 0)), []
 
     band_layers = list(constraints.layer_bands)
     all_layers = sorted({layer for mix in layer_mix.values() for layer in mix} | set(band_layers))
@@ -189,6 +192,7 @@ def _add_universe(constraints: Constraints, web: DealWeb, market: MarketData, w0
         listed = load_universe()
         extra = list(web.listed["ticker"]) + list(listed.index)
     held_companies = {cid for comp in compositions.values() for cid, s in comp.items() if s == 1.0}
+    layer_of, name_of = web.companies["layer"].to_dict(), web.companies["name"].to_dict()  # .at is slow per name
     for ticker in extra:
         if ticker in w0 or ticker in CASH_TICKERS:
             continue
@@ -196,8 +200,8 @@ def _add_universe(constraints: Constraints, web: DealWeb, market: MarketData, w0
         if cid is not None:
             if cid in held_companies:
                 continue  # held through another share class or alias
-            compositions[ticker], layer_mix[ticker] = {cid: 1.0}, {str(web.companies.at[cid, "layer"]): 1.0}
-            names[ticker] = str(web.companies.at[cid, "name"])
+            compositions[ticker], layer_mix[ticker] = {cid: 1.0}, {str(layer_of[cid]): 1.0}
+            names[ticker] = str(name_of[cid])
             held_companies.add(cid)
         elif (rows := fund_rows(ticker, market)) is not None:
             compositions[ticker], layer_mix[ticker] = _fund_mix(rows, web)
