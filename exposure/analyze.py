@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from exposure.dealweb import DealWeb
 from exposure.holdings.identifiers import unmapped_notes
@@ -19,6 +18,8 @@ from exposure.report import ExposureReport
 from exposure.taxonomy import AI_LAYERS, BALANCED_AI_BANDS
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from exposure.market import MarketData
     from exposure.models import ExposureModel
 
@@ -51,7 +52,7 @@ class Context:
 
     @property
     def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in docs/methods.md)
-        """The sensitivity matrix."""
+        """The sensitivity matrix, sparse (imports scipy; the engine itself uses ``sensitivity.L``)."""
         return self.sensitivity.matrix
 
     @property
@@ -211,7 +212,7 @@ def _small_shock(ctx: Context, hub: str) -> float:
     def column() -> np.ndarray:
         unit = np.zeros((len(ctx.ids), 1))
         unit[position, 0] = 1.0
-        return np.clip(leontief_solve(ctx.L, unit)[:, 0], 0.0, None)
+        return np.clip(leontief_solve(ctx.sensitivity.L, unit)[:, 0], 0.0, None)
 
     return float(ctx.weights @ ctx.sensitivity._cached(("leontief", position), column))
 
@@ -264,7 +265,7 @@ def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
     if ctx.weights[position] > 0:
         rows.append({"holding": _ticker(ctx, hub), "chain": f"{names[hub]} (held directly)", "hops": 0,
                      "deals": "", "exposure": float(ctx.weights[position])})
-    for chain, contribution in chains(ctx.L, position, starts, limit=max(top * 5, 50)):
+    for chain, contribution in chains(ctx.sensitivity.L, position, starts, limit=max(top * 5, 50)):
         ids = [ctx.ids[k] for k in chain]
         hops = []
         for affected, source in zip(ids[:-1], ids[1:], strict=True):
