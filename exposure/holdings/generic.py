@@ -124,6 +124,10 @@ def group_rows(table: pd.DataFrame, kind: str, source: str, notes: list[str]) ->
     """One position per ticker: share-class spellings and duplicates (or accounts) summed, with notes."""
     table = table.copy()
     table["key"] = table["ticker"].map(holding_key)
+    has_basis = "cost_basis" in table and table.loc[table["ticker"] != "CASH", "cost_basis"].notna().any()
+    if not table["key"].duplicated().any():  # one row per holding: nothing to sum (fast for 100k rows)
+        keep = ["ticker", "amount", "name", "currency", "account"] + ["cost_basis"] * bool(has_basis)
+        return _checked_total(table[keep].reset_index(drop=True), kind, source)
     spellings = table.groupby("key", sort=False)["ticker"].agg(lambda s: list(dict.fromkeys(s)))
     merged = {k: v for k, v in spellings.items() if len(v) > 1}
     if merged:
@@ -141,10 +145,15 @@ def group_rows(table: pd.DataFrame, kind: str, source: str, notes: list[str]) ->
         notes.append(f"duplicate tickers summed: {', '.join(sorted(set(table.loc[duplicated, 'ticker'])))}.")
     columns = {"amount": ("amount", "sum"), "name": ("name", "first"), "currency": ("currency", "first"),
                "account": ("account", lambda s: ", ".join(dict.fromkeys(a for a in s if a)))}
-    if "cost_basis" in table and table.loc[table["ticker"] != "CASH", "cost_basis"].notna().any():
+    if has_basis:
         # known only when every row of the ticker gives it: a partial sum would understate the gain
         columns["cost_basis"] = ("cost_basis", lambda s: s.sum() if s.notna().all() else np.nan)
     positions = table.groupby("ticker", sort=False).agg(**columns).reset_index()
+    return _checked_total(positions, kind, source)
+
+
+def _checked_total(positions: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
+    """``positions`` once their amounts add up to a finite, non-zero total (else a located PortfolioError)."""
     with np.errstate(over="ignore", invalid="ignore"):
         summed = positions["amount"].to_numpy(float)
         finite = bool(np.isfinite(summed).all() and np.isfinite(np.abs(summed).sum()))
