@@ -62,6 +62,23 @@ def test_fidelity_old_layout_two_accounts():
     assert amounts(pf.account("bbbb")) == pytest.approx({"VOO": 45900.35})
 
 
+def test_fidelity_short_view_cash_labels_and_short_puts_in_the_generic_reader():
+    pf = read("fidelity_3.csv")
+    assert pf.format == "generic"
+    assert amounts(pf) == pytest.approx({"XYZ": 4825.0, "CASH": 1638.26 + 2761.66})  # Cash (FCASH), Cash (SPAXX)
+    assert pf.derivatives[["ticker", "underlying", "value"]].values.tolist() == [
+        ["DEF260227P15", "DEF", -87.0], ["ABC260227P9", "ABC", -750.0]]  # short puts: no error
+
+
+def test_fidelity_pending_activity_without_an_amount_is_no_error(tmp_path):
+    path = tmp_path / "Portfolio_Positions.csv"
+    path.write_text("Account Name/Number,Symbol,Description,Quantity,Last Price,Current Value,Type\n"
+                    'Individual - Z00000000,AAPL,APPLE INC,25.500,$242.10,"$6,173.55",Cash\n'
+                    'Individual - Z00000000,Pending Activity,,,,,""\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == {"AAPL": 6173.55}
+
+
 # ----------------------------------------------------------------------------------------------- Schwab
 def test_schwab_all_accounts_blocks_totals_and_cash():
     pf = read("schwab_1.csv")

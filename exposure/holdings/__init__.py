@@ -62,7 +62,7 @@ def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_curr
     if encoding_note:
         frame.attrs["notes"] = [encoding_note, *frame.attrs.get("notes", [])]
     table, kind, notes = read_frame(frame, allow_short=allow_short, source=name, converter=converter)
-    return Holdings(table, kind, notes, converter.base)
+    return Holdings(table, kind, notes, converter.base, derivatives=table.attrs["derivatives"])
 
 
 def line_table(holdings: Holdings) -> pd.DataFrame:

@@ -69,6 +69,8 @@ def to_positions(statement: Statement, converter: Converter) -> Positions:
     derivatives: list[dict] = []
     unresolved: list[str] = []
     for row in statement.rows:
+        if row.kind in ("cash", "pending") and row.value is None:
+            row.kind, row.reason = "text", f"{row.kind} line with no amount"
         if row.kind not in VALUED:
             continue
         if row.value is None or not math.isfinite(row.value):
