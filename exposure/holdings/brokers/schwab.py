@@ -37,7 +37,7 @@ def read(lines: list[str], source: str) -> Statement:
         first = cells[0]
         if title := _TITLE.match(first):
             name = title["account"]
-            account = "" if name.lower() == "all-accounts" else name
+            account = "" if name.lower() in ("all-accounts", "custaccs") else name  # CUSTACCS: older all-accounts
             rows.append(text_row(line, "title"))
             continue
         if key(first) == "symbol":
