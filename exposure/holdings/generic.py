@@ -101,7 +101,8 @@ def read_frame(frame: pd.DataFrame, *, allow_short: bool, source: str,
             derivatives.append(_derivative(entry, underlying, kind, decimal, source, converter))
             continue
         if is_blank(entry.amount):
-            raise PortfolioError(located(f"no {kind} for {entry.ticker}", file=source, row=entry.line,
+            cut = " on the file's last line: is the file cut short?" if entry.line == lines[-1] else ""
+            raise PortfolioError(located(f"no {kind} for {entry.ticker}{cut}", file=source, row=entry.line,
                                          column=kind, fix=f"fill in the {kind} or delete the row."))
         amount, percent, symbol = located_amount(entry.amount, decimal, source, entry.line, kind)
         if amount != 0:

@@ -44,8 +44,8 @@ def read(lines: list[str], source: str) -> Statement:
             header, block = Header(cells), []
             rows.append(text_row(line, "header"))
             continue
-        if header is None or len([c for c in cells if c]) == 1:
-            following = found[position + 1][1][0] if position + 1 < len(found) else ""
+        following = found[position + 1][1][0] if position + 1 < len(found) else ""
+        if header is None or len([c for c in cells if c]) == 1 or key(following) == "symbol":
             if key(following) == "symbol":
                 account = " ".join(first.split())
                 rows.append(text_row(line, "account name"))
