@@ -97,5 +97,6 @@ def unmapped_notes(holdings: pd.DataFrame, known: Iterable[str]) -> list[str]:
     share = float(holdings.loc[holdings["kind"] == "unmapped", "weight"].sum())
     if share > UNMAPPED_WARNING:
         notes.insert(0, f"WARNING: {100 * share:.0f}% of the portfolio's value is not mapped to any company of the "
-                        "deal web, so the score leaves it out; check the tickers (and identifiers) listed as unmapped.")
+                        "deal web and counts no deal exposure. Fine for non-AI holdings; otherwise check the "
+                        "tickers (and identifiers) listed as unmapped for typos.")
     return notes
