@@ -66,6 +66,8 @@ def test_bundled_identifiers_of_web_companies_resolve_to_the_company():
     assert web.resolve(resolve("NL0010273215")) == "asml"
     assert resolve("US78462F1030") == "SPY"  # a fund: broker files name funds by CUSIP too
     assert resolve("78462F103") == "SPY"
+    assert resolve("922908363") == "VOO"  # from Vanguard's fact sheet
+    assert resolve("US9229083632") == "VOO"  # its ISIN, derived
 
 
 def test_a_us_isin_resolves_through_its_cusip_row_and_unknown_ones_stay_unknown():
