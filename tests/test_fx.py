@@ -183,3 +183,15 @@ def test_the_yfinance_provider_says_where_each_rate_came_from(tmp_path, monkeypa
     assert provider.fx_sources["EUR"] == "cache" and provider.fx_sources["JPY"].startswith("snapshot (")
     assert note is not None and "no live exchange rate for JPY (JPY: network error: OSError)" in note
     assert rates["EUR"].usd_per_unit != 1.20  # the bundled EUR rate: no mix
+
+
+def test_price_notes_name_the_rate_to_a_non_usd_base():
+    from exposure.holdings.fx import Rate
+
+    figures = pd.DataFrame({"price": [100.0], "currency": ["USD"], "price_usd": [100.0], "as_of": ["2026-01-05"],
+                            "source": ["snapshot"]}, index=pd.Index(["NVDA"], name="ticker"))
+    rates = {"EUR": Rate("EUR", 1.25, "2026-11-28", "Yahoo Finance EURUSD=X, live (fetched now)")}
+    assert price_notes(figures, ["NVDA"], "EUR", rates) == [
+        "share values in USD converted to EUR at 1.25 USD per EUR (2026-11-28, Yahoo Finance EURUSD=X, live "
+        "(fetched now))."]
+    assert price_notes(figures, ["NVDA"]) == []  # USD prices in a USD portfolio need no note

@@ -165,14 +165,17 @@ def live_rates(provider: FxSource, currencies: Iterable[str], today: str) -> tup
     return {**bundled, **live}, None
 
 
-def price_notes(figures: Any, tickers: Iterable[str]) -> list[str]:
-    """One note naming each non-USD share price used to value shares, its date and the rate that made it USD.
+def price_notes(figures: Any, tickers: Iterable[str], base: str = "USD",
+                rates: dict[str, Rate] | None = None) -> list[str]:
+    """Notes naming each non-USD share price used to value shares, its date and the rate that made it USD,
+    and the rate that took the USD values to ``base`` (from ``rates``, else ``fx.csv``).
 
     ``figures`` is a provider's fundamentals frame (index ticker; ``price``, ``currency``, ``price_usd``,
     ``as_of``, ``source``). Snapshot prices were converted at the ``fx.csv`` rate, whose date and source
     are named; live prices at the provider's rate (its warnings say when that fell back to the snapshot).
     """
     bundled = bundled_rates()
+    notes = []
     parts = []
     for ticker in dict.fromkeys(tickers):
         if ticker not in figures.index:
@@ -191,4 +194,10 @@ def price_notes(figures: Any, tickers: Iterable[str]) -> list[str]:
                 else f"{row['source']} rate")
         parts.append(f"{ticker} {float(price):,.6g} {code} ({row['as_of']}) = {float(price_usd):,.2f} USD at "
                      f"{usd_per_unit:.6g} USD per {iso} ({when})")
-    return ["shares priced in other currencies, converted to USD: " + "; ".join(parts) + "."] if parts else []
+    if parts:
+        notes.append("shares priced in other currencies, converted to USD: " + "; ".join(parts) + ".")
+    base_rate = (rates if rates is not None else bundled).get(base_iso(iso_code(base)))
+    if base_rate is not None and base_rate.currency != "USD":
+        notes.append(f"share values in USD converted to {base_rate.currency} at {base_rate.usd_per_unit:.6g} USD per "
+                     f"{base_rate.currency} ({base_rate.as_of}, {base_rate.source_url}).")
+    return notes
