@@ -18,7 +18,7 @@ from exposure.errors import MarketDataError
 from exposure.holdings.fx import Converter, live_rates, price_notes
 from exposure.market import SnapshotProvider
 
-FOREIGN = ["2330.TW", "9984.T", "005930.KS", "000660.KS", "ASML.AS", "NOKIA.HE"]
+FOREIGN = ["2330.TW", "9984.T", "005930.KS", "005935.KS", "000660.KS", "ASML.AS", "NOKIA.HE"]
 
 
 def _rows(name: str) -> list[dict[str, str]]:
