@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from exposure.dealweb import DealWeb
+from exposure.holdings.fx import price_notes
 from exposure.holdings.identifiers import unmapped_notes
 from exposure.hubs import ai_dependence, circular_structures, portfolio_structures, systemic_importance
 from exposure.metrics import effective_number, grade, hhi, score
@@ -94,6 +95,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
         return None if value is None or pd.isna(value) else float(value)
 
     valued = pf.valued(usd_price if pf.kind == "shares" else None)
+    notes.extend(price_notes(figures, held, pf.base_currency, pf.fx_rates) if held else [])
     rows = look_through(valued, market.fund_holdings)
     holdings = _mapped(rows, web, valued)
     notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
