@@ -182,8 +182,10 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
 
 
 def _name_concentration(holdings: pd.DataFrame) -> dict[str, object]:
-    """Single-name concentration over non-cash look-through holdings: largest name, HHI, effective N."""
-    not_cash = holdings["kind"].to_numpy() != "cash"
+    """Single-name concentration over non-cash look-through holdings: largest name, HHI, effective N.
+
+    A fund's remainder beyond its published holdings is many names, not one, so it is left out."""
+    not_cash = ~np.isin(holdings["kind"].to_numpy(), ["cash", "fund_other"])
     by_name = _sums(holdings["ticker"][not_cash].tolist(), holdings["weight"][not_cash].tolist())
     names = np.fromiter(by_name.values(), dtype=float)
     largest = max(by_name, key=by_name.__getitem__) if by_name else None
@@ -300,7 +302,11 @@ def _ticker(ctx: Context, cid: str) -> str:
 
 def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFrame:
     """Add ``company_id, name, layer, mapped, kind`` to look-through rows (kind: company, cash, fund_other,
-    unmapped)."""
+    outside_web, unmapped).
+
+    ``unmapped`` is only for what the user holds directly and the web does not know (a typo, an unknown
+    identifier, a non-AI stock); a fund's published holding outside the web (a bank in VTI, a Treasury in BND)
+    is ``outside_web`` with layer ``other``: known, and loading on no hub."""
     cash = set(valued.loc[valued["is_cash"], "ticker"])
     company_ids: list[str | None] = []
     kinds: list[str] = []
@@ -319,6 +325,8 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
         elif via and not looked:
             kind, layer = "fund_other", "fund, not looked through"
             name = f"{via} holdings beyond the published top holdings"
+        elif via:  # a fund's published holding that is no company of the web: known, just not AI
+            kind, layer, name = "outside_web", "other", f"{ticker} (in {via}, outside the deal web)"
         else:
             kind, layer, name = "unmapped", "unmapped", given_names.get(ticker) or ""
         kinds.append(kind)
@@ -338,6 +346,7 @@ def _coverage(ctx: Context) -> dict[str, object]:
         "unmapped_weight": float(weight[unmapped].sum()),
         "unmapped_tickers": sorted(set(ticker[unmapped].tolist())),
         "not_looked_through_weight": float(weight[kind == "fund_other"].sum()),
+        "outside_web_weight": float(weight[kind == "outside_web"].sum()),
         "cash_weight": float(weight[kind == "cash"].sum()),
         "deals_in_web": int(len(ctx.web.deals)),
         "deals_left_out": len(ctx.sensitivity.left_out_deals()),

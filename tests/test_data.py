@@ -121,3 +121,29 @@ def test_added_funds_are_bundled_and_the_bond_fund_carries_no_ai_exposure(tmp_pa
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["score"] == 0 and data["metrics"]["ai_share"] == 0
+
+
+def test_every_diversifier_fund_has_a_dated_close_so_whole_shares_can_be_priced():
+    prices = read("prices.csv").set_index("ticker")
+    universe = read("universe.csv")
+    funds = universe.loc[universe["category"].str.endswith("fund"), "ticker"]
+    assert set(funds) <= set(prices.index)
+    assert (prices.loc[list(funds), "currency"] == "USD").all()
+    # Read from the cited files: XLV closed at 174.62 on 2026-08-21 (johnamcminn-hub/market-data-public) and
+    # BND at 72.46 on 2026-07-27 (antoniosanso/etf-datalake; its 2026-07-28 row is intraday and not used).
+    assert prices.at["XLV", "price"] == "174.62" and prices.at["XLV", "as_of"] == "2026-08-21"
+    assert prices.at["BND", "price"] == "72.46" and prices.at["BND", "as_of"] == "2026-07-27"
+
+
+def test_refreshed_vgt_and_qqq_holdings_come_from_the_issuers_files():
+    holdings = read("fund_holdings.csv")
+    weight = holdings.set_index(["fund", "ticker"])["weight"].astype(float)
+    # Vanguard's VGT file as of 2026-08-13 prints NVDA at 17.9498795325959 % of the fund; Invesco's QQQ file
+    # (2025-10-04) prints NVDA at 9.921 %. Stored as fractions rounded to 6 decimals.
+    assert weight[("VGT", "NVDA")] == pytest.approx(0.179499)
+    assert weight[("QQQ", "NVDA")] == pytest.approx(0.09921)
+    assert set(holdings.loc[holdings["fund"] == "VGT", "as_of"]) == {"2026-08-13"}
+    # QQQM tracks the same Nasdaq-100 index: its rows are QQQ's, so the two agree line by line.
+    qqq = holdings[holdings["fund"] == "QQQ"][["ticker", "weight"]].reset_index(drop=True)
+    qqqm = holdings[holdings["fund"] == "QQQM"][["ticker", "weight"]].reset_index(drop=True)
+    assert qqq.equals(qqqm)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from exposure.holdings.brokers import degiro, etrade, fidelity, ibkr, schwab, vanguard
+from exposure.holdings.brokers import degiro, etrade, fidelity, ibkr, merrill, schwab, vanguard, wealthsimple
 
-READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro)
+READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro, merrill, wealthsimple)
 
 
 def detect(lines: list[str]) -> ModuleType | None:
