@@ -27,7 +27,7 @@ from bench_core import Row  # noqa: E402
 
 EXTRA_TIMEOUT_S = 600
 EXTRA = {  # other helpers' benchmark scripts: (full arguments, quick arguments)
-    "bench_optimize.py": (["--runs", "3"], ["--runs", "1", "--no-peers"]),
+    "bench_optimize.py": (["--runs", "3"], ["--runs", "1", "--no-peers", "--sizes", "1000"]),
     "bench_stress.py": ([], ["--runs", "2"]),
 }
 
