@@ -113,6 +113,12 @@ def __getattr__(name: str) -> Any:
         value = module if attribute is None else getattr(module, attribute)
         globals()[name] = value
         return value
+    if not name.startswith("_"):
+        try:  # a submodule, e.g. ``ex.network``: an attribute once imported, as the eager package left it
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
     raise AttributeError(f"module 'exposure' has no attribute {name!r}")
 
 
