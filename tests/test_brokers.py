@@ -133,6 +133,16 @@ def test_vanguard_holdings_then_transactions_table():
     assert set(table.loc[table["line"] >= 65, "reason"]) == {"trailing table (transactions)"}
 
 
+def test_vanguard_529_plan_without_symbols():
+    pf = read("vanguard_2.csv")
+    assert pf.format == "vanguard"
+    # 1,634.4842 x $19.64 = 32,101.27 and 626.8554 x $69.83 = 43,773.31: the fund names stand for tickers
+    assert amounts(pf) == pytest.approx({"2034/2035 ENROLLMENT PORTFOLIO": 32101.27,
+                                         "LARGE-CAP STOCK INDEX PORTFOLIO": 43773.31})
+    assert 1634.4842 * 19.64 == pytest.approx(32101.27, abs=0.01) and 626.8554 * 69.83 == pytest.approx(43773.31,
+                                                                                                       abs=0.01)
+
+
 # ---------------------------------------------------------------------------------------------- E*TRADE
 def test_etrade_lots_are_never_counted_twice_and_the_total_reconciles():
     pf = read("etrade_1.csv")
