@@ -62,6 +62,23 @@ def test_fidelity_old_layout_two_accounts():
     assert amounts(pf.account("bbbb")) == pytest.approx({"VOO": 45900.35})
 
 
+def test_fidelity_short_view_cash_labels_and_short_puts_in_the_generic_reader():
+    pf = read("fidelity_3.csv")
+    assert pf.format == "generic"
+    assert amounts(pf) == pytest.approx({"XYZ": 4825.0, "CASH": 1638.26 + 2761.66})  # Cash (FCASH), Cash (SPAXX)
+    assert pf.derivatives[["ticker", "underlying", "value"]].values.tolist() == [
+        ["DEF260227P15", "DEF", -87.0], ["ABC260227P9", "ABC", -750.0]]  # short puts: no error
+
+
+def test_fidelity_pending_activity_without_an_amount_is_no_error(tmp_path):
+    path = tmp_path / "Portfolio_Positions.csv"
+    path.write_text("Account Name/Number,Symbol,Description,Quantity,Last Price,Current Value,Type\n"
+                    'Individual - Z00000000,AAPL,APPLE INC,25.500,$242.10,"$6,173.55",Cash\n'
+                    'Individual - Z00000000,Pending Activity,,,,,""\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == {"AAPL": 6173.55}
+
+
 # ----------------------------------------------------------------------------------------------- Schwab
 def test_schwab_all_accounts_blocks_totals_and_cash():
     pf = read("schwab_1.csv")
@@ -78,6 +95,31 @@ def test_schwab_2024_headers_use_market_value_not_quantity_times_price():
     pf = read("schwab_2.csv")
     assert amounts(pf) == pytest.approx({"SCHB": 9099.99})
     assert pf.accounts == ["Individual ...111"]
+
+
+def test_schwab_2026_theme_quantity_headers_and_trailing_commas():
+    pf = read("schwab_3.csv")
+    assert amounts(pf) == pytest.approx({"AAPL": 7430.63, "VOO": 24450.73, "QQQ": 2758.11, "CASH": 578.57})
+    assert pf.accounts == ["Designated Bene Individual ...063"]
+
+
+def test_schwab_custaccs_title_and_cells_padded_with_empty_strings(tmp_path):
+    # the older all-accounts title ("Positions for CUSTACCS") and rows padded with "" cells, as in the
+    # Schwab layout quoted in a public C# importer (code-index file id 41613704640); amounts made up
+    pad = ',""' * 16
+    head = ('"Symbol","Description","Quantity","Price","Market Value","Security Type"' + "\n")
+    path = tmp_path / "All-Accounts-Positions.csv"
+    path.write_text(f'"Positions for CUSTACCS as of 09:13 PM ET, 02/04/2023"{pad}\n""{pad}\n'
+                    f'"Individual ...111"{pad}\n{head}'
+                    '"MSFT","MICROSOFT CORP","100","$400.00","$40,000.00","Equity"\n'
+                    '"Cash & Cash Investments","--","--","--","$5.20","Cash and Money Market"\n'
+                    '"Account Total","--","--","--","$40,005.20","--"\n'
+                    f'""{pad}\n"Roth IRA ...222"{pad}\n{head}'
+                    '"VOO","VANGUARD S&P 500","10","$600.00","$6,000.00","ETFs & Closed End Funds"\n'
+                    '"Account Total","--","--","--","$6,000.00","--"\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == pytest.approx({"MSFT": 40000.0, "CASH": 5.20, "VOO": 6000.0})
+    assert pf.accounts == ["Individual ...111", "Roth IRA ...222"] and "but its rows sum to" not in notes(pf)
 
 
 # --------------------------------------------------------------------------------------------- Vanguard
@@ -421,7 +463,7 @@ def test_foreign_listings_in_a_shares_file_are_priced_in_their_currency_and_conv
     path = tmp_path / "shares.csv"
     path.write_text("ticker,shares\n005930.KS,100\n2330.TW,10\n9984.T,100\nNVDA,10\n")
     # prices.csv: 119,900 KRW, NT$1,670, 3,875 JPY, $197.58; fx.csv: USD per KRW, TWD, JPY
-    values = {"005930.KS": 100 * 119900 * 0.000676819, "2330.TW": 10 * 1670 * 0.032030750,
+    values = {"005930.KS": 100 * 119900 * 0.000676819, "2330.TW": 10 * 1670 * 0.031858294,
               "9984.T": 100 * 3875 * 0.006354855, "NVDA": 10 * 197.58}
     total = sum(values.values())
     weights = ex.Portfolio.from_csv(path).weights

@@ -55,16 +55,21 @@ def _table() -> dict[str, str]:
             for row in csv.DictReader(io.StringIO(data))}
 
 
+#: Countries whose ISIN is the country code + the CUSIP + a check digit.
+CUSIP_COUNTRIES = ("US", "CA")
+
+
 def resolve(identifier: str) -> str | None:
-    """The ticker of an ISIN or CUSIP (a US ISIN is also tried by its CUSIP), or None when unknown."""
+    """The ticker of an ISIN or CUSIP (a US or Canadian ISIN is also tried by its CUSIP), or None when unknown."""
     key = identifier.strip().upper()
     table = _table()
     if key in table:
         return table[key]
-    if is_isin(key) and key.startswith("US"):
+    if is_isin(key) and key.startswith(CUSIP_COUNTRIES):
         return table.get(key[2:11])
     if is_cusip(key):
-        return next((ticker for isin, ticker in table.items() if isin[2:11] == key and isin.startswith("US")), None)
+        return next((ticker for isin, ticker in table.items()
+                     if isin[2:11] == key and isin.startswith(CUSIP_COUNTRIES)), None)
     return None
 
 

@@ -38,7 +38,8 @@ def _is_header(cells: list[str]) -> bool:
 def detect(lines: list[str]) -> bool:
     """A Merrill preamble (``Exported on:`` / ``Selected account(s):``) or the Holdings download header."""
     found = nonblank(lines[:40])
-    if any(key(cells[0]).startswith(_PREAMBLE) for _, cells in found[:4]) and any(_is_header(c) for _, c in found):
+    preamble = {p for _, cells in found[:4] for p in _PREAMBLE if key(cells[0]).startswith(p)}
+    if len(preamble) == 2 or (preamble and any(_is_header(c) for _, c in found)):
         return True
     return any(_is_header(cells) and "cob date" in {key(c) for c in cells} for _, cells in found[:3])
 
@@ -64,7 +65,7 @@ def read(lines: list[str], source: str) -> Statement:
             account = first
             rows.append(text_row(line, "account summary"))
             continue
-        if header is None or not any(c.strip() for c in cells[1:]):
+        if header is None or key(first) == "balances" or not any(c.strip() for c in cells[1:]):
             balances = balances or key(first) == "balances"
             rows.append(text_row(line, "balances heading" if key(first) == "balances" else "preamble or summary"))
             continue
