@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from exposure.dealweb import DealWeb
+from exposure.holdings.fx import price_notes
 from exposure.holdings.identifiers import unmapped_notes
 from exposure.hubs import ai_dependence, circular_structures, portfolio_structures, systemic_importance
 from exposure.metrics import effective_number, grade, hhi, score
@@ -19,6 +19,8 @@ from exposure.report import ExposureReport
 from exposure.taxonomy import AI_LAYERS, BALANCED_AI_BANDS
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from exposure.market import MarketData
     from exposure.models import ExposureModel
 
@@ -51,7 +53,7 @@ class Context:
 
     @property
     def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in docs/methods.md)
-        """The sensitivity matrix."""
+        """The sensitivity matrix, sparse (imports scipy; the engine itself uses ``sensitivity.L``)."""
         return self.sensitivity.matrix
 
     @property
@@ -93,6 +95,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
         return None if value is None or pd.isna(value) else float(value)
 
     valued = pf.valued(usd_price if pf.kind == "shares" else None)
+    notes.extend(price_notes(figures, held, pf.base_currency, pf.fx_rates) if held else [])
     rows = look_through(valued, market.fund_holdings)
     holdings = _mapped(rows, web, valued)
     notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
@@ -182,8 +185,10 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | No
 
 
 def _name_concentration(holdings: pd.DataFrame) -> dict[str, object]:
-    """Single-name concentration over non-cash look-through holdings: largest name, HHI, effective N."""
-    not_cash = holdings["kind"].to_numpy() != "cash"
+    """Single-name concentration over non-cash look-through holdings: largest name, HHI, effective N.
+
+    A fund's remainder beyond its published holdings is many names, not one, so it is left out."""
+    not_cash = ~np.isin(holdings["kind"].to_numpy(), ["cash", "fund_other"])
     by_name = _sums(holdings["ticker"][not_cash].tolist(), holdings["weight"][not_cash].tolist())
     names = np.fromiter(by_name.values(), dtype=float)
     largest = max(by_name, key=by_name.__getitem__) if by_name else None
@@ -209,7 +214,7 @@ def _small_shock(ctx: Context, hub: str) -> float:
     def column() -> np.ndarray:
         unit = np.zeros((len(ctx.ids), 1))
         unit[position, 0] = 1.0
-        return np.clip(leontief_solve(ctx.L, unit)[:, 0], 0.0, None)
+        return np.clip(leontief_solve(ctx.sensitivity.L, unit)[:, 0], 0.0, None)
 
     return float(ctx.weights @ ctx.sensitivity._cached(("leontief", position), column))
 
@@ -262,7 +267,7 @@ def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
     if ctx.weights[position] > 0:
         rows.append({"holding": _ticker(ctx, hub), "chain": f"{names[hub]} (held directly)", "hops": 0,
                      "deals": "", "exposure": float(ctx.weights[position])})
-    for chain, contribution in chains(ctx.L, position, starts, limit=max(top * 5, 50)):
+    for chain, contribution in chains(ctx.sensitivity.L, position, starts, limit=max(top * 5, 50)):
         ids = [ctx.ids[k] for k in chain]
         hops = []
         for affected, source in zip(ids[:-1], ids[1:], strict=True):
@@ -300,7 +305,11 @@ def _ticker(ctx: Context, cid: str) -> str:
 
 def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFrame:
     """Add ``company_id, name, layer, mapped, kind`` to look-through rows (kind: company, cash, fund_other,
-    unmapped)."""
+    outside_web, unmapped).
+
+    ``unmapped`` is only for what the user holds directly and the web does not know (a typo, an unknown
+    identifier, a non-AI stock); a fund's published holding outside the web (a bank in VTI, a Treasury in BND)
+    is ``outside_web`` with layer ``other``: known, and loading on no hub."""
     cash = set(valued.loc[valued["is_cash"], "ticker"])
     company_ids: list[str | None] = []
     kinds: list[str] = []
@@ -319,6 +328,8 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
         elif via and not looked:
             kind, layer = "fund_other", "fund, not looked through"
             name = f"{via} holdings beyond the published top holdings"
+        elif via:  # a fund's published holding that is no company of the web: known, just not AI
+            kind, layer, name = "outside_web", "other", f"{ticker} (in {via}, outside the deal web)"
         else:
             kind, layer, name = "unmapped", "unmapped", given_names.get(ticker) or ""
         kinds.append(kind)
@@ -338,6 +349,7 @@ def _coverage(ctx: Context) -> dict[str, object]:
         "unmapped_weight": float(weight[unmapped].sum()),
         "unmapped_tickers": sorted(set(ticker[unmapped].tolist())),
         "not_looked_through_weight": float(weight[kind == "fund_other"].sum()),
+        "outside_web_weight": float(weight[kind == "outside_web"].sum()),
         "cash_weight": float(weight[kind == "cash"].sum()),
         "deals_in_web": int(len(ctx.web.deals)),
         "deals_left_out": len(ctx.sensitivity.left_out_deals()),

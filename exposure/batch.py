@@ -162,7 +162,8 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
 
     Tickers are trimmed and upper-cased. Look-through, cash and unmapped tickers follow
     :func:`exposure.analyze`: a fund with known holdings (``market.fund_holdings``) is replaced by them
-    (the part beyond its published holdings loads on nothing and is not unmapped).
+    (the part beyond its published holdings, and its holdings outside the web, load on nothing and are not
+    unmapped).
     """
     from exposure.market import SnapshotProvider
 
@@ -185,10 +186,10 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
     n_hubs = len(hub_ids)
     values = np.zeros((len(names), n_hubs + 2))
 
-    def add(row: int, ticker: str, share: float) -> None:
+    def add(row: int, ticker: str, share: float, held_directly: bool = True) -> None:
         cid = web.company_for_ticker(ticker)
-        if cid is None:
-            values[row, n_hubs + 1] += share
+        if cid is None:  # a fund's holding outside the web is known, not unmapped (as in analyze)
+            values[row, n_hubs + 1] += share if held_directly else 0.0
         else:
             position = sensitivity.index[cid]
             values[row, :n_hubs] += share * company_rows[position]
@@ -203,7 +204,7 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
             add(row, ticker, 1.0)
             continue
         for constituent, share in zip(held["ticker"], held["weight"], strict=True):
-            add(row, str(constituent).strip().upper(), float(share))
+            add(row, str(constituent).strip().upper(), float(share), held_directly=False)
     return ExposureMatrix(tickers=names, hubs=hub_ids, values=values, ai_hubs=ai)
 
 

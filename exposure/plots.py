@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from exposure._optional import require
+from exposure.history import exposure_history
 from exposure.web_layout import WEB_COLUMNS, draw_edges, edge_handles, edges_of, layout, place_labels
 
 if TYPE_CHECKING:
@@ -53,8 +54,6 @@ LAYER_COLORS: dict[str, str] = {
 _PARTS = {"direct": "#1f4e79", "first_order": "#4f9bd9", "network": "#a9cfef"}
 _PART_LABELS = {"direct": "direct (hub held)", "first_order": "first order (one deal)",
                 "network": "network (two deals or more)"}
-#: Where the history starts when no dates are given.
-HISTORY_START = date(2023, 1, 1)
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -217,49 +216,6 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     return drawn
 
 
-def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = None,
-                     model: Any = None, top_jumps: int = 4) -> pd.DataFrame:
-    """A portfolio's exposure to ``hub`` as the web stood on each date (:meth:`DealWeb.as_of`: the deals
-    announced by then, and revenues and market caps dated on or before it where ``financials.csv`` has them).
-
-    ``dates`` default to 2023-01-01 and every date a deal was announced since, up to today. Returns a
-    frame indexed by date with ``direct, first_order, network, total`` (fractions of portfolio value),
-    ``change`` (versus the previous date), ``new_deals`` (ids announced since the previous date) and
-    ``drivers``: for the ``top_jumps`` largest rises, the new deals that add most, ranked by their
-    marginal contribution to the total on that date (the derivative of the total with respect to each
-    deal's entries of ``L``, times the entries).
-    """
-    from dataclasses import replace
-
-    from exposure.analyze import build_context, exposure_table
-
-    hub_id = web.resolve(hub)
-    ctx = build_context(pf, web, model)
-    announced = _announced(web)
-    points = sorted({parse_date(d) for d in dates}) if dates is not None else _deal_dates(announced)
-    rows, states = [], {}
-    previous: date | None = None
-    for point in points:
-        sub = web.as_of(point)  # deals announced by then, figures dated on or before it
-        sens = sub.sensitivity(ctx.model)
-        state = replace(ctx, sensitivity=sens, web=sub)  # L, ids and index follow the sensitivity
-        row = exposure_table(state, [hub_id]).loc[hub_id].to_dict()
-        fresh = web.deals.loc[(announced <= point) & (announced > previous), "id"] if previous else []
-        row.update(date=pd.Timestamp(point), new_deals=list(fresh))
-        rows.append(row)
-        states[pd.Timestamp(point)] = state
-        previous = point
-    frame = pd.DataFrame(rows).set_index("date")
-    frame["change"] = frame["total"].diff().fillna(0.0)
-    frame["drivers"] = [[] for _ in range(len(frame))]
-    for when in frame["change"].nlargest(top_jumps).index:
-        if frame.at[when, "change"] > 1e-6:
-            effect = _deal_effects(states[when], hub_id)
-            ranked = effect.reindex(frame.at[when, "new_deals"]).dropna().sort_values(ascending=False)
-            frame.at[when, "drivers"] = list(ranked[ranked > 1e-6].index[:3])
-    return frame
-
-
 @overload
 def exposure_over_time(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str | date] | None = ...,
                        model: Any = ..., top_jumps: int = ..., history: pd.DataFrame | None = ..., *,
@@ -419,13 +375,6 @@ def stress_waterfall(result: StressResult, top: int = 10, *, ax: Axes | None = N
 
 # ------------------------------------------------------------------------------------------ helpers
 
-def parse_date(when: str | date) -> date:
-    """A date from ``YYYY-MM-DD``, ``YYYY-MM`` (its 1st) or a date."""
-    from exposure.dealweb import parse_as_of
-
-    return parse_as_of(when)
-
-
 def _pyplot() -> Any:
     """matplotlib.pyplot on the user's backend (never chosen here), or one line naming the ``[plots]`` extra."""
     return require("matplotlib.pyplot", "Plots (exposure.plots, exposure plot, exposure report)")
@@ -481,33 +430,3 @@ def _layer_weights(source: Any) -> pd.Series:
         layers = layers["weight"]
     series = pd.Series(layers, dtype=float)
     return series.groupby(level=0).sum()
-
-
-def _announced(web: DealWeb) -> pd.Series:
-    return pd.to_datetime(web.deals["announced"].astype(str).str.slice(0, 10), format="mixed").dt.date
-
-
-def _deal_dates(announced: pd.Series) -> list[date]:
-    today = date.today()
-    later = {d for d in announced if HISTORY_START < d <= today}
-    return sorted({HISTORY_START, *later, today})
-
-
-def _deal_effects(ctx: Any, hub: str) -> pd.Series:
-    """Each deal's marginal contribution to the portfolio's indirect exposure to ``hub`` (a fraction).
-
-    With ``x = (I - L_h)^-1 L[:, h]`` and ``u = (I - L_h)^-T w``, the derivative of ``w'x`` with respect
-    to ``L[i, j]`` (i not h) is ``u_i (x_j + [j = h])``; a deal's effect sums that times its entries.
-    """
-    h = ctx.index[hub]
-    dense = ctx.L.toarray()
-    dense[h, :] = 0.0
-    system = np.eye(len(ctx.ids)) - dense
-    x = np.linalg.solve(system, ctx.L[:, [h]].toarray().ravel())
-    u = np.linalg.solve(system.T, ctx.weights)
-    parts = ctx.sensitivity.contributions
-    affected = parts["affected"].map(ctx.index).to_numpy()
-    source = parts["source"].map(ctx.index).to_numpy()
-    gain = u[affected] * (x[source] + (source == h)) * parts["value"].to_numpy(dtype=float)
-    gain[affected == h] = 0.0
-    return pd.Series(gain, index=parts["deal_id"].to_numpy()).groupby(level=0).sum()

@@ -101,3 +101,18 @@ def test_as_of_before_the_boom_has_less_exposure():
     early = ex.analyze(pf, web.as_of("2023-06-30")).hubs.loc["openai", "total"]
     late = ex.analyze(pf, web).hubs.loc["openai", "total"]
     assert early < late
+
+
+def test_a_funds_holdings_outside_the_web_are_known_not_unmapped():
+    """sixty_forty.csv: 240k VTI, 120k SPY, 210k BND, 30k TLT, 25k cash (625k). Only TLT (no bundled holdings,
+    not in the web) is unmapped: 30/625 = 4.8%, under the 20% warning. A bank in VTI or a Treasury in BND is a
+    known holding outside the web: layer ``other``, no warning, no 'check the tickers'."""
+    report = ex.analyze(ex.Portfolio.from_csv(PORTFOLIOS / "sixty_forty.csv"))
+    assert report.coverage["unmapped_weight"] == pytest.approx(30 / 625)
+    assert report.coverage["unmapped_tickers"] == ["TLT"]
+    assert not any(note.startswith("WARNING") for note in report.notes)
+    outside = report.holdings[report.holdings["kind"] == "outside_web"]
+    assert len(outside) and set(outside["layer"]) == {"other"} and set(outside["via"]) <= {"VTI", "SPY", "BND"}
+    assert report.coverage["outside_web_weight"] == pytest.approx(outside["weight"].sum())
+    # the remainder of a fund beyond its published holdings is many names, never "the largest name"
+    assert not str(report.metrics["largest_name"]).endswith(" other")

@@ -1,4 +1,4 @@
-"""A catalogue of hostile and messy inputs: each is read correctly (with a note) or refused with one line.
+"""A catalog of hostile and messy inputs: each is read correctly (with a note) or refused with one line.
 
 Files live in ``tests/bad_inputs/`` (small, committed) or are written to ``tmp_path``. A refusal is a
 typed :class:`~exposure.errors.ExposureError` whose message is one line naming the file, the row and
@@ -178,7 +178,7 @@ def test_parse_number_refuses_with_a_located_line(text):
     refused(error.value, "f.csv", "row 3", "column 'weight'")
 
 
-# -------------------------------------------------------------------------------- the refusal catalogue
+# -------------------------------------------------------------------------------- the refusal catalog
 @pytest.mark.parametrize("name, parts", [
     ("empty.csv", ["file is empty"]),
     ("blank_lines_only.csv", ["file is empty"]),
@@ -288,7 +288,7 @@ def test_a_few_thousand_rows_are_read(tmp_path):
     assert len(pf.positions) == 2500 and any("duplicate tickers summed" in note for note in pf.notes)
 
 
-# ----------------------------------------------------------------------------- analysing odd portfolios
+# ----------------------------------------------------------------------------- analyzing odd portfolios
 def test_only_cash_scores_zero_with_cash_in_coverage():
     from exposure.analyze import analyze
 

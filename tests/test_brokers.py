@@ -62,6 +62,23 @@ def test_fidelity_old_layout_two_accounts():
     assert amounts(pf.account("bbbb")) == pytest.approx({"VOO": 45900.35})
 
 
+def test_fidelity_short_view_cash_labels_and_short_puts_in_the_generic_reader():
+    pf = read("fidelity_3.csv")
+    assert pf.format == "generic"
+    assert amounts(pf) == pytest.approx({"XYZ": 4825.0, "CASH": 1638.26 + 2761.66})  # Cash (FCASH), Cash (SPAXX)
+    assert pf.derivatives[["ticker", "underlying", "value"]].values.tolist() == [
+        ["DEF260227P15", "DEF", -87.0], ["ABC260227P9", "ABC", -750.0]]  # short puts: no error
+
+
+def test_fidelity_pending_activity_without_an_amount_is_no_error(tmp_path):
+    path = tmp_path / "Portfolio_Positions.csv"
+    path.write_text("Account Name/Number,Symbol,Description,Quantity,Last Price,Current Value,Type\n"
+                    'Individual - Z00000000,AAPL,APPLE INC,25.500,$242.10,"$6,173.55",Cash\n'
+                    'Individual - Z00000000,Pending Activity,,,,,""\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == {"AAPL": 6173.55}
+
+
 # ----------------------------------------------------------------------------------------------- Schwab
 def test_schwab_all_accounts_blocks_totals_and_cash():
     pf = read("schwab_1.csv")
@@ -78,6 +95,31 @@ def test_schwab_2024_headers_use_market_value_not_quantity_times_price():
     pf = read("schwab_2.csv")
     assert amounts(pf) == pytest.approx({"SCHB": 9099.99})
     assert pf.accounts == ["Individual ...111"]
+
+
+def test_schwab_2026_theme_quantity_headers_and_trailing_commas():
+    pf = read("schwab_3.csv")
+    assert amounts(pf) == pytest.approx({"AAPL": 7430.63, "VOO": 24450.73, "QQQ": 2758.11, "CASH": 578.57})
+    assert pf.accounts == ["Designated Bene Individual ...063"]
+
+
+def test_schwab_custaccs_title_and_cells_padded_with_empty_strings(tmp_path):
+    # the older all-accounts title ("Positions for CUSTACCS") and rows padded with "" cells, as in the
+    # Schwab layout quoted in a public C# importer (code-index file id 41613704640); amounts made up
+    pad = ',""' * 16
+    head = ('"Symbol","Description","Quantity","Price","Market Value","Security Type"' + "\n")
+    path = tmp_path / "All-Accounts-Positions.csv"
+    path.write_text(f'"Positions for CUSTACCS as of 09:13 PM ET, 02/04/2023"{pad}\n""{pad}\n'
+                    f'"Individual ...111"{pad}\n{head}'
+                    '"MSFT","MICROSOFT CORP","100","$400.00","$40,000.00","Equity"\n'
+                    '"Cash & Cash Investments","--","--","--","$5.20","Cash and Money Market"\n'
+                    '"Account Total","--","--","--","$40,005.20","--"\n'
+                    f'""{pad}\n"Roth IRA ...222"{pad}\n{head}'
+                    '"VOO","VANGUARD S&P 500","10","$600.00","$6,000.00","ETFs & Closed End Funds"\n'
+                    '"Account Total","--","--","--","$6,000.00","--"\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert amounts(pf) == pytest.approx({"MSFT": 40000.0, "CASH": 5.20, "VOO": 6000.0})
+    assert pf.accounts == ["Individual ...111", "Roth IRA ...222"] and "but its rows sum to" not in notes(pf)
 
 
 # --------------------------------------------------------------------------------------------- Vanguard
@@ -135,6 +177,19 @@ def test_degiro_in_euros_as_base_currency():
     assert pf.positions.at["CRWV", "amount"] == pytest.approx(11323.20 / EUR)
 
 
+def test_degiro_french_older_layout_with_the_local_value_in_one_cell():
+    pf = read("degiro_3.csv")
+    assert pf.format == "degiro"
+    # "5.000000" shares and "USD 877.50" use decimal points while the prices use commas ("175,50")
+    assert amounts(pf) == pytest.approx({"AAPL": 877.50, "MSFT": 550.00, "IE00B3XXRP09": 475.00 * EUR,
+                                         "CASH": 0.75 * EUR + 10.25})
+
+
+def test_degiro_german_headers_and_a_negative_cash_line():
+    pf = read("degiro_4.csv")
+    assert amounts(pf) == pytest.approx({"US00724F1012": 1234.12, "US0090661010": 123.30, "CASH": -0.56 * EUR})
+
+
 # ------------------------------------------------------------------------------------ Interactive Brokers
 def test_ibkr_activity_statement_sections_currencies_and_totals():
     pf = read("ibkr_1.csv")
@@ -158,6 +213,103 @@ def test_ibkr_flex_query_with_an_option(tmp_path):
     assert pf.format == "ibkr"
     assert amounts(pf) == pytest.approx({"NVDA": 1800.0, "ASML": 1400 * EUR})
     assert pf.derivatives["underlying"].tolist() == ["NVDA"]
+
+
+# ----------------------------------------------------------------------------------------------- Merrill
+def test_merrill_holdings_download_two_accounts_sweep_and_short_options():
+    pf = read("merrill_1.csv")
+    assert pf.format == "merrill"
+    assert amounts(pf) == pytest.approx({"XYZ": 208660.00, "CASH": 2486.98 + 1258.53})  # IIAXX in both accounts
+    assert sorted(pf.derivatives["underlying"]) == ["ABC", "DEF", "XYZ"]
+    assert pf.derivatives["value"].sum() == pytest.approx(-1365.00 - 6.00 - 132.00)  # "(1,365.00)" is negative
+    assert pf.accounts == ["IRA-Edge AA-11111", "Roth IRA-Edge BB-22222"]
+    assert amounts(pf.account("Roth")) == pytest.approx({"CASH": 1258.53})
+
+
+def test_merrill_web_export_padded_cells_balances_and_total():
+    pf = read("merrill_2.csv")
+    assert pf.format == "merrill" and pf.accounts == ["CMA-Edge 00A-00000"]
+    assert amounts(pf) == pytest.approx({"JEPI": 7035.66, "CASH": 28.00})  # "Money accounts" after "Balances"
+    # the sample was trimmed to one position by its author, so its Total is the whole account's
+    assert "says 38,897.21 USD, but its rows sum to 7,063.66" in notes(pf)
+
+
+def test_merrill_bank_deposit_program_without_a_symbol_is_cash():
+    pf = read("merrill_3.csv")
+    assert amounts(pf) == pytest.approx({"AMD": 4209.90, "VFIAX": 2136.98, "CASH": 774.00})
+    assert 10 * 420.99 == pytest.approx(4209.90) and 3.124 * 684.05 == pytest.approx(2136.98, rel=5e-3)
+
+
+def test_merrill_tax_lot_view_takes_the_first_word_as_ticker(tmp_path):
+    path = tmp_path / "ExportData15072026205300.csv"  # the tax-lot layout of merrill_2's source, same account
+    path.write_bytes(b'Exported on: 07/15/2026 08:53 PM ET\r\n\r\nSelected account(s):CMA-Edge 00A-00000\r\n,\r\n'
+                     b'"" ,"Symbol " ,"Quantity" ,"Unit Cost" ,"Cost Basis" ,"Price" ,"Value" ,'
+                     b'"Unrealized Gain/Loss $ Chg % Chg" ," " \r\n'
+                     b'"" ,"JEPI !  Executed Buy" ,"122.5084" ,"$57.29" ,"$7,018.37" ,"$56.62" ,"$6,936.42" ,'
+                     b'"-$81.95 -1.17%" ,"" \r\n')
+    pf = ex.Portfolio.from_csv(path)
+    assert pf.format == "merrill" and amounts(pf) == pytest.approx({"JEPI": 6936.42})
+    assert pf.accounts == ["CMA-Edge 00A-00000"]
+
+
+# ------------------------------------------------------------------------------------------- Wealthsimple
+def test_wealthsimple_report_three_accounts_cad_and_usd():
+    pf = read("wealthsimple_1.csv")
+    assert pf.format == "wealthsimple"
+    found = amounts(pf)
+    assert found["NBIS"] == pytest.approx(237.215) and found["AAPL"] == pytest.approx(1703.617344)
+    assert found["SNDK"] == pytest.approx(906.995832)
+    assert found["RY.TO"] == pytest.approx(347.469528 * CAD)
+    assert found["APTX.TO"] == pytest.approx(33.005 * CAD)  # a TSX listing, not the US ticker APTX
+    assert found["UCU.V"] == pytest.approx(0.904887 * CAD)  # TSX-V
+    assert found["NVDA"] == pytest.approx(476.054978 * CAD)  # the Nvidia CDR tracks Nvidia
+    # CURRENCY rows: USD 1,177.46 + 1,033.83 + 4,755.01 and CAD 23.97 + 136.44
+    assert found["CASH"] == pytest.approx(1177.46 + 1033.83 + 4755.01 + (23.97 + 136.44) * CAD)
+    assert len(found) == 23 and "USD" not in found and "CAD" not in found
+    assert pf.accounts == ["FHSA HQ0000001CAD", "Non-registered HQ0000002CAD", "TFSA HQ0000003CAD"]
+    assert amounts(pf.account("Non-registered")) == pytest.approx({"CASH": 1033.83 + 23.97 * CAD})
+
+
+def test_ibkr_flex_query_real_positions_in_two_currencies():
+    pf = read("ibkr_2.csv")
+    assert pf.format == "ibkr"
+    assert amounts(pf) == pytest.approx({"KESKOB": 21000 * EUR, "TELIA1": 38580 * EUR, "CSWC": 23240.0,
+                                         "EPR": 103400.0, "ORC": 41600.0, "TCPC": 25750.0, "TRIN": 16970.0})
+
+
+def test_ibkr_flex_query_with_record_markers_lots_other_sections_and_cash(tmp_path):
+    # synthetic, in the layout of IBKR's "Include header and trailer records" option: BOF/BOA/BOS/EOS lines,
+    # "HEADER","POST" / "DATA","POST" prefixes, SUMMARY and LOT rows, a Trades section and a Cash Report
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        '"BOF","U0000000","Positions","1","20261231","20261231"\n"BOA","U0000000"\n'
+        '"BOS","TRNT","Trades; trade date basis"\n'
+        '"HEADER","TRNT","ClientAccountID","CurrencyPrimary","AssetClass","Symbol","Quantity","TradePrice"\n'
+        '"DATA","TRNT","U0000000","USD","STK","MSFT","5","410.50"\n"EOS","TRNT"\n"BOS","POST","Open Positions"\n'
+        '"HEADER","POST","ClientAccountID","CurrencyPrimary","AssetClass","Symbol","Description","Quantity",'
+        '"MarkPrice","PositionValue","LevelOfDetail"\n'
+        '"DATA","POST","U0000000","USD","STK","NVDA","NVIDIA CORP","10","180","1800","SUMMARY"\n'
+        '"DATA","POST","U0000000","USD","STK","NVDA","NVIDIA CORP","6","180","1080","LOT"\n'
+        '"DATA","POST","U0000000","USD","STK","NVDA","NVIDIA CORP","4","180","720","LOT"\n'
+        '"DATA","POST","U0000000","EUR","STK","ASML","ASML HOLDING","1","700","700","SUMMARY"\n"EOS","POST"\n'
+        '"BOS","CRTT","Cash Report"\n'
+        '"HEADER","CRTT","ClientAccountID","CurrencyPrimary","LevelOfDetail","EndingCash"\n'
+        '"DATA","CRTT","U0000000","USD","BaseCurrency","1237.50"\n"DATA","CRTT","U0000000","USD","Currency","50"\n'
+        '"DATA","CRTT","U0000000","EUR","Currency","1000"\n"EOS","CRTT"\n"EOA","U0000000"\n"EOF"\n')
+    pf = ex.Portfolio.from_csv(path)
+    # MSFT is a trade, not a position; the LOT rows are NVDA's lots; cash is the per-currency rows only
+    assert amounts(pf) == pytest.approx({"NVDA": 1800.0, "ASML": 700 * EUR, "CASH": 50 + 1000 * EUR})
+    assert pf.accounts == ["U0000000"]
+    assert "2 lot sub-row(s) skipped" in notes(pf)
+
+
+def test_ibkr_flex_query_without_positions_names_the_format(tmp_path):
+    path = tmp_path / "trades.csv"
+    path.write_text('"BOF","U1","trades","1","20260501","20260501"\n"BOS","TRNT","Trades"\n'
+                    '"ClientAccountID","AccountAlias","CurrencyPrimary","AssetClass","Symbol","Quantity","TradePrice"\n'
+                    '"U1","","USD","STK","AAPL","10","150.25"\n"EOS","TRNT"\n"EOF"\n')
+    with pytest.raises(PortfolioError, match="no holdings found in this Interactive Brokers Flex Query file"):
+        ex.Portfolio.from_csv(path)
 
 
 # ----------------------------------------------------------------------------------------- edge cases
@@ -311,7 +463,7 @@ def test_foreign_listings_in_a_shares_file_are_priced_in_their_currency_and_conv
     path = tmp_path / "shares.csv"
     path.write_text("ticker,shares\n005930.KS,100\n2330.TW,10\n9984.T,100\nNVDA,10\n")
     # prices.csv: 119,900 KRW, NT$1,670, 3,875 JPY, $197.58; fx.csv: USD per KRW, TWD, JPY
-    values = {"005930.KS": 100 * 119900 * 0.000676819, "2330.TW": 10 * 1670 * 0.032030750,
+    values = {"005930.KS": 100 * 119900 * 0.000676819, "2330.TW": 10 * 1670 * 0.031858294,
               "9984.T": 100 * 3875 * 0.006354855, "NVDA": 10 * 197.58}
     total = sum(values.values())
     weights = ex.Portfolio.from_csv(path).weights

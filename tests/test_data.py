@@ -121,3 +121,46 @@ def test_added_funds_are_bundled_and_the_bond_fund_carries_no_ai_exposure(tmp_pa
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["score"] == 0 and data["metrics"]["ai_share"] == 0
+
+
+def test_every_diversifier_fund_has_a_dated_close_so_whole_shares_can_be_priced():
+    prices = read("prices.csv").set_index("ticker")
+    universe = read("universe.csv")
+    funds = universe.loc[universe["category"].str.endswith("fund"), "ticker"]
+    assert set(funds) <= set(prices.index)
+    assert (prices.loc[list(funds), "currency"] == "USD").all()
+    # Read from the cited files: XLV closed at 174.62 on 2026-08-21 (johnamcminn-hub/market-data-public) and
+    # BND at 72.46 on 2026-07-27 (antoniosanso/etf-datalake; its 2026-07-28 row is intraday and not used).
+    assert prices.at["XLV", "price"] == "174.62" and prices.at["XLV", "as_of"] == "2026-08-21"
+    assert prices.at["BND", "price"] == "72.46" and prices.at["BND", "as_of"] == "2026-07-27"
+
+
+def test_refreshed_vgt_and_qqq_holdings_come_from_the_issuers_files():
+    holdings = read("fund_holdings.csv")
+    weight = holdings.set_index(["fund", "ticker"])["weight"].astype(float)
+    # Vanguard's VGT file as of 2026-08-13 prints NVDA at 17.9498795325959 % of the fund; Invesco's QQQ file
+    # (2025-10-04) prints NVDA at 9.921 %. Stored as fractions rounded to 6 decimals.
+    assert weight[("VGT", "NVDA")] == pytest.approx(0.179499)
+    assert weight[("QQQ", "NVDA")] == pytest.approx(0.09921)
+    assert set(holdings.loc[holdings["fund"] == "VGT", "as_of"]) == {"2026-08-13"}
+    # QQQM tracks the same Nasdaq-100 index: its rows are QQQ's, so the two agree line by line.
+    qqq = holdings[holdings["fund"] == "QQQ"][["ticker", "weight"]].reset_index(drop=True)
+    qqqm = holdings[holdings["fund"] == "QQQM"][["ticker", "weight"]].reset_index(drop=True)
+    assert qqq.equals(qqqm)
+
+
+def test_ai_investor_funds_are_bundled_from_issuer_files_with_their_dates():
+    holdings = read("fund_holdings.csv")
+    assert {"BOTZ", "FTEC", "IYW", "AIQ", "ARKK", "IGV", "SCHG", "VUG", "SMH", "SOXX"} <= set(holdings["fund"])
+    weight = holdings.set_index(["fund", "ticker"])["weight"].astype(float)
+    as_of = holdings.groupby("fund")["as_of"].first()
+    # Read from the cited issuer files: Global X's BOTZ file (2026-09-25) lists Intuitive Surgical at 8.51 %,
+    # the iShares IYW workbook (NAV date 2026-09-16) NVIDIA at 13.72527 %, ARK's ARKK CSV (2026-10-02) Tesla at
+    # 9.13 %, SSGA's SPY file (2026-10-01) NVIDIA at 8.454497 %, VanEck's SMH file (2026-10-01) NVIDIA at 19.27 %.
+    assert weight[("BOTZ", "ISRG")] == pytest.approx(0.0851) and as_of["BOTZ"] == "2026-09-25"
+    assert weight[("IYW", "NVDA")] == pytest.approx(0.137253) and as_of["IYW"] == "2026-09-16"
+    assert weight[("ARKK", "TSLA")] == pytest.approx(0.0913) and as_of["ARKK"] == "2026-10-02"
+    assert weight[("SPY", "NVDA")] == pytest.approx(0.084545) and as_of["SPY"] == "2026-10-01"
+    assert weight[("SMH", "NVDA")] == pytest.approx(0.1927) and as_of["SMH"] == "2026-10-01"
+    # FTEC's newest public holdings are its SEC N-PORT for 2026-04-30; weights are value / reported total.
+    assert as_of["FTEC"] == "2026-04-30"

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from exposure.errors import PortfolioError
+from exposure.errors import PortfolioError, located
 from exposure.holdings import brokers
-from exposure.holdings.fx import Converter
+from exposure.holdings.fx import Converter, Rate
 from exposure.holdings.generic import CASH_TICKERS, is_ticker_header, read_frame
-from exposure.holdings.reader import check_size, decode, parse_table, split_lines
+from exposure.holdings.reader import check_size, comma_lines, cut_short, decode, parse_table, split_lines
 from exposure.holdings.statement import DERIVATIVE_COLUMNS, Statement, to_positions
 
 __all__ = ["Holdings", "Statement", "line_table", "read_holdings"]
+GENERIC = "a ticker and amount table"
 LINE_COLUMNS = ["line", "class", "ticker", "account", "currency", "value", "reason"]
 _REASONS = {"total": "a total: checked against its rows, not counted", "pending": "pending activity: counted as cash",
             "cash": "cash or money market", "derivative": "kept apart in .derivatives"}
@@ -42,27 +43,53 @@ class Holdings:
     derivatives: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DERIVATIVE_COLUMNS))
 
 
-def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_currency: str = "USD") -> Holdings:
-    """Detect the layout of a holdings file and read it (see the module docstring)."""
+def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_currency: str = "USD",
+                  rates: dict[str, Rate] | None = None) -> Holdings:
+    """Detect the layout of a holdings file and read it (see the module docstring).
+
+    ``rates`` (USD per unit, by ISO code) replace the bundled ``fx.csv`` rates, e.g. live ones for ``--live``.
+    """
     check_size(len(raw), name)
     text, encoding_note = decode(raw, name)
-    converter = Converter(base_currency)
-    lines = split_lines(text)
+    converter = Converter(base_currency) if rates is None else Converter(base_currency, rates=rates)
+    lines = comma_lines(split_lines(text))
     reader = brokers.detect(lines)
     if reader is not None:
+        _refuse_cut_short(text, lines, name, reader.NAME)
         statement = reader.read(lines, name)
         try:
             positions = to_positions(statement, converter)
         except PortfolioError as error:
-            raise PortfolioError(str(error).replace(" Fix:", f" (read as {statement.label}). Fix:", 1)) from None
+            raise _read_as(error, statement.label) from None
         notes = ([encoding_note] if encoding_note else []) + positions.notes
         return Holdings(positions.table, "market_value", notes, converter.base, reader.NAME, statement,
                         positions.derivatives)
-    frame = parse_table(text, name, is_ticker_header)
-    if encoding_note:
-        frame.attrs["notes"] = [encoding_note, *frame.attrs.get("notes", [])]
-    table, kind, notes = read_frame(frame, allow_short=allow_short, source=name, converter=converter)
-    return Holdings(table, kind, notes, converter.base)
+    try:
+        frame = parse_table(text, name, is_ticker_header)
+        _refuse_cut_short(text, split_lines(text), name, GENERIC, frame.attrs["delimiter"])
+        if encoding_note:
+            frame.attrs["notes"] = [encoding_note, *frame.attrs.get("notes", [])]
+        table, kind, notes = read_frame(frame, allow_short=allow_short, source=name, converter=converter)
+    except PortfolioError as error:
+        raise _read_as(error, GENERIC) from None
+    return Holdings(table, kind, notes, converter.base, derivatives=table.attrs["derivatives"])
+
+
+def _read_as(error: PortfolioError, layout: str) -> PortfolioError:
+    """The error with the layout the file was read as, so a refusal says which format was guessed."""
+    message = str(error)
+    if "read as" in message or "not a Fidelity" in message:
+        return error
+    return PortfolioError(message.replace(" Fix:", f" (read as {layout}). Fix:", 1))
+
+
+def _refuse_cut_short(text: str, lines: list[str], name: str, layout: str, delimiter: str = ",") -> None:
+    """One line, not a misread number, when the download stopped in the middle of the last row."""
+    line = cut_short(text, lines, delimiter)
+    if line is not None:
+        raise PortfolioError(located(f"the file ends in the middle of this row, so it was cut short (read as "
+                                     f"{brokers.LABELS.get(layout, layout)})", file=name, row=line,
+                                     fix="download the export again and do not edit it."))
 
 
 def line_table(holdings: Holdings) -> pd.DataFrame:

@@ -28,7 +28,8 @@ from exposure.holdings.numbers import (
     parse_amount,
     text,
 )
-from exposure.holdings.rows import MONEY_MARKET
+from exposure.holdings.rows import MONEY_MARKET, option_underlying
+from exposure.holdings.statement import DERIVATIVE_COLUMNS
 
 AMOUNT_COLUMNS = ("weight", "market_value", "shares")
 CASH_TICKERS = frozenset({"CASH", "USD", "$CASH", "CASH_USD", "USD_CASH", "CASH-USD"})
@@ -77,8 +78,9 @@ def read_frame(frame: pd.DataFrame, *, allow_short: bool, source: str,
                converter: Converter) -> tuple[pd.DataFrame, str, list[str]]:
     """Rows ``ticker, amount, name, currency, account, row`` of a generic table, its kind and notes.
 
-    Cells may be numbers or text in any of the formats of :mod:`exposure.holdings.numbers`. Raises
-    :class:`~exposure.errors.PortfolioError` naming the row (line in the file) and column.
+    Cells may be numbers or text in any of the formats of :mod:`exposure.holdings.numbers`. Option rows
+    (``-NFLX260821C100``) are kept apart, in the table's ``attrs["derivatives"]`` (never refused as shorts).
+    Raises :class:`~exposure.errors.PortfolioError` naming the row (line in the file) and column.
     """
     attrs = dict(getattr(frame, "attrs", {}) or {})
     header_line = int(attrs.get("header_line", 1))
@@ -91,11 +93,16 @@ def read_frame(frame: pd.DataFrame, *, allow_short: bool, source: str,
     entries = _drop_summary_rows(entries, kind, source, notes)
     decimal = decimal_mark(((e.line, e.amount) for e in entries), kind, source, attrs.get("delimiter"), notes)
     rows = []
+    derivatives: list[dict] = []
     percent_rows: dict[bool, int] = {}
     currency_rows: dict[str, int] = {}
     for entry in entries:
+        if (underlying := option_underlying(entry.ticker)) is not None:
+            derivatives.append(_derivative(entry, underlying, kind, decimal, source, converter))
+            continue
         if is_blank(entry.amount):
-            raise PortfolioError(located(f"no {kind} for {entry.ticker}", file=source, row=entry.line,
+            cut = " on the file's last line: is the file cut short?" if entry.line == lines[-1] else ""
+            raise PortfolioError(located(f"no {kind} for {entry.ticker}{cut}", file=source, row=entry.line,
                                          column=kind, fix=f"fill in the {kind} or delete the row."))
         amount, percent, symbol = located_amount(entry.amount, decimal, source, entry.line, kind)
         if amount != 0:
@@ -117,13 +124,34 @@ def read_frame(frame: pd.DataFrame, *, allow_short: bool, source: str,
         raise PortfolioError(located("no holdings", file=source,
                                      fix="add at least one row with a ticker and an amount."))
     notes.extend(converter.notes())
-    return pd.DataFrame(rows), kind, notes
+    table = pd.DataFrame(rows)
+    table.attrs["derivatives"] = pd.DataFrame(derivatives, columns=DERIVATIVE_COLUMNS)
+    if derivatives:
+        notes.append(f"{len(derivatives)} option position(s) kept apart in .derivatives and excluded from the "
+                     "weights: " + ", ".join(d["ticker"] for d in derivatives) + ".")
+    return table, kind, notes
+
+
+def _derivative(entry: _Entry, underlying: str, kind: str, decimal: str, source: str,
+                converter: Converter) -> dict:
+    """An option row of a generic table, in the columns of ``Portfolio.derivatives``."""
+    amount = None if is_blank(entry.amount) else located_amount(entry.amount, decimal, source, entry.line, kind)[0]
+    currency = iso_code(text(entry.raw.get("currency")) or converter.base)
+    value = converter.convert(amount, currency, source=source, row=entry.line) \
+        if amount is not None and kind == "market_value" else None
+    return {"ticker": entry.ticker.lstrip("-"), "underlying": underlying,
+            "shares": number_or_none(entry.raw.get("shares")), "value": value, "currency": converter.base,
+            "account": text(entry.raw.get("account")), "row": entry.line}
 
 
 def group_rows(table: pd.DataFrame, kind: str, source: str, notes: list[str]) -> pd.DataFrame:
     """One position per ticker: share-class spellings and duplicates (or accounts) summed, with notes."""
     table = table.copy()
     table["key"] = table["ticker"].map(holding_key)
+    has_basis = "cost_basis" in table and table.loc[table["ticker"] != "CASH", "cost_basis"].notna().any()
+    if not table["key"].duplicated().any():  # one row per holding: nothing to sum (fast for 100k rows)
+        keep = ["ticker", "amount", "name", "currency", "account"] + ["cost_basis"] * bool(has_basis)
+        return _checked_total(table[keep].reset_index(drop=True), kind, source)
     spellings = table.groupby("key", sort=False)["ticker"].agg(lambda s: list(dict.fromkeys(s)))
     merged = {k: v for k, v in spellings.items() if len(v) > 1}
     if merged:
@@ -141,10 +169,15 @@ def group_rows(table: pd.DataFrame, kind: str, source: str, notes: list[str]) ->
         notes.append(f"duplicate tickers summed: {', '.join(sorted(set(table.loc[duplicated, 'ticker'])))}.")
     columns = {"amount": ("amount", "sum"), "name": ("name", "first"), "currency": ("currency", "first"),
                "account": ("account", lambda s: ", ".join(dict.fromkeys(a for a in s if a)))}
-    if "cost_basis" in table and table.loc[table["ticker"] != "CASH", "cost_basis"].notna().any():
+    if has_basis:
         # known only when every row of the ticker gives it: a partial sum would understate the gain
         columns["cost_basis"] = ("cost_basis", lambda s: s.sum() if s.notna().all() else np.nan)
     positions = table.groupby("ticker", sort=False).agg(**columns).reset_index()
+    return _checked_total(positions, kind, source)
+
+
+def _checked_total(positions: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
+    """``positions`` once their amounts add up to a finite, non-zero total (else a located PortfolioError)."""
     with np.errstate(over="ignore", invalid="ignore"):
         summed = positions["amount"].to_numpy(float)
         finite = bool(np.isfinite(summed).all() and np.isfinite(np.abs(summed).sum()))

@@ -18,7 +18,8 @@ from importlib import resources
 import pandas as pd
 
 _ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}\d$")
-_CUSIP = re.compile(r"^[0-9]{3}[0-9A-Z]{5}\d$")
+#: A CUSIP (three digits first) or a CINS (a country letter, two digits: ``N97284108``, ``G0403H108``).
+_CUSIP = re.compile(r"^(?:[0-9]{3}|[A-Z][0-9]{2})[0-9A-Z]{5}\d$")
 
 
 def _digits(text: str) -> str:
@@ -37,7 +38,7 @@ def is_isin(text: str) -> bool:
 
 
 def is_cusip(text: str) -> bool:
-    """True for a well-formed CUSIP with a valid check digit (``67066G104``)."""
+    """True for a well-formed CUSIP or CINS with a valid check digit (``67066G104``, ``N97284108``)."""
     if not _CUSIP.match(text):
         return False
     total = 0
@@ -54,16 +55,21 @@ def _table() -> dict[str, str]:
             for row in csv.DictReader(io.StringIO(data))}
 
 
+#: Countries whose ISIN is the country code + the CUSIP + a check digit.
+CUSIP_COUNTRIES = ("US", "CA")
+
+
 def resolve(identifier: str) -> str | None:
-    """The ticker of an ISIN or CUSIP (a US ISIN is also tried by its CUSIP), or None when unknown."""
+    """The ticker of an ISIN or CUSIP (a US or Canadian ISIN is also tried by its CUSIP), or None when unknown."""
     key = identifier.strip().upper()
     table = _table()
     if key in table:
         return table[key]
-    if is_isin(key) and key.startswith("US"):
+    if is_isin(key) and key.startswith(CUSIP_COUNTRIES):
         return table.get(key[2:11])
     if is_cusip(key):
-        return next((ticker for isin, ticker in table.items() if isin[2:11] == key and isin.startswith("US")), None)
+        return next((ticker for isin, ticker in table.items()
+                     if isin[2:11] == key and isin.startswith(CUSIP_COUNTRIES)), None)
     return None
 
 
@@ -96,5 +102,6 @@ def unmapped_notes(holdings: pd.DataFrame, known: Iterable[str]) -> list[str]:
     share = float(holdings.loc[holdings["kind"] == "unmapped", "weight"].sum())
     if share > UNMAPPED_WARNING:
         notes.insert(0, f"WARNING: {100 * share:.0f}% of the portfolio's value is not mapped to any company of the "
-                        "deal web, so the score leaves it out; check the tickers (and identifiers) listed as unmapped.")
+                        "deal web and counts no deal exposure. Fine for non-AI holdings; otherwise check the "
+                        "tickers (and identifiers) listed as unmapped for typos.")
     return notes

@@ -46,6 +46,49 @@ def split_lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+def comma_lines(lines: list[str]) -> list[str]:
+    """The lines as comma-separated CSV, whichever of ``,``, ``;``, tab or ``|`` the file uses.
+
+    The delimiter is the one that splits the first 20 non-blank lines into the most cells (a file saved
+    by a European Excel uses ``;``, and its decimal commas are then quoted here, not split).
+    """
+    sample = [line for line in lines if line.strip()][:20]
+    counts = {d: sum(len(_raw_cells(line, d)) for line in sample) for d in (",", ";", "\t", "|")}
+    delimiter = max(counts, key=lambda d: (counts[d], d == ","))
+    if delimiter == ",":
+        return lines
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for line in lines:
+        writer.writerow(_raw_cells(line, delimiter))
+    return out.getvalue().split("\n")[: len(lines)]
+
+
+def _raw_cells(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return [line]
+
+
+def cut_short(text: str, lines: list[str], delimiter: str = ",") -> int | None:
+    """The line number of a last row cut short (a download interrupted mid-row), or None.
+
+    Only a file that does not end with a newline is suspect; its last line is cut when it has an unclosed
+    quote, or fewer cells than the line above it while both have several (a one-cell footer is fine).
+    """
+    if not text or text.endswith(("\n", "\r")):
+        return None
+    numbered = [(k, line) for k, line in enumerate(lines, start=1) if line.strip()]
+    if len(numbered) < 2:
+        return None
+    (_, previous), (number, last) = numbered[-2], numbered[-1]
+    if last.count('"') % 2:
+        return number
+    before, after = len(_raw_cells(previous, delimiter)), len(_raw_cells(last, delimiter))
+    return number if 1 < after < before else None
+
+
 def cells_of(line: str, delimiter: str = ",") -> list[str]:
     """The cleaned cells of one CSV line ([] when the line is not valid CSV)."""
     try:

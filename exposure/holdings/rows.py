@@ -35,8 +35,11 @@ _OCC = re.compile(r"^-?\s*([A-Z][A-Z.]{0,5})\s*(\d{6})([CP])(\d+(\.\d+)?)$")
 #: Spelled-out options: ``AAPL 01/16/2026 250.00 C``, ``TWTR Feb 15 '19 $41 Call``, ``SMAL 04/01/2020 32.00 P``.
 _WORDED = re.compile(r"^([A-Z][A-Z.]{0,5})\s+(\d{1,2}/\d{1,2}/\d{2,4}|[A-Z][a-z]{2}\s+\d{1,2}\s+'\d{2})\s+"
                      r"\$?\d+(\.\d+)?\s+(C|P|CALL|PUT)$", re.I)
-#: Merrill-style ``TSLA#B1326C425000``.
+#: Merrill-style ``TSLA#B1326C425000``, ``BIDU FEB 12, 2021 260.00 CALL``.
 _HASHED = re.compile(r"^([A-Z][A-Z.]{0,5})#[A-Z]\d{4}[A-Z]\d+$")
+_DATED = re.compile(r"^([A-Z][A-Z.]{0,5})\s+[A-Z]{3}\s+\d{1,2},\s+\d{4}\s+\$?\d+(\.\d+)?\s+(CALL|PUT)$")
+#: Option descriptions: ``CALL XYZ 425.00 EXP 02-13-26`` (Merrill), ``PUT APPLE INC $200 EXP 01/16/26``.
+_DESCRIBED = re.compile(r"^(?:CALL|PUT)\s+([A-Z][A-Z.]{0,5})\s+\$?\d+(\.\d+)?\s+EXP\s+\d{1,2}[-/]\d{1,2}[-/]\d{2,4}$")
 
 
 @dataclass
@@ -89,7 +92,7 @@ def is_total(text: str) -> bool:
 def option_underlying(symbol: str) -> str | None:
     """The underlying ticker of an option symbol, or None when ``symbol`` is not an option."""
     text = " ".join(symbol.split()).upper()
-    for pattern in (_OCC, _WORDED, _HASHED):
+    for pattern in (_OCC, _WORDED, _HASHED, _DATED, _DESCRIBED):
         if match := pattern.match(text):
             return match[1]
     return None

@@ -69,11 +69,16 @@ def to_positions(statement: Statement, converter: Converter) -> Positions:
     derivatives: list[dict] = []
     unresolved: list[str] = []
     for row in statement.rows:
+        if row.kind in ("cash", "pending") and row.value is None:
+            row.kind, row.reason = "text", f"{row.kind} line with no amount"
         if row.kind not in VALUED:
             continue
         if row.value is None or not math.isfinite(row.value):
-            raise PortfolioError(located(f"no market value for {row.ticker or row.name or row.kind}", file=source,
-                                         row=row.line, fix="export the positions with their market value."))
+            last = row.line == max(r.line for r in statement.rows)
+            raise PortfolioError(located(f"no market value for {row.ticker or row.name or row.kind}"
+                                         + (" on the file's last line: is the file cut short?" if last else ""),
+                                         file=source, row=row.line,
+                                         fix="download the export again, with the positions' market values."))
         value = converter.convert(row.value, row.currency or converter.base, source=source, row=row.line)
         if row.kind == "derivative":
             derivatives.append({"ticker": row.ticker, "underlying": row.underlying, "shares": row.shares,

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from exposure.holdings.brokers import degiro, etrade, fidelity, ibkr, schwab, vanguard
+from exposure.holdings.brokers import degiro, etrade, fidelity, ibkr, merrill, schwab, vanguard, wealthsimple
 
-READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro)
+#: Readable names of the layouts, for messages.
+LABELS = {"schwab": "Schwab positions", "etrade": "E*TRADE PortfolioDownload", "ibkr": "Interactive Brokers",
+          "vanguard": "Vanguard OfxDownload", "fidelity": "Fidelity positions", "degiro": "DEGIRO portfolio",
+          "merrill": "Merrill holdings", "wealthsimple": "Wealthsimple holdings report"}
+READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro, merrill, wealthsimple)
 
 
 def detect(lines: list[str]) -> ModuleType | None:

@@ -14,7 +14,7 @@ from exposure.holdings.rows import Row, is_cash, is_pending, is_total, option_un
 from exposure.holdings.statement import Statement
 
 NAME = "etrade"
-_LOT = re.compile(r"^\s+(\d{1,2}/\d{1,2}/\d{2,4}|--)\s*$")
+_LOT = re.compile(r"^\s*(\d{1,2}/\d{1,2}/\d{2,4}|--)\s*$")  # a lot's acquisition date: never a symbol
 _VALUE = ("Value $", "Market Value $", "Value")
 _QUANTITY = ("Quantity", "Qty #", "Quantity #")
 _PRICE = ("Last Price $", "Last Price")
@@ -49,7 +49,6 @@ def read(lines: list[str], source: str) -> Statement:
     account = ""
     parent: Row | None = None
     for line, cells in nonblank(lines):
-        raw = lines[line - 1].split(",", 1)[0]
         if header is None:
             follows_summary, after_summary = after_summary, key(cells[0]) == "account" and len(cells) > 1
             if after_summary:
@@ -63,13 +62,13 @@ def read(lines: list[str], source: str) -> Statement:
             else:
                 rows.append(text_row(line, "title or view filter"))
             continue
-        if _LOT.match(raw) and parent is not None:
+        if _LOT.match(cells[0]) and parent is not None:
             rows.append(Row(line=line, kind="lot", ticker=parent.ticker, account=account, currency="USD",
                             value=_value(header, cells), shares=header.number(cells, *_QUANTITY),
                             reason=f"lot of row {parent.line}"))
             continue
         symbol = " ".join(cells[0].split())
-        if len([c for c in cells if c]) == 1:
+        if len([c for c in cells if c]) == 1 or key(symbol).startswith("generated at"):
             rows.append(text_row(line, "footer"))
             continue
         row = Row(line=line, kind="security", ticker=symbol.upper(), account=account, currency="USD",

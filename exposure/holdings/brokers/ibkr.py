@@ -6,39 +6,36 @@ rows are lots), in the currency of their ``Currency`` cell; each currency group 
 Cash is ``Cash Report`` ``Ending Cash`` per currency. ``Account Information`` gives the account and the
 base currency; every other section is text.
 
-Flex Query: a header with ``AssetClass``, ``Symbol``, ``Quantity`` and ``PositionValue`` (or
-``MarkPrice``); headers repeat per account.
+Flex Query CSV files are read by :mod:`exposure.holdings.brokers.ibkr_flex`.
 """
 
 from __future__ import annotations
 
+from exposure.holdings.brokers import ibkr_flex
 from exposure.holdings.brokers._common import Header, key, nonblank, text_row
 from exposure.holdings.rows import Row, is_total, option_underlying
 from exposure.holdings.statement import Statement
 
 NAME = "ibkr"
 _DERIVATIVES = ("option", "future", "warrant", "cfd")
-_FLEX = ("assetclass", "symbol", "quantity")
 
 
-def _is_flex_header(cells: list[str]) -> bool:
-    keys = {key(c).replace(" ", "") for c in cells}
-    return all(k in keys for k in _FLEX) and bool({"positionvalue", "markprice"} & keys)
+def _is_activity(found: list[tuple[int, list[str]]]) -> bool:
+    return any(len(c) > 2 and key(c[1]) == "header" and key(c[0]) in ("statement", "open positions")
+               for _, c in found[:20])
 
 
 def detect(lines: list[str]) -> bool:
-    """An Activity Statement (``Statement,Header``) or a Flex Query positions header."""
-    found = nonblank(lines[:20])
-    sections = any(len(c) > 2 and key(c[1]) == "header" and key(c[0]) in ("statement", "open positions")
-                   for _, c in found)
-    return sections or any(_is_flex_header(c) for _, c in found[:3])
+    """An Activity Statement (``Statement,Header``) or a Flex Query file."""
+    found = nonblank(lines[:60])
+    return _is_activity(found) or ibkr_flex.is_flex(found)
 
 
 def read(lines: list[str], source: str) -> Statement:
     """Classify every line of an IBKR Activity Statement or Flex Query file."""
     found = nonblank(lines)
-    if any(_is_flex_header(c) for _, c in found[:3]):
-        return _read_flex(found, source)
+    if not _is_activity(found):
+        return ibkr_flex.read(found, source)
     rows: list[Row] = []
     headers: dict[str, Header] = {}
     account = base = ""
@@ -95,32 +92,3 @@ def _cash(line: int, header: Header, data: list[str], account: str) -> Row:
         return text_row(line, "Cash Report line")
     return Row(line=line, kind="cash", ticker="", name=f"cash {currency}", account=account, currency=currency,
                value=header.number(data, "Total"))
-
-
-def _read_flex(found: list[tuple[int, list[str]]], source: str) -> Statement:
-    rows: list[Row] = []
-    header: Header | None = None
-    for line, cells in found:
-        if _is_flex_header(cells):
-            header = Header([c.replace(" ", "") for c in cells])
-            rows.append(text_row(line, "header"))
-            continue
-        if header is None:
-            rows.append(text_row(line, "preamble"))
-            continue
-        asset = key(header.cell(cells, "AssetClass"))
-        value = header.number(cells, "PositionValue")
-        if value is None and (mark := header.number(cells, "MarkPrice")) is not None:
-            value = mark * (header.number(cells, "Quantity") or 0.0) * (header.number(cells, "Multiplier") or 1.0)
-        row = Row(line=line, kind="security", ticker=header.cell(cells, "Symbol").upper(),
-                  name=header.cell(cells, "Description"), account=header.cell(cells, "ClientAccountID"),
-                  currency=header.cell(cells, "CurrencyPrimary", "Currency"), value=value,
-                  shares=header.number(cells, "Quantity"), identifier=header.cell(cells, "ISIN"),
-                  cost=header.number(cells, "CostBasisMoney"))
-        if asset == "cash":
-            row.kind = "cash"
-        elif asset in ("opt", "fut", "fop", "war", "cfd"):
-            row.kind = "derivative"
-            row.underlying = header.cell(cells, "UnderlyingSymbol") or option_underlying(row.ticker) or row.ticker
-        rows.append(row)
-    return Statement(NAME, "Interactive Brokers Flex Query", source, rows)

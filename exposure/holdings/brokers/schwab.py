@@ -37,15 +37,15 @@ def read(lines: list[str], source: str) -> Statement:
         first = cells[0]
         if title := _TITLE.match(first):
             name = title["account"]
-            account = "" if name.lower() == "all-accounts" else name
+            account = "" if name.lower() in ("all-accounts", "custaccs") else name  # CUSTACCS: older all-accounts
             rows.append(text_row(line, "title"))
             continue
         if key(first) == "symbol":
             header, block = Header(cells), []
             rows.append(text_row(line, "header"))
             continue
-        if header is None or len([c for c in cells if c]) == 1:
-            following = found[position + 1][1][0] if position + 1 < len(found) else ""
+        following = found[position + 1][1][0] if position + 1 < len(found) else ""
+        if header is None or len([c for c in cells if c]) == 1 or key(following) == "symbol":
             if key(following) == "symbol":
                 account = " ".join(first.split())
                 rows.append(text_row(line, "account name"))
