@@ -133,6 +133,16 @@ def test_vanguard_holdings_then_transactions_table():
     assert set(table.loc[table["line"] >= 65, "reason"]) == {"trailing table (transactions)"}
 
 
+def test_vanguard_529_plan_without_symbols():
+    pf = read("vanguard_2.csv")
+    assert pf.format == "vanguard"
+    # 1,634.4842 x $19.64 = 32,101.27 and 626.8554 x $69.83 = 43,773.31: the fund names stand for tickers
+    assert amounts(pf) == pytest.approx({"2034/2035 ENROLLMENT PORTFOLIO": 32101.27,
+                                         "LARGE-CAP STOCK INDEX PORTFOLIO": 43773.31})
+    assert 1634.4842 * 19.64 == pytest.approx(32101.27, abs=0.01) and 626.8554 * 69.83 == pytest.approx(43773.31,
+                                                                                                       abs=0.01)
+
+
 # ---------------------------------------------------------------------------------------------- E*TRADE
 def test_etrade_lots_are_never_counted_twice_and_the_total_reconciles():
     pf = read("etrade_1.csv")
@@ -213,6 +223,39 @@ def test_ibkr_flex_query_with_an_option(tmp_path):
     assert pf.format == "ibkr"
     assert amounts(pf) == pytest.approx({"NVDA": 1800.0, "ASML": 1400 * EUR})
     assert pf.derivatives["underlying"].tolist() == ["NVDA"]
+
+
+def test_ibkr_long_open_positions_section_with_lots_in_three_currencies():
+    pf = read("ibkr_3.csv")
+    assert amounts(pf) == pytest.approx({"ENB": 7599.9 * CAD, "FTS": 5051.2 * CAD, "TD": 9801.45 * CAD,
+                                         "MUV2D": 3078 * EUR, "UNVB": 2928 * EUR, "ADP": 5050.08})
+    assert "37 lot sub-row(s) skipped" in notes(pf)
+    # 7,599.90 + 5,051.20 + 9,801.45 = 22,452.55 CAD and 3,078 + 2,928 = 6,006 EUR: the file's totals hold
+    assert "but its rows sum to" not in notes(pf)
+
+
+def test_ibkr_statement_in_german(tmp_path):
+    # the German statement of a public node test (code-index file id 69835457597): IBKR names sections and
+    # columns in the account's language ("Offene Positionen", "Menge", "Wert"); USO is a short position
+    path = tmp_path / "U1_20260915.csv"
+    path.write_text("Statement,Header,Feldname,Feldwert\nStatement,Data,BrokerName,Interactive Brokers LLC\n"
+                    "Offene Positionen,Header,DataDiscriminator,Anlagekategorie,Währung,Symbol,Menge,Mult,"
+                    "Einstandspreis,Einstandswert,Schlusskurs,Wert,Unrealisierter G/V,Code\n"
+                    "Offene Positionen,Data,Summary,Aktien,USD,AAA,120,1,105,12600,150,18000,5400,\n"
+                    "Offene Positionen,Data,Summary,Aktien,USD,USO,-8,1,158.58,-1268.64,161.86,-1294.88,-26.24,\n"
+                    "Transaktionen,Header,DataDiscriminator,Anlagekategorie,Währung,Konto,Symbol,Datum/Zeit,Menge,"
+                    "T.-Kurs,Schlusskurs,Erlös,Provision/Gebühr,Basis,Realisierter G/V,MTM G/V,Code\n"
+                    'Transaktionen,Data,Order,Aktien,USD,U1,AAA,"2026-03-02, 10:00:00",20,120,120,-2400,-1,2401,0,0,O\n',
+                    encoding="utf-8")
+    assert amounts(ex.Portfolio.from_csv(path)) == pytest.approx({"AAA": 18000.0, "USO": -1294.88})
+
+
+def test_ibkr_open_positions_without_a_value_column_use_quantity_times_close(tmp_path):
+    path = tmp_path / "statement.csv"
+    path.write_text("Statement,Header,Field Name,Field Value\n"
+                    "Open Positions,Header,DataDiscriminator,Asset Category,Currency,Symbol,Quantity,Mult,Cost Price,"
+                    "Close Price\nOpen Positions,Data,Summary,Stocks,USD,AAPL,10,1,148.50,152.00\n")
+    assert amounts(ex.Portfolio.from_csv(path)) == pytest.approx({"AAPL": 1520.0})
 
 
 # ----------------------------------------------------------------------------------------------- Merrill

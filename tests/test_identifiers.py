@@ -97,3 +97,22 @@ def test_foreign_ordinary_shares_resolve_to_their_company(isin, company):
 def test_a_canadian_isin_and_its_cusip_resolve_alike_and_split_cusips_both_count():
     assert resolve("113004105") == resolve("CA1130041058") == "BAM"  # CA + CUSIP + check digit
     assert resolve("86800U104") == resolve("86800U302") == "SMCI"  # before and after the 2024 split
+
+
+def test_a_plain_file_of_cusips_or_isins_is_read_as_tickers_and_unknown_ones_stay_unmapped(tmp_path):
+    from exposure import Portfolio, analyze
+
+    path = tmp_path / "cusips.csv"
+    path.write_text("Symbol/CUSIP,Description,Value\n922908363,VANGUARD S&P 500 ETF,6000\n21873S108,COREWEAVE,500\n"
+                    "191216100,COCA COLA,700\n")
+    pf = Portfolio.from_csv(path)
+    assert dict(zip(pf.positions.index, pf.positions["amount"], strict=True)) == {
+        "VOO": 6000.0, "CRWV": 500.0, "191216100": 700.0}
+    assert any("922908363 -> VOO, 21873S108 -> CRWV" in n and "kept as they are (unmapped): 191216100" in n
+               for n in pf.notes)
+    path = tmp_path / "isins.csv"
+    path.write_text("ISIN,Name,Value\nTW0002330008,TSMC,1000\nUS1912161007,COCA COLA,700\n")
+    report = analyze(Portfolio.from_csv(path))
+    holdings = report.holdings.set_index("ticker")
+    assert holdings.at["2330.TW", "company_id"] == "tsmc"
+    assert holdings.at["US1912161007", "kind"] == "unmapped"  # 700 / 1,700 of the value, reported

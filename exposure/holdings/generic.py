@@ -18,6 +18,7 @@ import pandas as pd
 
 from exposure.errors import PortfolioError, located
 from exposure.holdings.fx import Converter, iso_code
+from exposure.holdings.identifiers import identifier_tickers
 from exposure.holdings.numbers import (
     NotANumber,
     clean_cell,
@@ -37,7 +38,7 @@ CASH_TICKERS = frozenset({"CASH", "USD", "$CASH", "CASH_USD", "USD_CASH", "CASH-
 _ESSENTIAL = ("ticker", *AMOUNT_COLUMNS)
 HEADER_ALIASES = {
     "symbol": "ticker", "ticker": "ticker", "ticker symbol": "ticker", "symbol/cusip": "ticker",
-    "symbol/cusip #": "ticker",
+    "symbol/cusip #": "ticker", "isin": "ticker", "cusip": "ticker",
     "weight": "weight", "weight (%)": "weight", "weight %": "weight", "% of portfolio": "weight",
     "portfolio %": "weight", "allocation": "weight",
     "market value": "market_value", "value": "market_value", "marketvalue": "market_value",
@@ -88,8 +89,11 @@ def read_frame(frame: pd.DataFrame, *, allow_short: bool, source: str,
     frame, originals, renamed = _renamed(frame, source, header_line)
     kind, frame = _amount_column(frame, originals, renamed, source, header_line, notes)
     lines = list(attrs.get("lines") or range(header_line + 1, header_line + 1 + len(frame)))
-    entries = [_Entry(line, ticker_text(raw["ticker"], source, line), raw[kind], raw)
-               for line, raw in zip(lines, frame.to_dict("records"), strict=True)]
+    records = frame.to_dict("records")
+    tickers, identifier_note = identifier_tickers([ticker_text(raw["ticker"], source, line)
+                                                   for line, raw in zip(lines, records, strict=True)])
+    notes.extend([identifier_note] if identifier_note else [])
+    entries = [_Entry(line, ticker, raw[kind], raw) for line, ticker, raw in zip(lines, tickers, records, strict=True)]
     entries = _drop_summary_rows(entries, kind, source, notes)
     decimal = decimal_mark(((e.line, e.amount) for e in entries), kind, source, attrs.get("delimiter"), notes)
     rows = []

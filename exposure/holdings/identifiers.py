@@ -73,6 +73,29 @@ def resolve(identifier: str) -> str | None:
     return None
 
 
+def identifier_tickers(cells: list[str]) -> tuple[list[str], str | None]:
+    """Ticker cells with every ISIN or CUSIP the bundle knows replaced by its ticker, and a note saying which.
+
+    A cell that is not a well-formed identifier stays as it is; an identifier the bundle does not know
+    stays too (it is then reported as unmapped), and the note names it.
+    """
+    found: dict[str, str | None] = {}
+    out = []
+    for cell in cells:
+        if is_isin(cell) or is_cusip(cell):
+            found[cell] = resolve(cell)
+            out.append(found[cell] or cell)
+        else:
+            out.append(cell)
+    if not found:
+        return out, None
+    known = [f"{key} -> {ticker}" for key, ticker in found.items() if ticker]
+    unknown = [key for key, ticker in found.items() if not ticker]
+    parts = ([f"identifiers read as tickers: {', '.join(known)}"] if known else []) + (
+        [f"identifiers not in the bundled list, kept as they are (unmapped): {', '.join(unknown)}"] if unknown else [])
+    return out, "; ".join(parts) + "."
+
+
 def did_you_mean(ticker: str, known: Iterable[str]) -> str | None:
     """The closest known ticker to a mistyped one (``NVDIA`` -> ``NVDA``), or None when nothing is close."""
     if not ticker or len(ticker) < 2:

@@ -18,10 +18,15 @@ from exposure.holdings.statement import Statement
 
 NAME = "ibkr"
 _DERIVATIVES = ("option", "future", "warrant", "cfd")
+#: The positions section and its columns, in English and German (IBKR names them in the account's language).
+_POSITIONS = ("open positions", "long open positions", "short open positions", "offene positionen")
+_CATEGORY, _CURRENCY = ("Asset Category", "Anlagekategorie"), ("Currency", "Währung")
+_QUANTITY, _PRICE = ("Quantity", "Menge"), ("Close Price", "Schlusskurs")
+_VALUE, _COST = ("Value", "Wert"), ("Cost Basis", "Einstandswert")
 
 
 def _is_activity(found: list[tuple[int, list[str]]]) -> bool:
-    return any(len(c) > 2 and key(c[1]) == "header" and key(c[0]) in ("statement", "open positions")
+    return any(len(c) > 2 and key(c[1]) == "header" and (key(c[0]) == "statement" or key(c[0]) in _POSITIONS)
                for _, c in found[:20])
 
 
@@ -51,17 +56,17 @@ def read(lines: list[str], source: str) -> Statement:
         if section == "Account Information" and len(data) >= 2:
             account = data[1] if key(data[0]) == "account" else account
             base = data[1] if key(data[0]) == "base currency" else base
-        if header is None or section not in ("Open Positions", "Cash Report"):
+        if header is None or (key(section) not in _POSITIONS and section != "Cash Report"):
             rows.append(text_row(line, f"{section} section"))
             continue
         if section == "Cash Report":
             rows.append(_cash(line, header, data, account))
             continue
-        category = header.cell(data, "Asset Category")
-        currency = header.cell(data, "Currency")
+        category = header.cell(data, *_CATEGORY)
+        currency = header.cell(data, *_CURRENCY)
         row = Row(line=line, kind="security", ticker=header.cell(data, "Symbol").upper(), account=account,
-                  currency=currency, value=header.number(data, "Value"), shares=header.number(data, "Quantity"),
-                  price=header.number(data, "Close Price"), cost=header.number(data, "Cost Basis"))
+                  currency=currency, value=_value(header, data), shares=header.number(data, *_QUANTITY),
+                  price=header.number(data, *_PRICE), cost=header.number(data, *_COST))
         members = group.setdefault((category, currency), [])
         if key(kind) in ("total", "subtotal"):
             row.kind, row.ticker, row.name = "total", "", f"{kind} {category} {currency}".strip()
@@ -83,6 +88,14 @@ def read(lines: list[str], source: str) -> Statement:
                 row.kind, row.reason = "text", "Cash Report line (cash is counted from the Forex positions)"
         notes.append("cash counted from the Open Positions Forex rows, not again from the Cash Report.")
     return Statement(NAME, "Interactive Brokers Activity Statement", source, rows, notes, base_currency=base)
+
+
+def _value(header: Header, data: list[str]) -> float | None:
+    """``Value``, or quantity x close price x multiplier in a statement without a value column."""
+    if header.index(*_VALUE) is not None:
+        return header.number(data, *_VALUE)
+    shares, price = header.number(data, *_QUANTITY), header.number(data, *_PRICE)
+    return shares * price * (header.number(data, "Mult") or 1.0) if shares is not None and price is not None else None
 
 
 def _cash(line: int, header: Header, data: list[str], account: str) -> Row:
