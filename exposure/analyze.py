@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from exposure.dealweb import DealWeb
+from exposure.holdings.fx import price_notes
 from exposure.holdings.identifiers import unmapped_notes
 from exposure.hubs import ai_dependence, circular_structures, portfolio_structures, systemic_importance
 from exposure.metrics import effective_number, grade, hhi, score
@@ -19,6 +19,8 @@ from exposure.report import ExposureReport
 from exposure.taxonomy import AI_LAYERS, BALANCED_AI_BANDS
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from exposure.market import MarketData
     from exposure.models import ExposureModel
 
@@ -51,7 +53,7 @@ class Context:
 
     @property
     def L(self) -> sp.csr_matrix:  # noqa: N802 (the matrix's name in docs/methods.md)
-        """The sensitivity matrix."""
+        """The sensitivity matrix, sparse (imports scipy; the engine itself uses ``sensitivity.L``)."""
         return self.sensitivity.matrix
 
     @property
@@ -93,6 +95,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
         return None if value is None or pd.isna(value) else float(value)
 
     valued = pf.valued(usd_price if pf.kind == "shares" else None)
+    notes.extend(price_notes(figures, held, pf.base_currency, pf.fx_rates) if held else [])
     rows = look_through(valued, market.fund_holdings)
     holdings = _mapped(rows, web, valued)
     notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
@@ -211,7 +214,7 @@ def _small_shock(ctx: Context, hub: str) -> float:
     def column() -> np.ndarray:
         unit = np.zeros((len(ctx.ids), 1))
         unit[position, 0] = 1.0
-        return np.clip(leontief_solve(ctx.L, unit)[:, 0], 0.0, None)
+        return np.clip(leontief_solve(ctx.sensitivity.L, unit)[:, 0], 0.0, None)
 
     return float(ctx.weights @ ctx.sensitivity._cached(("leontief", position), column))
 
@@ -264,7 +267,7 @@ def hub_paths(ctx: Context, hub: str, top: int = 10) -> pd.DataFrame:
     if ctx.weights[position] > 0:
         rows.append({"holding": _ticker(ctx, hub), "chain": f"{names[hub]} (held directly)", "hops": 0,
                      "deals": "", "exposure": float(ctx.weights[position])})
-    for chain, contribution in chains(ctx.L, position, starts, limit=max(top * 5, 50)):
+    for chain, contribution in chains(ctx.sensitivity.L, position, starts, limit=max(top * 5, 50)):
         ids = [ctx.ids[k] for k in chain]
         hops = []
         for affected, source in zip(ids[:-1], ids[1:], strict=True):

@@ -26,12 +26,15 @@ Eisenberg & Noe (2001), Systemic risk in financial systems, Management Science 4
 from __future__ import annotations
 
 import warnings
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-import scipy.sparse as sp
 
+from exposure._matrix import issparse, to_csr
 from exposure.errors import ScenarioError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp  # imported where a sparse matrix is built: it is slow to import
 
 __all__ = [
     "Matrix",
@@ -287,6 +290,8 @@ def _transmitted(h: np.ndarray, alpha: float) -> np.ndarray:
 
 def _relative_liabilities(liab: Matrix, owed: np.ndarray) -> sp.csr_matrix:
     """``Pi[i, j] = liabilities[i, j] / owed_i`` (0 for a company that owes nothing), sparse."""
+    import scipy.sparse as sp
+
     inv = np.divide(1.0, owed, out=np.zeros_like(owed), where=owed > 0)
     return sp.csr_matrix(sp.diags(inv) @ sp.csr_matrix(liab))
 
@@ -294,6 +299,8 @@ def _relative_liabilities(liab: Matrix, owed: np.ndarray) -> sp.csr_matrix:
 def _pay_given_defaults(share_t: sp.csr_matrix, owed: np.ndarray, e: np.ndarray,
                         defaulted: np.ndarray) -> np.ndarray:
     """Payments when the solvent pay in full and the defaulted pay all they have (one linear solve)."""
+    import scipy.sparse as sp
+
     p = owed.copy()
     if not defaulted.any():
         return p
@@ -334,8 +341,8 @@ def _greatest_fixed_point(a: sp.csr_matrix, b: np.ndarray, upper: np.ndarray,
 
 def _check_matrix(L: Matrix, name: str = "L", diagonal_zero: bool = False) -> Matrix:
     """Square, finite, non-negative; sparse input comes back as CSR, dense as float ndarray."""
-    if sp.issparse(L):
-        m = sp.csr_matrix(L, dtype=float)
+    if issparse(L):
+        m = to_csr(L)
         values = m.data
     else:
         try:

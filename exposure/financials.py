@@ -32,12 +32,12 @@ def read_financials(source: str | Path | io.StringIO, company_ids: set[str]) -> 
     Rows of companies not in ``company_ids`` cannot apply to the web and are dropped. A bad row raises
     :class:`DealWebError` naming the file, row, column and the fix.
     """
-    from exposure.dealweb import _line, _read_table  # the deal web's safe CSV reader
+    from exposure.webfiles import read_table, table_line  # the deal web's safe CSV reader
 
-    frame, name = _read_table(source, FINANCIAL_COLUMNS[:4], "financials")
+    frame, name = read_table(source, FINANCIAL_COLUMNS[:4], "financials")
     values, dates = [], []
     for position, row in enumerate(frame.to_dict("records")):
-        line = _line(frame, position)
+        line = table_line(frame, position)
         if row["metric"] not in METRICS:
             raise DealWebError(located(f"unknown metric '{row['metric']}'", file=name, row=line, column="metric",
                                        fix="use revenue or market_cap."))

@@ -82,9 +82,9 @@ def ai_dependence(sensitivity: Sensitivity, in_ai: np.ndarray) -> np.ndarray:
         rest = np.flatnonzero(~mask)
         if rest.size == 0 or mask.sum() == 0:
             return dependence
-        csr = sensitivity.matrix
-        sub = csr[rest][:, rest]
-        rhs = np.asarray(csr[rest][:, np.flatnonzero(mask)].sum(axis=1)).reshape(-1, 1)
+        matrix = sensitivity.L  # dense for a small web, sparse for a large one: both slice and sum alike
+        sub = matrix[rest][:, rest]
+        rhs = np.asarray(matrix[rest][:, np.flatnonzero(mask)].sum(axis=1)).reshape(-1, 1)
         solved = leontief_solve(sub, rhs)
         dependence[rest] = np.clip(solved[:, 0], 0.0, 1.0)
         return dependence

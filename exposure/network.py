@@ -13,15 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from exposure._matrix import by_column, issparse, row_dots, to_csr, to_dense
 from exposure.errors import DealWebError
 from exposure.taxonomy import CONTRACT_TYPES
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from exposure.models import ExposureModel
 
-#: Above this many companies the solves switch from dense LAPACK to sparse LU.
+#: Up to this many companies L is kept as a dense array and solved with LAPACK; above it, as a sparse
+#: matrix solved by the Neumann series. scipy.sparse takes about as long to import as pandas, so a small
+#: web (the bundled one) never imports it unless a caller asks for :attr:`Sensitivity.matrix`.
 DENSE_LIMIT = 800
 
 
@@ -32,14 +36,15 @@ class Sensitivity:
     Attributes
     ----------
     ids : company ids, the order of L's rows and columns.
-    matrix : L as a scipy.sparse CSR matrix.
+    L : L as the engine keeps it: a dense numpy array up to :data:`DENSE_LIMIT` companies, a scipy.sparse
+        CSR matrix above (``matrix`` is always CSR).
     contributions : one row per (deal, channel) that entered L: ``deal_id, affected, source, channel,
         value, annual_usd_bn, estimate, assumed_duration``.
     coverage : one row per (deal, channel) left out of L: ``deal_id, channel, reason``.
     """
 
     ids: list[str]
-    matrix: sp.csr_matrix
+    L: np.ndarray | sp.csr_matrix
     contributions: pd.DataFrame
     coverage: pd.DataFrame
     index: dict[str, int] = field(init=False)
@@ -47,23 +52,28 @@ class Sensitivity:
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", {cid: k for k, cid in enumerate(self.ids)})
 
+    @property
+    def matrix(self) -> sp.csr_matrix:
+        """L as a scipy.sparse CSR matrix (built from the dense array on first use for a small web)."""
+        return self.L if issparse(self.L) else self._cached("csr", lambda: to_csr(self.L))
+
     def dense(self) -> np.ndarray:
-        """L as a dense array (for small webs and tests)."""
-        return self.matrix.toarray()
+        """L as a dense array (a copy; for small webs and tests)."""
+        return to_dense(self.L) if issparse(self.L) else np.array(self.L)
 
     def exposures(self, hubs: list[int]) -> np.ndarray:
         """``hub_exposures(L, hubs)``, kept per hub: a web is solved once however many portfolios use it."""
         cache: dict[int, np.ndarray] = self._cached("exposures", dict)
         missing = [h for h in dict.fromkeys(hubs) if h not in cache]
         if missing:
-            for h, column in zip(missing, hub_exposures(self.matrix, missing).T, strict=True):
+            for h, column in zip(missing, hub_exposures(self.L, missing).T, strict=True):
                 cache[h] = column
         n = len(self.ids)
         return np.column_stack([cache[h] for h in hubs]) if hubs else np.zeros((n, 0))
 
     def column(self, hubs: list[int]) -> np.ndarray:
         """``L[:, hubs]`` as a dense array (the first-order dependences on each hub)."""
-        return self.matrix[:, hubs].toarray() if hubs else np.zeros((len(self.ids), 0))
+        return to_dense(self.L[:, hubs]) if hubs else np.zeros((len(self.ids), 0))
 
     def left_out_deals(self) -> set[str]:
         """Ids of deals that entered no channel of L (undisclosed amounts, missing figures, type other)."""
@@ -89,7 +99,7 @@ class Sensitivity:
 
     def spectral_radius(self) -> float:
         """Spectral radius of L (see :func:`spectral_radius`), computed once."""
-        return self._cached("rho", lambda: spectral_radius(self.matrix))
+        return self._cached("rho", lambda: spectral_radius(self.L))
 
     def _cached(self, key: Any, compute: Callable[[], Any], valid: Callable[[Any], bool] | None = None) -> Any:
         # The matrix never changes after construction, so derived values are kept beside it; ``valid`` can
@@ -169,10 +179,17 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     rows = contributions["affected"].map(position).to_numpy(dtype=np.int64)
     cols = contributions["source"].map(position).to_numpy(dtype=np.int64)
     n = len(ids)
-    matrix = sp.coo_matrix((contributions["value"].to_numpy(float), (rows, cols)), shape=(n, n)).tocsr()
-    matrix.sum_duplicates()
+    values = contributions["value"].to_numpy(float)
+    if n <= DENSE_LIMIT:
+        matrix = np.zeros((n, n))
+        np.add.at(matrix, (rows, cols), values)  # the pieces of one entry add up, in the order of the rows
+    else:
+        import scipy.sparse as sp
+
+        matrix = sp.coo_matrix((values, (rows, cols)), shape=(n, n)).tocsr()
+        matrix.sum_duplicates()
     coverage = _concat(left_out)
-    return Sensitivity(ids=ids, matrix=matrix, contributions=contributions, coverage=coverage)
+    return Sensitivity(ids=ids, L=matrix, contributions=contributions, coverage=coverage)
 
 
 def _prepared_deals(companies: pd.DataFrame, deals: pd.DataFrame, model: ExposureModel) -> pd.DataFrame:
@@ -241,13 +258,20 @@ def _rows(rows: pd.DataFrame, channel: str, reason: str | pd.Series) -> pd.DataF
     return pd.DataFrame({"deal_id": rows["id"].to_numpy(), "channel": channel, "reason": reasons})
 
 
+def working(matrix: sp.spmatrix | np.ndarray) -> np.ndarray | sp.csr_matrix:
+    """``L`` as the solves take it: a dense float array up to :data:`DENSE_LIMIT` companies, CSR above."""
+    if matrix.shape[0] <= DENSE_LIMIT:
+        return to_dense(matrix).astype(float, copy=False)
+    return to_csr(matrix)
+
+
 def spectral_radius(matrix: sp.spmatrix | np.ndarray) -> float:
     """Largest absolute eigenvalue of ``L``; the Leontief series converges only when it is below 1."""
     n = matrix.shape[0]
     if n == 0:
         return 0.0
-    if n <= DENSE_LIMIT or not sp.issparse(matrix):
-        dense = sp.csr_matrix(matrix).toarray() if sp.issparse(matrix) else np.asarray(matrix)
+    if n <= DENSE_LIMIT or not issparse(matrix):
+        dense = to_dense(matrix)
         return float(np.max(np.abs(np.linalg.eigvals(dense))))
     import scipy.sparse.linalg as spla  # slow to import; only large webs need it
 
@@ -298,16 +322,15 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
     n = matrix.shape[0]
     if len(hubs) == 0:
         return np.zeros((n, 0))
-    csr = sp.csr_matrix(matrix, dtype=float)
+    m = working(matrix)
     identity_cols = np.zeros((n, len(hubs)))
     identity_cols[hubs, np.arange(len(hubs))] = 1.0
-    sources = csr[:, hubs].toarray()
+    sources = np.array(to_dense(m[:, hubs]))
     sources[hubs, np.arange(len(hubs))] = 0.0  # a hub's self-dependence (none in a valid web) is not exposure
-    solved = leontief_solve(csr, np.hstack([sources, identity_cols]))
+    solved = leontief_solve(m, np.hstack([sources, identity_cols]))
     y, z = solved[:, : len(hubs)], solved[:, len(hubs):]
-    rows = csr[hubs, :]  # r_k = L[h_k, :]
-    r_y = np.asarray(rows.multiply(y.T).sum(axis=1)).ravel()
-    r_z = np.asarray(rows.multiply(z.T).sum(axis=1)).ravel()
+    rows = m[hubs, :]  # r_k = L[h_k, :]
+    r_y, r_z = row_dots(rows, y.T), row_dots(rows, z.T)
     x = y - z * (r_y / (1.0 + r_z))
     x[hubs, np.arange(len(hubs))] = 0.0
     saturated = np.flatnonzero(x.max(axis=0) > 1.0 + 1e-12)
@@ -317,7 +340,7 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
         for k in saturated:
             wiped = np.zeros(n)
             wiped[hubs[k]] = 1.0
-            x[:, k] = linear_debtrank(csr, wiped)
+            x[:, k] = linear_debtrank(m, wiped)
             x[hubs[k], k] = 0.0
     return np.clip(x, 0.0, 1.0)
 
@@ -325,10 +348,10 @@ def hub_exposures(matrix: sp.spmatrix | np.ndarray, hubs: list[int] | np.ndarray
 def leontief_solve(matrix: sp.spmatrix, rhs: np.ndarray) -> np.ndarray:
     """``(I - L)^-1 rhs`` for ``L`` with spectral radius < 1: dense LAPACK up to :data:`DENSE_LIMIT`
     companies, the sparse Neumann series above."""
-    csr = sp.csr_matrix(matrix, dtype=float)
-    if csr.shape[0] <= DENSE_LIMIT:
-        return np.linalg.solve(np.eye(csr.shape[0]) - csr.toarray(), rhs)
-    return _solve_sparse(csr, rhs)
+    m = working(matrix)
+    if issparse(m):
+        return _solve_sparse(m, rhs)
+    return np.linalg.solve(np.eye(m.shape[0]) - m, rhs)
 
 
 def _solve_sparse(csr: sp.csr_matrix, rhs: np.ndarray, tol: float = 1e-14, max_terms: int = 2000) -> np.ndarray:
@@ -346,6 +369,7 @@ def _solve_sparse(csr: sp.csr_matrix, rhs: np.ndarray, tol: float = 1e-14, max_t
         total += term
         if np.max(np.abs(term), initial=0.0) <= tol * max(1.0, np.max(np.abs(total), initial=0.0)):
             return total
+    import scipy.sparse as sp
     import scipy.sparse.linalg as spla  # slow to import; only the fallback needs it
 
     n = csr.shape[0]
@@ -361,9 +385,7 @@ def chains(matrix: sp.spmatrix | np.ndarray, hub: int, starts: dict[int, float],
     before their end and never revisit a company; branches below ``min_contribution`` are pruned.
     Returns ``(chain, contribution)`` pairs, largest first, at most ``limit``.
     """
-    csc = sp.csc_matrix(matrix, dtype=float)
-    csc.sort_indices()
-    indptr, indices, data = csc.indptr, csc.indices.tolist(), csc.data.tolist()
+    indptr, indices, data = by_column(matrix)
     best = max(starts.values(), default=0.0)
     found: list[tuple[tuple[int, ...], float]] = []
     # Walk backwards from the hub: who depends on the current node (column of L).

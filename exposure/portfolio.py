@@ -34,7 +34,7 @@ import pandas as pd
 from exposure._compat import renamed
 from exposure.errors import PortfolioError, located
 from exposure.holdings import Holdings, read_holdings
-from exposure.holdings.fx import Converter
+from exposure.holdings.fx import Converter, Rate
 from exposure.holdings.generic import AMOUNT_COLUMNS, CASH_TICKERS, HEADER_ALIASES, group_rows, header_key, read_frame
 from exposure.holdings.numbers import parse_number
 from exposure.holdings.reader import MAX_FILE_BYTES, MAX_ROWS, read_bytes
@@ -71,6 +71,8 @@ class Portfolio:
     derivatives: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DERIVATIVE_COLUMNS))
     base_currency: str = "USD"
     format: str = "generic"
+    #: Exchange rates the file was converted with when not the bundled ``fx.csv`` ones (``--live``).
+    fx_rates: dict[str, Rate] | None = None
 
     # ---------------------------------------------------------------------------------- constructors
     @classmethod
@@ -96,20 +98,22 @@ class Portfolio:
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str], *, allow_short: bool = False,
-                 base_currency: str = "USD") -> Portfolio:
+                 base_currency: str = "USD", fx_rates: dict[str, Rate] | None = None) -> Portfolio:
         """Read a holdings file: a broker's position export or a CSV with a ticker and an amount column.
 
         Accepted formats and refusals are listed in this module's docstring (and README, "Input formats").
         The size is checked before anything is read, so a huge file is refused at once.
         """
-        return cls._from_bytes(read_bytes(path), str(path), allow_short=allow_short, base_currency=base_currency)
+        return cls._from_bytes(read_bytes(path), str(path), allow_short=allow_short, base_currency=base_currency,
+                               fx_rates=fx_rates)
 
     @classmethod
     def _from_bytes(cls, raw: bytes, name: str, *, allow_short: bool = False,
-                    base_currency: str = "USD") -> Portfolio:
+                    base_currency: str = "USD", fx_rates: dict[str, Rate] | None = None) -> Portfolio:
         """Parse the bytes of a holdings file named ``name`` (the file-free core of :meth:`from_csv`)."""
-        return cls.from_holdings(read_holdings(raw, name, allow_short=allow_short, base_currency=base_currency),
-                                 name)
+        portfolio = cls.from_holdings(read_holdings(raw, name, allow_short=allow_short, base_currency=base_currency,
+                                                    rates=fx_rates), name)
+        return portfolio if fx_rates is None else replace(portfolio, fx_rates=fx_rates)
 
     @classmethod
     def from_holdings(cls, holdings: Holdings, source: str) -> Portfolio:
@@ -154,7 +158,9 @@ class Portfolio:
         table = self.positions.reset_index(drop=True)
         table["is_cash"] = table["ticker"].isin(CASH_TICKERS)
         if self.kind == "shares":
-            usd = Converter(self.base_currency).convert(1.0, "USD")
+            converter = Converter(self.base_currency) if self.fx_rates is None else Converter(self.base_currency,
+                                                                                             rates=self.fx_rates)
+            usd = converter.convert(1.0, "USD")
             values = []
             for ticker, amount, is_cash in zip(table["ticker"], table["amount"], table["is_cash"], strict=True):
                 unit = 1.0 if is_cash else (price(ticker) if price else None)

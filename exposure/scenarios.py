@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from exposure.contagion import (
     creditor_shortfall,
@@ -36,6 +35,8 @@ from exposure.files import read_text
 from exposure.report import frame_html, jsonable, percent
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from exposure.analyze import Context
     from exposure.dealweb import DealWeb
     from exposure.market import MarketData
@@ -464,6 +465,8 @@ def _resolved_defaults(web: DealWeb, defaults: Mapping[str, float | None]) -> di
 def _clear_contracts(ctx: Context, defaults: dict[str, float]) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame]:
     """Eisenberg-Noe on the contract layer; returns (L without the defaulters' revenue edges, creditors'
     shocks, clearing table). See :func:`stress_context` for the assumptions."""
+    import scipy.sparse as sp  # slow to import: only a default (contract clearing) needs it
+
     n = len(ctx.ids)
     rev = ctx.sensitivity.contributions
     rev = rev[rev["channel"] == "revenue"]

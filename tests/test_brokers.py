@@ -521,7 +521,7 @@ def test_foreign_listings_in_a_shares_file_are_priced_in_their_currency_and_conv
     path = tmp_path / "shares.csv"
     path.write_text("ticker,shares\n005930.KS,100\n2330.TW,10\n9984.T,100\nNVDA,10\n")
     # prices.csv: 119,900 KRW, NT$1,670, 3,875 JPY, $197.58; fx.csv: USD per KRW, TWD, JPY
-    values = {"005930.KS": 100 * 119900 * 0.000676819, "2330.TW": 10 * 1670 * 0.032030750,
+    values = {"005930.KS": 100 * 119900 * 0.000676819, "2330.TW": 10 * 1670 * 0.031858294,
               "9984.T": 100 * 3875 * 0.006354855, "NVDA": 10 * 197.58}
     total = sum(values.values())
     weights = ex.Portfolio.from_csv(path).weights

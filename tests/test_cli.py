@@ -33,7 +33,7 @@ def test_score_table_and_paths_name_the_deals():
     assert table.returncode == 0 and "AI concentration" in table.stdout and "OpenAI" in table.stdout
     paths = run("paths", str(PORTFOLIOS / "ai_heavy.csv"), "--hub", "openai", "--format", "csv")
     assert paths.returncode == 0
-    assert "D004 ($300bn, reported" in paths.stdout.splitlines()[1]  # Oracle's $300bn contract is the top chain
+    assert "D004 ($300bn, announced" in paths.stdout.splitlines()[1]  # Oracle's $300bn contract (announced by OpenAI, 2025-07-22) is the top chain
     # The sample holds no OpenAI, yet OpenAI is the hub it rides on most through deals.
     text = " ".join(table.stdout.split())  # rich wraps lines at the terminal width
     assert "Through deals alone" in text and "OpenAI, without holding it" in text

@@ -147,3 +147,20 @@ def test_refreshed_vgt_and_qqq_holdings_come_from_the_issuers_files():
     qqq = holdings[holdings["fund"] == "QQQ"][["ticker", "weight"]].reset_index(drop=True)
     qqqm = holdings[holdings["fund"] == "QQQM"][["ticker", "weight"]].reset_index(drop=True)
     assert qqq.equals(qqqm)
+
+
+def test_ai_investor_funds_are_bundled_from_issuer_files_with_their_dates():
+    holdings = read("fund_holdings.csv")
+    assert {"BOTZ", "FTEC", "IYW", "AIQ", "ARKK", "IGV", "SCHG", "VUG", "SMH", "SOXX"} <= set(holdings["fund"])
+    weight = holdings.set_index(["fund", "ticker"])["weight"].astype(float)
+    as_of = holdings.groupby("fund")["as_of"].first()
+    # Read from the cited issuer files: Global X's BOTZ file (2026-09-25) lists Intuitive Surgical at 8.51 %,
+    # the iShares IYW workbook (NAV date 2026-09-16) NVIDIA at 13.72527 %, ARK's ARKK CSV (2026-10-02) Tesla at
+    # 9.13 %, SSGA's SPY file (2026-10-01) NVIDIA at 8.454497 %, VanEck's SMH file (2026-10-01) NVIDIA at 19.27 %.
+    assert weight[("BOTZ", "ISRG")] == pytest.approx(0.0851) and as_of["BOTZ"] == "2026-09-25"
+    assert weight[("IYW", "NVDA")] == pytest.approx(0.137253) and as_of["IYW"] == "2026-09-16"
+    assert weight[("ARKK", "TSLA")] == pytest.approx(0.0913) and as_of["ARKK"] == "2026-10-02"
+    assert weight[("SPY", "NVDA")] == pytest.approx(0.084545) and as_of["SPY"] == "2026-10-01"
+    assert weight[("SMH", "NVDA")] == pytest.approx(0.1927) and as_of["SMH"] == "2026-10-01"
+    # FTEC's newest public holdings are its SEC N-PORT for 2026-04-30; weights are value / reported total.
+    assert as_of["FTEC"] == "2026-04-30"

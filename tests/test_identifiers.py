@@ -66,6 +66,8 @@ def test_bundled_identifiers_of_web_companies_resolve_to_the_company():
     assert web.resolve(resolve("NL0010273215")) == "asml"
     assert resolve("US78462F1030") == "SPY"  # a fund: broker files name funds by CUSIP too
     assert resolve("78462F103") == "SPY"
+    assert resolve("922908363") == "VOO"  # from Vanguard's fact sheet
+    assert resolve("US9229083632") == "VOO"  # its ISIN, derived
 
 
 def test_a_us_isin_resolves_through_its_cusip_row_and_unknown_ones_stay_unknown():
@@ -82,3 +84,35 @@ def test_a_us_isin_resolves_through_its_cusip_row_and_unknown_ones_stay_unknown(
 def test_listed_web_companies_have_a_cusip(ticker):
     table = _table()
     assert ((table["ticker"] == ticker) & (table["kind"] == "cusip")).any()
+
+
+@pytest.mark.parametrize(("isin", "company"), [("TW0002330008", "tsmc"), ("KR7005930003", "samsung"),
+                                               ("KR7005931001", "samsung"), ("KR7000660001", "sk_hynix"),
+                                               ("JP3436100006", "softbank"), ("FI0009000681", "nokia"),
+                                               ("NL0010273215", "asml"), ("CA1130041058", "brookfield")])
+def test_foreign_ordinary_shares_resolve_to_their_company(isin, company):
+    assert DealWeb.bundled().resolve(resolve(isin)) == company
+
+
+def test_a_canadian_isin_and_its_cusip_resolve_alike_and_split_cusips_both_count():
+    assert resolve("113004105") == resolve("CA1130041058") == "BAM"  # CA + CUSIP + check digit
+    assert resolve("86800U104") == resolve("86800U302") == "SMCI"  # before and after the 2024 split
+
+
+def test_a_plain_file_of_cusips_or_isins_is_read_as_tickers_and_unknown_ones_stay_unmapped(tmp_path):
+    from exposure import Portfolio, analyze
+
+    path = tmp_path / "cusips.csv"
+    path.write_text("Symbol/CUSIP,Description,Value\n922908363,VANGUARD S&P 500 ETF,6000\n21873S108,COREWEAVE,500\n"
+                    "191216100,COCA COLA,700\n")
+    pf = Portfolio.from_csv(path)
+    assert dict(zip(pf.positions.index, pf.positions["amount"], strict=True)) == {
+        "VOO": 6000.0, "CRWV": 500.0, "191216100": 700.0}
+    assert any("922908363 -> VOO, 21873S108 -> CRWV" in n and "kept as they are (unmapped): 191216100" in n
+               for n in pf.notes)
+    path = tmp_path / "isins.csv"
+    path.write_text("ISIN,Name,Value\nTW0002330008,TSMC,1000\nUS1912161007,COCA COLA,700\n")
+    report = analyze(Portfolio.from_csv(path))
+    holdings = report.holdings.set_index("ticker")
+    assert holdings.at["2330.TW", "company_id"] == "tsmc"
+    assert holdings.at["US1912161007", "kind"] == "unmapped"  # 700 / 1,700 of the value, reported

@@ -11,6 +11,9 @@ Exit codes (README, "Exit codes", lists the same):
 
 typer 0.29 bundles its own click (``typer._click``): its exception classes are the ones caught here, so
 nothing depends on the separate ``click`` package.
+
+Start-up: a command's module is imported only when that command runs (:data:`COMMANDS`), and the ``exposure``
+script runs BLAS on one thread (:func:`main`), so a cold ``exposure score`` loads little beyond pandas.
 """
 
 from __future__ import annotations
@@ -26,11 +29,58 @@ from typing import Annotated, Any
 
 import typer
 from typer._click import exceptions as click_errors
+from typer.core import TyperGroup
 
 from exposure.errors import ExposureError, LiveDataWarning
 
+#: Every command and the module of ``exposure.cli`` that defines it, in the order `exposure --help` lists them.
+COMMANDS = {"score": "score", "paths": "score", "hubs": "hubs", "holdings": "holdings", "deals": "web",
+            "companies": "web", "stress": "stress", "scenarios": "stress", "suggest": "suggest", "plot": "plot",
+            "report": "plot", "refresh": "market", "validate": "validate", "data": "data"}
+#: Commands whose matrices can be large enough for several BLAS threads to pay (the optimizer's risk model).
+THREADED_COMMANDS = {"suggest", "report"}
+
+
+class LazyGroup(TyperGroup):
+    """The click group behind ``app``: a command's module is imported when the command is first looked up,
+    so ``exposure score`` imports no other command's code (``--help`` and error messages load them all)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"exposure.cli.{COMMANDS[cmd_name]}")
+            self._add_registered()
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in COMMANDS:
+            self.load_all()  # an unknown command: "did you mean" compares it with every name
+        return super().resolve_command(ctx, args)
+
+    def load_all(self) -> LazyGroup:
+        """Import every command's module; returns the group, now holding every command."""
+        for name in COMMANDS:
+            self.get_command(None, name)
+        return self
+
+    def _add_registered(self) -> None:
+        """Build the click commands (and groups) registered on ``app`` that the group does not hold yet."""
+        options: dict[str, Any] = {"pretty_exceptions_short": app.pretty_exceptions_short,
+                                   "rich_markup_mode": app.rich_markup_mode}
+        for info in app.registered_commands:
+            name = info.name or typer.main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
+            if name not in self.commands:
+                self.commands[name] = typer.main.get_command_from_info(info, **options)
+        for group in app.registered_groups:
+            if group.name is not None and group.name not in self.commands:
+                self.commands[group.name] = typer.main.get_group_from_info(
+                    group, suggest_commands=app.suggest_commands, **options)
+
+
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+    cls=LazyGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
     help="How much of a portfolio rides on the AI-infrastructure hubs, and how to diversify away from it.\n\n"
          "Example: exposure score portfolios/ai_heavy.csv",
 )
@@ -80,8 +130,10 @@ def main(argv: list[str] | None = None) -> None:
     """
     import threading
 
+    args = sys.argv[1:] if argv is None else list(argv)
+    _one_blas_thread(args)
     before = set(threading.enumerate())
-    code = run(sys.argv[1:] if argv is None else list(argv))
+    code = run(args)
     if _stragglers(before):
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -90,6 +142,22 @@ def main(argv: list[str] | None = None) -> None:
                 pass
         os._exit(code)
     sys.exit(code)
+
+
+def _one_blas_thread(args: list[str]) -> None:
+    """Run BLAS on one thread unless the user chose (``OPENBLAS_NUM_THREADS`` and the like are set) or the
+    command is one of :data:`THREADED_COMMANDS`.
+
+    The other commands solve matrices of a few hundred companies, where a LAPACK call takes well under a
+    millisecond on one thread, while waking OpenBLAS's threads costs more than the solve (on a busy 2-core
+    machine, a 110-company solve took 0.6 s with its threads and 0.4 ms without). The variables are read when
+    numpy loads, so this only has an effect before the first import of numpy.
+    """
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    if "numpy" in sys.modules or command in THREADED_COMMANDS:
+        return
+    for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+        os.environ.setdefault(variable, "1")
 
 
 def _stragglers(before: set[Any]) -> bool:
@@ -164,7 +232,7 @@ def _usage_line(error: click_errors.UsageError) -> str:
     if isinstance(error, click_errors.BadOptionUsage):
         return f"{message}. Fix: give a value after {error.option_name}; see `exposure COMMAND --help`."
     if "No such command" in message:
-        commands = sorted(getattr(app_command(), "commands", {}))
+        commands = sorted(COMMANDS)
         end = "?" if "Did you mean" in message else "."
         return f"{message}{end} Fix: use one of {', '.join(commands)} (`exposure --help` says what each does)."
     usage = ctx.command.get_usage(ctx).replace("Usage: ", "") if ctx is not None else "exposure COMMAND"
@@ -190,16 +258,13 @@ def _options(command: Any) -> set[str]:
 
 
 def app_command() -> Any:
-    """The click group behind ``app`` (built once), to list commands and their options in messages."""
+    """The click group behind ``app`` with every command loaded (built once), to list commands and their
+    options in messages."""
     global _GROUP
     if _GROUP is None:
         _GROUP = typer.main.get_command(app)
+        _GROUP.load_all()
     return _GROUP
 
 
 _GROUP: Any = None
-
-
-# Command modules register themselves on ``app`` when imported, in the order `exposure --help` lists them.
-for _module in ("score", "hubs", "holdings", "web", "stress", "suggest", "plot", "market", "data", "validate"):
-    importlib.import_module(f"exposure.cli.{_module}")

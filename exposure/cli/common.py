@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from exposure.cli import Format
 from exposure.errors import ConstraintError, ExposureError
 
+if TYPE_CHECKING:
+    from exposure.holdings.fx import FxSource
+    from exposure.portfolio import Portfolio
+
 FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="Holdings CSV: a broker's positions export, or ticker "
                                          "and one of weight, market_value, shares.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Only deals announced on or before YYYY-MM-DD.")]
-Live = Annotated[bool, typer.Option("--live", help="Refresh prices and market caps with yfinance (cached).")]
+Live = Annotated[bool, typer.Option("--live", help="Refresh prices, market caps and exchange rates with yfinance "
+                                                  "(cached).")]
 Deals = Annotated[Path | None, typer.Option("--deals", help="Your own deals CSV, merged into the bundled web.")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
 Account = Annotated[str | None, typer.Option("--account", help="Only this account of a multi-account export "
@@ -35,7 +40,14 @@ def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None, a
     from exposure.dealweb import DealWeb
     from exposure.portfolio import Portfolio
 
-    portfolio = Portfolio.from_csv(file, base_currency=base_currency)
+    market = None
+    if live:
+        from exposure.market import YFinanceProvider
+
+        market = YFinanceProvider(timeout=10)
+        portfolio = with_live_fx(file, base_currency, market)
+    else:
+        portfolio = Portfolio.from_csv(file, base_currency=base_currency)
     if account:
         portfolio = portfolio.account(account)
     web = DealWeb.bundled()
@@ -43,12 +55,31 @@ def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None, a
         web = web.with_deals(deals)
     if as_of:
         web = web.as_of(as_of)
-    market = None
-    if live:
-        from exposure.market import YFinanceProvider
-
-        market = YFinanceProvider(timeout=10)
     return portfolio, web, market
+
+
+def with_live_fx(file: Path, base_currency: str, market: FxSource) -> Portfolio:
+    """The portfolio converted at live exchange rates for the currencies it needs (``--live``).
+
+    The file is read once at the bundled rates, which tells the currencies it uses; when there are any
+    but USD it is read again at live ones. When a live rate is missing, the bundled rates stay for every
+    currency and a note says so (never a mix).
+    """
+    from datetime import UTC, datetime
+
+    from exposure.holdings.fx import RateTable, base_iso, bundled_rates, live_rates
+    from exposure.portfolio import Portfolio
+
+    table = RateTable(bundled_rates())
+    portfolio = Portfolio.from_csv(file, base_currency=base_currency, fx_rates=table)
+    currencies = {*table.asked, portfolio.base_currency}
+    if all(base_iso(code) == "USD" for code in currencies):
+        return portfolio
+    rates, note = live_rates(market, currencies, datetime.now(UTC).date().isoformat())
+    if note is not None:
+        portfolio.notes.append(note)
+        return portfolio
+    return Portfolio.from_csv(file, base_currency=base_currency, fx_rates=rates)
 
 
 def check_out(out: Path, *inputs: Path | None, folder: bool = False) -> Path:

@@ -34,16 +34,17 @@ def check(deals: Annotated[Path | None, typer.Option(
     Examples: `exposure data check`; `exposure data check --deals my_deals.csv`.
     """
     from exposure.datacheck import check_data
-    from exposure.dealweb import DealWeb, _data_file, _read_deals
+    from exposure.dealweb import DealWeb
     from exposure.errors import DealWebError
+    from exposure.webfiles import data_file, read_deals
 
     bundled = DealWeb.bundled()
-    lines = _lines(_data_file("companies.csv"), "companies")
+    lines = _lines(data_file("companies.csv"), "companies")
     if deals is None:
         web, other, market, deals_name = bundled, None, _market_tables(), "deals.csv"
-        lines.update(_lines(_data_file("deals.csv"), "deals"))
+        lines.update(_lines(data_file("deals.csv"), "deals"))
     else:
-        web = DealWeb(bundled.companies, _read_deals(deals, set(bundled.companies.index)), bundled.aliases)
+        web = DealWeb(bundled.companies, read_deals(deals, set(bundled.companies.index)), bundled.aliases)
         other, market, deals_name = bundled.deals, None, str(deals)
         lines.update(_lines(deals, "deals"))
     result = check_data(web, market=market, other_deals=other, lines=lines, deals_file=deals_name)
@@ -66,19 +67,19 @@ def check(deals: Annotated[Path | None, typer.Option(
 
 def _lines(path: Path, what: str) -> dict[str, int]:
     """Row id -> line in the file, so a problem names the line a person edits."""
-    from exposure.dealweb import _read_table
+    from exposure.webfiles import read_table
 
-    frame, _ = _read_table(path, ["id"], what)
+    frame, _ = read_table(path, ["id"], what)
     return dict(zip(frame["id"], frame.attrs["lines"], strict=True))
 
 
 def _market_tables() -> dict[str, pd.DataFrame]:
     """The bundled market snapshot files as text frames (with their lines); a file not shipped is skipped."""
-    from exposure.dealweb import _data_file, _read_table
+    from exposure.webfiles import data_file, read_table
 
     tables = {}
     for name, columns in MARKET_FILES.items():
-        path = _data_file(name)
+        path = data_file(name)
         if path.exists():
-            tables[name] = _read_table(path, columns, name.removesuffix(".csv"))[0]
+            tables[name] = read_table(path, columns, name.removesuffix(".csv"))[0]
     return tables

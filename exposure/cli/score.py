@@ -28,7 +28,8 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     freshness = data_freshness(web, live=live)  # how old the deals and market figures are (issue 16)
     report = analyze(portfolio, web, hubs=hub_list(hubs), market=market)
-    if emit_machine(format, {**report.to_dict(), "data": freshness.to_dict()}, report.hubs):
+    if format != Format.table:  # the JSON document is built only when it is printed
+        emit_machine(format, {**report.to_dict(), "data": freshness.to_dict()}, report.hubs)
         return
     say(f"[bold]{file.name}[/bold]: {report.explain()}")
     # what undermines the score itself (much of the value unmapped, a mistyped ticker) comes first

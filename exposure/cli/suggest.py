@@ -68,6 +68,8 @@ def suggest(
                                                   "(0.0025, 0.25%) or an amount from 1 up (500); default 0.25%.")]
     = None,
     max_trades: Annotated[int | None, typer.Option("--max-trades", help="Most trades (default none).")] = None,
+    trade_fee: Annotated[float | None, typer.Option("--trade-fee", help="Fixed cost per trade in the portfolio's "
+                                                    "currency (needs values or shares; default 0).")] = None,
     fractional: Annotated[bool, typer.Option("--fractional", help="Allow fractional shares (default: whole "
                                              "shares for share and value portfolios).")] = False,
     tax_rate: Annotated[float | None, typer.Option("--tax-rate", help="Tax on realized gains, with the holdings' "
@@ -107,6 +109,8 @@ def suggest(
         given["min_trade"] = parse_number(min_trade, "--min-trade", min_trade)
     if max_trades is not None:
         given["max_trades"] = max_trades
+    if trade_fee is not None:
+        given["trade_fee"] = trade_fee
     if fractional:
         given["fractional"] = True
     if tax_rate is not None:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from exposure.errors import PortfolioError, located
 from exposure.holdings import brokers
-from exposure.holdings.fx import Converter
+from exposure.holdings.fx import Converter, Rate
 from exposure.holdings.generic import CASH_TICKERS, is_ticker_header, read_frame
 from exposure.holdings.reader import (
     check_size,
@@ -51,11 +51,15 @@ class Holdings:
     derivatives: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DERIVATIVE_COLUMNS))
 
 
-def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_currency: str = "USD") -> Holdings:
-    """Detect the layout of a holdings file and read it (see the module docstring)."""
+def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_currency: str = "USD",
+                  rates: dict[str, Rate] | None = None) -> Holdings:
+    """Detect the layout of a holdings file and read it (see the module docstring).
+
+    ``rates`` (USD per unit, by ISO code) replace the bundled ``fx.csv`` rates, e.g. live ones for ``--live``.
+    """
     check_size(len(raw), name)
     text, encoding_note = decode(raw, name)
-    converter = Converter(base_currency)
+    converter = Converter(base_currency) if rates is None else Converter(base_currency, rates=rates)
     lines = comma_lines(split_lines(text))
     reader = brokers.detect(lines)
     if reader is not None:

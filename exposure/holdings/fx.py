@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any, Protocol
 
-from exposure.errors import PortfolioError, located
+from exposure.errors import ExposureError, PortfolioError, located
 
 #: Currency symbols and spellings brokers write, to ISO 4217 codes.
 SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₩": "KRW", "C$": "CAD", "CA$": "CAD",
@@ -37,6 +40,28 @@ def iso_code(text: str) -> str:
     if raw == "GBp":
         return "GBX"
     return SYMBOLS.get(raw, SYMBOLS.get(raw.upper(), raw.upper()))
+
+
+class FxSource(Protocol):
+    """What :func:`live_rates` needs from a market provider (:class:`~exposure.market.YFinanceProvider`)."""
+
+    def fx(self, currency: str) -> float:
+        """USD per one unit of ``currency``."""
+        ...
+
+
+class RateTable(dict[str, Rate]):
+    """Rates by ISO code that remember every code looked up: reading a file once with it tells which
+    currencies the file needs (``--live`` then asks only for those)."""
+
+    def __init__(self, rates: dict[str, Rate]) -> None:
+        super().__init__(rates)
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:  # the lookup Converter makes
+        """The rate of ``key`` (or ``default``), noting that ``key`` was asked for."""
+        self.asked.add(key)
+        return super().get(key, default)
 
 
 def bundled_rates() -> dict[str, Rate]:
@@ -97,3 +122,82 @@ class Converter:
             if own is not None:
                 parts.append(f"{self.base} at {own.usd_per_unit:.6g} USD per {self.base} ({own.as_of})")
         return [f"converted to {self.base}: " + "; ".join(parts) + "."]
+
+
+def base_iso(code: str) -> str:
+    """The ISO currency of a code or sub-unit (``GBX`` -> ``GBP``)."""
+    return SUB_UNITS.get(code, (code, 1.0))[0]
+
+
+def live_rates(provider: FxSource, currencies: Iterable[str], today: str) -> tuple[dict[str, Rate], str | None]:
+    """Rates to convert with under ``--live``: live ones for ``currencies``, or the bundled ones for all.
+
+    Each currency (symbols and sub-units allowed; USD needs none) is asked of ``provider.fx``, within the
+    provider's own timeout and cache. A rate counts as live when the provider says it came from the network
+    or its cache (``provider.fx_sources``). If any currency has no live rate, every amount is converted at
+    the bundled ``fx.csv`` rates, never a mix of live and bundled rates, and the second value is a note
+    saying so; otherwise the note is None and the live rates (dated ``today``) name themselves in
+    :meth:`Converter.notes`.
+    """
+    bundled = bundled_rates()
+    wanted = sorted({base_iso(iso_code(c)) for c in currencies if str(c).strip()} - {"USD"})
+    live: dict[str, Rate] = {}
+    failed: dict[str, str] = {}
+    sources: dict[str, str] = getattr(provider, "fx_sources", {})
+    for iso in wanted:
+        try:
+            rate = float(provider.fx(iso))
+        except (ExposureError, OSError, ValueError) as error:
+            failed[iso] = str(error).splitlines()[0][:120] or type(error).__name__
+            continue
+        source = sources.get(iso, "live")
+        if source not in ("live", "cache") or not (math.isfinite(rate) and rate > 0):
+            failed[iso] = (source.removeprefix("snapshot (").removesuffix(")") if source not in ("live", "cache")
+                           else f"unusable rate {rate!r}")
+            continue
+        label = "fetched now" if source == "live" else "cached, under a day old"
+        live[iso] = Rate(iso, rate, today, f"Yahoo Finance {iso}USD=X, live ({label})")
+    if failed:
+        reasons = "; ".join(f"{iso}: {why}" for iso, why in failed.items())
+        return bundled, (f"--live: no live exchange rate for {', '.join(failed)} ({reasons}); every amount is "
+                         "converted at the bundled fx.csv rates instead (the conversion note names them), not a "
+                         "mix of live and bundled rates.")
+    return {**bundled, **live}, None
+
+
+def price_notes(figures: Any, tickers: Iterable[str], base: str = "USD",
+                rates: dict[str, Rate] | None = None) -> list[str]:
+    """Notes naming each non-USD share price used to value shares, its date and the rate that made it USD,
+    and the rate that took the USD values to ``base`` (from ``rates``, else ``fx.csv``).
+
+    ``figures`` is a provider's fundamentals frame (index ticker; ``price``, ``currency``, ``price_usd``,
+    ``as_of``, ``source``). Snapshot prices were converted at the ``fx.csv`` rate, whose date and source
+    are named; live prices at the provider's rate (its warnings say when that fell back to the snapshot).
+    """
+    bundled = bundled_rates()
+    notes = []
+    parts = []
+    for ticker in dict.fromkeys(tickers):
+        if ticker not in figures.index:
+            continue
+        row = figures.loc[ticker]
+        price, price_usd, currency = row["price"], row["price_usd"], row["currency"]
+        if not isinstance(currency, str) or not price or price != price or price_usd != price_usd:
+            continue
+        code = iso_code(currency)
+        iso, per_unit = SUB_UNITS.get(code, (code, 1.0))
+        if iso == "USD":
+            continue
+        usd_per_unit = float(price_usd) / float(price) * per_unit
+        rate = bundled.get(iso)
+        when = (f"fx.csv rate of {rate.as_of}, {rate.source_url}" if row["source"] == "snapshot" and rate
+                else f"{row['source']} rate")
+        parts.append(f"{ticker} {float(price):,.6g} {code} ({row['as_of']}) = {float(price_usd):,.2f} USD at "
+                     f"{usd_per_unit:.6g} USD per {iso} ({when})")
+    if parts:
+        notes.append("shares priced in other currencies, converted to USD: " + "; ".join(parts) + ".")
+    base_rate = (rates if rates is not None else bundled).get(base_iso(iso_code(base)))
+    if base_rate is not None and base_rate.currency != "USD":
+        notes.append(f"share values in USD converted to {base_rate.currency} at {base_rate.usd_per_unit:.6g} USD per "
+                     f"{base_rate.currency} ({base_rate.as_of}, {base_rate.source_url}).")
+    return notes

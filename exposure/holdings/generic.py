@@ -18,6 +18,7 @@ import pandas as pd
 
 from exposure.errors import PortfolioError, located
 from exposure.holdings.fx import Converter, iso_code
+from exposure.holdings.identifiers import identifier_tickers
 from exposure.holdings.numbers import (
     NotANumber,
     clean_cell,
@@ -37,7 +38,7 @@ CASH_TICKERS = frozenset({"CASH", "USD", "$CASH", "CASH_USD", "USD_CASH", "CASH-
 _ESSENTIAL = ("ticker", *AMOUNT_COLUMNS)
 HEADER_ALIASES = {
     "symbol": "ticker", "ticker": "ticker", "ticker symbol": "ticker", "symbol/cusip": "ticker",
-    "symbol/cusip #": "ticker",
+    "symbol/cusip #": "ticker", "isin": "ticker", "cusip": "ticker",
     "weight": "weight", "weight (%)": "weight", "weight %": "weight", "% of portfolio": "weight",
     "portfolio %": "weight", "allocation": "weight",
     "market value": "market_value", "value": "market_value", "marketvalue": "market_value",
@@ -88,8 +89,11 @@ def read_frame(frame: pd.DataFrame, *, allow_short: bool, source: str,
     frame, originals, renamed = _renamed(frame, source, header_line)
     kind, frame = _amount_column(frame, originals, renamed, source, header_line, notes)
     lines = list(attrs.get("lines") or range(header_line + 1, header_line + 1 + len(frame)))
-    entries = [_Entry(line, ticker_text(raw["ticker"], source, line), raw[kind], raw)
-               for line, raw in zip(lines, frame.to_dict("records"), strict=True)]
+    records = frame.to_dict("records")
+    tickers, identifier_note = identifier_tickers([ticker_text(raw["ticker"], source, line)
+                                                   for line, raw in zip(lines, records, strict=True)])
+    notes.extend([identifier_note] if identifier_note else [])
+    entries = [_Entry(line, ticker, raw[kind], raw) for line, ticker, raw in zip(lines, tickers, records, strict=True)]
     entries = _drop_summary_rows(entries, kind, source, notes)
     decimal = decimal_mark(((e.line, e.amount) for e in entries), kind, source, attrs.get("delimiter"), notes)
     rows = []
@@ -148,6 +152,10 @@ def group_rows(table: pd.DataFrame, kind: str, source: str, notes: list[str]) ->
     """One position per ticker: share-class spellings and duplicates (or accounts) summed, with notes."""
     table = table.copy()
     table["key"] = table["ticker"].map(holding_key)
+    has_basis = "cost_basis" in table and table.loc[table["ticker"] != "CASH", "cost_basis"].notna().any()
+    if not table["key"].duplicated().any():  # one row per holding: nothing to sum (fast for 100k rows)
+        keep = ["ticker", "amount", "name", "currency", "account"] + ["cost_basis"] * bool(has_basis)
+        return _checked_total(table[keep].reset_index(drop=True), kind, source)
     spellings = table.groupby("key", sort=False)["ticker"].agg(lambda s: list(dict.fromkeys(s)))
     merged = {k: v for k, v in spellings.items() if len(v) > 1}
     if merged:
@@ -165,10 +173,15 @@ def group_rows(table: pd.DataFrame, kind: str, source: str, notes: list[str]) ->
         notes.append(f"duplicate tickers summed: {', '.join(sorted(set(table.loc[duplicated, 'ticker'])))}.")
     columns = {"amount": ("amount", "sum"), "name": ("name", "first"), "currency": ("currency", "first"),
                "account": ("account", lambda s: ", ".join(dict.fromkeys(a for a in s if a)))}
-    if "cost_basis" in table and table.loc[table["ticker"] != "CASH", "cost_basis"].notna().any():
+    if has_basis:
         # known only when every row of the ticker gives it: a partial sum would understate the gain
         columns["cost_basis"] = ("cost_basis", lambda s: s.sum() if s.notna().all() else np.nan)
     positions = table.groupby("ticker", sort=False).agg(**columns).reset_index()
+    return _checked_total(positions, kind, source)
+
+
+def _checked_total(positions: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
+    """``positions`` once their amounts add up to a finite, non-zero total (else a located PortfolioError)."""
     with np.errstate(over="ignore", invalid="ignore"):
         summed = positions["amount"].to_numpy(float)
         finite = bool(np.isfinite(summed).all() and np.isfinite(np.abs(summed).sum()))

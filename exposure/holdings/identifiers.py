@@ -55,17 +55,45 @@ def _table() -> dict[str, str]:
             for row in csv.DictReader(io.StringIO(data))}
 
 
+#: Countries whose ISIN is the country code + the CUSIP + a check digit.
+CUSIP_COUNTRIES = ("US", "CA")
+
+
 def resolve(identifier: str) -> str | None:
-    """The ticker of an ISIN or CUSIP (a US ISIN is also tried by its CUSIP), or None when unknown."""
+    """The ticker of an ISIN or CUSIP (a US or Canadian ISIN is also tried by its CUSIP), or None when unknown."""
     key = identifier.strip().upper()
     table = _table()
     if key in table:
         return table[key]
-    if is_isin(key) and key.startswith("US"):
+    if is_isin(key) and key.startswith(CUSIP_COUNTRIES):
         return table.get(key[2:11])
     if is_cusip(key):
-        return next((ticker for isin, ticker in table.items() if isin[2:11] == key and isin.startswith("US")), None)
+        return next((ticker for isin, ticker in table.items()
+                     if isin[2:11] == key and isin.startswith(CUSIP_COUNTRIES)), None)
     return None
+
+
+def identifier_tickers(cells: list[str]) -> tuple[list[str], str | None]:
+    """Ticker cells with every ISIN or CUSIP the bundle knows replaced by its ticker, and a note saying which.
+
+    A cell that is not a well-formed identifier stays as it is; an identifier the bundle does not know
+    stays too (it is then reported as unmapped), and the note names it.
+    """
+    found: dict[str, str | None] = {}
+    out = []
+    for cell in cells:
+        if is_isin(cell) or is_cusip(cell):
+            found[cell] = resolve(cell)
+            out.append(found[cell] or cell)
+        else:
+            out.append(cell)
+    if not found:
+        return out, None
+    known = [f"{key} -> {ticker}" for key, ticker in found.items() if ticker]
+    unknown = [key for key, ticker in found.items() if not ticker]
+    parts = ([f"identifiers read as tickers: {', '.join(known)}"] if known else []) + (
+        [f"identifiers not in the bundled list, kept as they are (unmapped): {', '.join(unknown)}"] if unknown else [])
+    return out, "; ".join(parts) + "."
 
 
 def did_you_mean(ticker: str, known: Iterable[str]) -> str | None:

@@ -22,7 +22,7 @@ from exposure.market.protocol import (
     _tickers,
 )
 
-_BUNDLED_CACHES: tuple[dict, dict, dict] = ({}, {}, {})
+_BUNDLED_CACHES: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
 
 
 class SnapshotProvider:
@@ -44,10 +44,11 @@ class SnapshotProvider:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.warnings: list[str] = []
         # The bundled files never change while a process runs: every default provider shares one parse.
-        caches = _BUNDLED_CACHES if data_dir is None else ({}, {}, {})
+        caches = _BUNDLED_CACHES if data_dir is None else ({}, {}, {}, {})
         self._tables: dict[str, pd.DataFrame] = caches[0]
         self._indexes: dict[tuple[str, str], dict[str, pd.Series]] = caches[1]
         self._groups: dict[tuple[str, str], dict[str, pd.DataFrame]] = caches[2]
+        self._fund_rows: dict[str, list[dict[str, Any]]] = caches[3]  # fund -> its holdings, as records
 
     def prices(self, tickers: Iterable[str], start: Any = None, end: Any = None) -> pd.DataFrame:
         """The one dated snapshot price per ticker, as a one-row frame (local currency).
@@ -96,20 +97,18 @@ class SnapshotProvider:
 
     def fund_holdings(self, fund: str) -> pd.DataFrame:
         """The bundled holdings of ``fund`` (often its top holdings only); empty if not bundled."""
-        key = ("fund_holdings", "fund")
-        if key not in self._groups:
+        if not self._fund_rows:  # one pass over the file; a frame is built only for a fund asked for
             table = self._table("fund_holdings")
-            self._groups[key] = {} if table.empty else {
-                str(name).strip().upper(): _holdings_frame([
+            for r in [] if table.empty else table[table["fund"].notna()].to_dict("records"):
+                self._fund_rows.setdefault(_ticker(r["fund"]), []).append(
                     {"ticker": _ticker(r["ticker"]), "weight": float(r["weight"]), "as_of": str(r["as_of"]),
-                     "source": "snapshot"} for r in rows.to_dict("records")])
-                for name, rows in table.groupby("fund", sort=False)}
-        frame = self._groups[key].get(_ticker(fund))
-        if frame is None:  # not a bundled fund: the shared empty answer
-            if "" not in self._groups[key]:
-                self._groups[key][""] = _holdings_frame([])
-            return self._groups[key][""]  # shared and empty: callers only read it
-        return frame.copy()
+                     "source": "snapshot"})
+            self._fund_rows.setdefault("", [])  # read, even when empty
+        frames = self._groups.setdefault(("fund_holdings", "fund"), {})
+        name = _ticker(fund) if _ticker(fund) in self._fund_rows else ""
+        if name not in frames:
+            frames[name] = _holdings_frame(self._fund_rows[name])
+        return frames[name].copy() if name else frames[name]  # not a bundled fund: one shared empty frame
 
     def funds(self) -> set[str]:
         """Tickers of the funds whose holdings are bundled (so callers need not ask per ticker)."""

@@ -94,6 +94,8 @@ class YFinanceProvider:
         self.backoff = float(backoff)
         self.workers = max(1, int(workers))
         self.warnings: list[str] = []
+        #: Where each FX rate came from, by ISO code: ``live``, ``cache`` or ``snapshot (<why>)`` (the fallback).
+        self.fx_sources: dict[str, str] = {}
         #: False makes every request skip cache reads (used by :func:`refresh`); writes still happen.
         self.read_cache = True
         #: After a request fails entirely on the network, live fetches are skipped for this many seconds,
@@ -265,15 +267,18 @@ class YFinanceProvider:
     def _fx_iso(self, iso: str, deadline: float) -> float:
         cached = self._cache_read("fx", iso)
         if cached is not None:
+            self.fx_sources[iso] = "cache"
             return float(cached["usd_per_unit"])
         outcome = self._run({iso: lambda: self._retrying(lambda: _fetch_fx(iso), deadline)}, deadline,
                             label=f"Fetching {iso} FX", size=1)[iso]
         if not isinstance(outcome, BaseException):
             self._cache_write("fx", iso, {"usd_per_unit": outcome})
+            self.fx_sources[iso] = "live"
             return float(outcome)
+        reason = _describe(outcome, self)
+        self.fx_sources[iso] = f"snapshot ({reason})"
         rate = float(self._from_fallback(lambda: self.fallback.fx(iso)))
-        self._say(f"Live FX rate for {iso} unavailable ({_describe(outcome, self)}); "
-                             "using the bundled snapshot rate.")
+        self._say(f"Live FX rate for {iso} unavailable ({reason}); using the bundled snapshot rate.")
         return rate
 
     def _fundamental_row(self, raw: dict[str, Any], source: str, deadline: float,

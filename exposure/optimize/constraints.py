@@ -55,6 +55,10 @@ class Constraints(BaseModel):
     min_trade : the smallest trade: below 1 a fraction of value (default 0.0025), from 1 up an amount in the
         portfolio's currency (needs values or shares). Every trade is zero or at least this.
     max_trades : the most trades (buys plus sells); default none.
+    trade_fee : a fixed cost per trade in the portfolio's currency (needs values or shares), default 0. The
+        continuous optimum ignores it; the trade list is then chosen by the MILP of ``discrete`` with the fee,
+        as a fraction of value, in the objective once per trade (the units of ``transaction_costs``), and the
+        weights re-solved on that list. The fees paid are in the objective and in the notes.
     fractional : allow fractional shares; by default share and value portfolios trade whole shares.
     tax_rate : tax on realized gains (needs ``cost_basis`` in the holdings): selling a winner costs
         ``tax_rate * gain / value`` per unit sold on top of its transaction cost, so losers are sold first.
@@ -86,6 +90,7 @@ class Constraints(BaseModel):
     transaction_costs: float | dict[str, float] = 1.0
     min_trade: float = Field(default=DEFAULT_MIN_TRADE, ge=0)
     max_trades: int | None = Field(default=None, ge=0)
+    trade_fee: float = Field(default=0.0, ge=0)
     fractional: bool = False
     tax_rate: float = Field(default=0.0, ge=0, le=1)
     gamma: float = Field(default=0.1, ge=0)
@@ -140,8 +145,9 @@ class Constraints(BaseModel):
     def _cash_band(self) -> Constraints:
         if self.max_cash is not None and self.max_cash < self.min_cash:
             raise ValueError(f"max_cash {self.max_cash} is below min_cash {self.min_cash}")
-        if not math.isfinite(self.min_trade):
-            raise ValueError("min_trade must be finite")
+        for name in ("min_trade", "trade_fee"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite")
         return self
 
     def cash_band(self, current_cash: float) -> tuple[float, float]:
@@ -149,6 +155,15 @@ class Constraints(BaseModel):
         ``max(current_cash, min_cash)``."""
         ceiling = self.max_cash if self.max_cash is not None else max(current_cash, self.min_cash)
         return self.min_cash, float(ceiling)
+
+    def trade_fee_fraction(self, value: float | None) -> float:
+        """The fee per trade as a fraction of value (0 without a fee)."""
+        if self.trade_fee == 0:
+            return 0.0
+        if value is None or not value > 0:
+            raise ConstraintError(f"Constraints.trade_fee: {self.trade_fee:g} is an amount, but the portfolio has "
+                                  "weights only. Fix: give holdings with market values or shares, or no trade fee.")
+        return float(self.trade_fee) / value
 
     def min_trade_fraction(self, value: float | None) -> float:
         """The smallest trade as a fraction of value: ``min_trade`` below 1, else an amount over ``value``."""

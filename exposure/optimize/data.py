@@ -73,6 +73,10 @@ class ProblemData:
     value_usd: float | None
     min_trade: float
     notes: list[str] = field(default_factory=list)
+    #: Each name's weight in the concentration term; None: 1, and FUND_CONCENTRATION for a fund.
+    concentration: np.ndarray | None = None
+    #: The fixed cost of one trade, a fraction of value (``Constraints.trade_fee`` over the portfolio's value).
+    trade_fee: float = 0.0
 
     @property
     def n(self) -> int:
@@ -167,6 +171,7 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
         is_fund=np.array([t in funds for t in tickers], dtype=bool),
         risk_matrix=matrix, risk_root=root, risk_diag=diag, prices=prices, value_usd=value,
         min_trade=constraints.min_trade_fraction(value), notes=notes,
+        trade_fee=constraints.trade_fee_fraction(value),
     )
 
 

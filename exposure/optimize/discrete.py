@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,13 +43,17 @@ ALL_CANDIDATES_MAX_N = 2000
 MILP_SECONDS = 20.0
 #: HiGHS feasibility tolerances for the MILPs, below the margin the bounds are tightened by, so that a chosen
 #: trade list stays feasible for the exact re-solve.
-MILP_OPTIONS = {"time_limit": MILP_SECONDS, "mip_feasibility_tolerance": 1e-9, "primal_feasibility_tolerance": 1e-9}
+MILP_OPTIONS: dict[str, Any] = {"time_limit": MILP_SECONDS, "mip_feasibility_tolerance": 1e-9,
+                                "primal_feasibility_tolerance": 1e-9}
 
 
 def dust(w: np.ndarray, data: ProblemData, constraints: Constraints) -> bool:
-    """Whether ``w`` trades below ``min_trade`` or more than ``max_trades`` names."""
+    """Whether ``w`` trades below ``min_trade`` or more than ``max_trades`` names (or trades at all when each
+    trade pays a fee: then the MILP chooses the trades)."""
     trades = np.abs(w - data.w0)
     traded = trades > TRADE_TOL
+    if data.trade_fee > 0 and traded.any():
+        return True
     small = traded & (trades < data.min_trade * (1 - 1e-6)) & ~_sold_out(w, data)
     return bool(small.any()) or (constraints.max_trades is not None and int(traded.sum()) > constraints.max_trades)
 
@@ -98,6 +102,8 @@ def choose_trades(data: ProblemData, constraints: Constraints, shape: Shape, w_s
     if constraints.max_trades is not None:
         extra.append(cp.sum(zb) + cp.sum(zs) <= constraints.max_trades)
     objective = v["buy_cost"] @ b + v["sell_cost"] @ s + _gradient(data, v, w_star) @ w
+    if data.trade_fee > 0:  # the fixed cost of each trade, in the objective's (scaled) units
+        objective = objective + scale * data.trade_fee * (cp.sum(zb) + cp.sum(zs))
     problem = cp.Problem(cp.Minimize(objective), [c for g in built.groups.values() for c in g] + extra)
     status, _, seconds = run(problem, ("HIGHS",), **MILP_OPTIONS)
     if b.value is None or status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
@@ -115,10 +121,11 @@ def choose_trades(data: ProblemData, constraints: Constraints, shape: Shape, w_s
 def _gradient(data: ProblemData, v: dict, w_star: np.ndarray) -> np.ndarray:
     """The gradient of the objective's quadratic part at ``w_star`` (in the scaled units of ``v``)."""
     grad = np.zeros(data.n)
+    c = constants(data)
+    at = c["loaded"]
     for name in ("hub_root", "risk_root"):
         if name in v:
-            grad += 2 * v[name].T @ (v[name] @ w_star)
-    c = constants(data)
+            grad[at] += 2 * v[name].T @ (v[name] @ w_star[at])
     grad += 2 * v["spread_scale"] * c["spread"] * w_star
     if "risk_diag" in c:
         grad += 2 * v["risk_scale"] * c["risk_diag"] * w_star

@@ -13,6 +13,7 @@ import pandas as pd
 
 from exposure.analyze import Context, analyze
 from exposure.files import frame_to_csv
+from exposure.holdings import Holdings
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
 from exposure.optimize.discrete import TRADE_TOL
@@ -143,8 +144,7 @@ def assemble(ctx: Context, data: ProblemData, constraints: Constraints, solved: 
     shown = shown.sort_values(["target", "current"], ascending=False, kind="stable")
     trades = _trades(data, solved)
 
-    target_pf = Portfolio.from_weights({t: float(w) for t, w in shown["target"].items() if w != 0} or {CASH: 1.0})
-    target_pf.source = f"suggestion for {ctx.portfolio.source}"
+    target_pf = _portfolio(shown["target"], f"suggestion for {ctx.portfolio.source}")
     before = analyze(ctx.portfolio, ctx.web, ctx.model, market=market)
     after = analyze(target_pf, ctx.web, ctx.model, market=market)
     notes = list(data.notes) + solved.notes
@@ -156,6 +156,14 @@ def assemble(ctx: Context, data: ProblemData, constraints: Constraints, solved: 
         turnover=float(np.abs(target - data.w0).sum()), objective=solved.objective, notes=notes,
         timings={"solve": solved.seconds, "compiled": solved.compiled, "total": time.perf_counter() - started},
     )
+
+
+def _portfolio(target: pd.Series, source: str) -> Portfolio:
+    """The target as a weights portfolio, built from its (clean, distinct) tickers without re-parsing text."""
+    kept = target[target != 0] if (target != 0).any() else pd.Series({CASH: 1.0})
+    table = pd.DataFrame({"ticker": kept.index.astype(str), "amount": kept.to_numpy(dtype=float), "name": "",
+                          "currency": "USD", "account": "", "row": np.arange(1, len(kept) + 1)})
+    return Portfolio.from_holdings(Holdings(table, "weight", []), source)
 
 
 def _trades(data: ProblemData, solved: Solved) -> pd.DataFrame:

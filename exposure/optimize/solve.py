@@ -11,9 +11,10 @@ from exposure._optional import require
 from exposure.errors import ExposureError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
-from exposure.optimize.discrete import TRADE_TOL, choose_trades, dust, keep_largest, trade_bounds, whole_shares
+from exposure.optimize.discrete import TRADE_TOL, Choice, choose_trades, dust, keep_largest, trade_bounds, whole_shares
 from exposure.optimize.explain import explain_infeasible
-from exposure.optimize.program import Program, constants, program_for, run, shape_of
+from exposure.optimize.program import Program, Shape, constants, program_for, run, shape_of
+from exposure.optimize.reduce import MILP_CANDIDATES, REDUCE_MIN_N, expand, restrict
 
 if TYPE_CHECKING:
     import cvxpy as cp
@@ -47,27 +48,32 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
     compiled = program.main._cache.param_prog is None
     status, solver, seconds = _solve_main(program, data, constraints)
     notes = [f"solved by {solver} in {seconds:.3f} s ({status}{', compiled' if compiled else ''})."]
-    weights = _clean(program, data)
+    weights, duals, scale = _clean(program, data), _duals(program), program.scale
     if dust(weights, data, constraints):
-        room = data.w0 - (0.0 if constraints.long_only else -constraints.max_weight)
-        choice = keep_largest(data, constraints, weights)
-        program.set_values(data, constraints, **trade_bounds(choice, data.min_trade, room))
-        status, solver, more = run(program.main)
-        how = "kept the continuous optimum's largest trades"
-        if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-            choice = choose_trades(data, constraints, shape, weights, program.scale)
-            program.set_values(data, constraints, **trade_bounds(choice, data.min_trade, room))
-            status, solver, more = _solve_main(program, data, constraints)
+        choice, how = keep_largest(data, constraints, weights), "kept the continuous optimum's largest trades"
+        if data.trade_fee == 0:  # with a fee per trade, the MILP (which counts it) chooses
+            on, status, solver, more = _on_trades(program, data, constraints, choice, run_main=False)
+        if data.trade_fee > 0 or status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+            choice = _milp_choice(data, constraints, shape, weights, program.scale)
+            on, status, solver, more = _on_trades(program, data, constraints, choice, run_main=True)
             how = f"HiGHS chose the trades (MILP, {choice.seconds:.3f} s, {choice.status})"
         seconds += choice.seconds + more
+        names = "" if on.at is None else f" (over the {len(on.at)} traded name(s) only)"
         notes.append(f"no dust: {how}, {int(choice.buy.sum() + choice.sell.sum())} trade(s) of at least "
-                     f"{data.min_trade:.2%}; {solver} re-solved the weights on them in {more:.3f} s.")
-        weights = _clean(program, data)
-    duals = {name: [np.atleast_1d(np.asarray(c.dual_value, dtype=float)) / program.scale
-                    if c.dual_value is not None else None for c in group] for name, group in program.groups.items()}
+                     f"{data.min_trade:.2%}; {solver} re-solved the weights on them{names} in {more:.3f} s.")
+        program = on.program
+        weights, duals = _clean(program, on.data), _duals(program)
+        if on.at is not None:
+            weights, duals = expand(weights, duals, data, on.at)
     objective = float(program.main.value) / program.scale
+    if data.trade_fee > 0:
+        count = int((np.abs(weights - data.w0) > TRADE_TOL).sum())
+        objective += count * data.trade_fee
+        fee = constraints.trade_fee
+        notes.append(f"trade fee: {count} trade(s) x {fee:,.2f} = {count * fee:,.2f} ({count * data.trade_fee:.4%} "
+                     "of value), counted in the objective; the MILP chose the trades with the fee.")
     shares = None
-    rounded = whole_shares(data, constraints, shape, weights, program.scale)
+    rounded = whole_shares(data, constraints, shape, weights, scale)
     if rounded is not None:
         weights, shares = rounded.weights, rounded.shares
         notes.append(rounded.note)
@@ -77,8 +83,57 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
                   program=program, shares=shares, notes=notes)
 
 
+def _milp_choice(data: ProblemData, constraints: Constraints, shape: Shape, w_star: np.ndarray,
+                 scale: float) -> Choice:
+    """The MILP's trade list; for large problems over the continuous optimum's largest moves and the funds only
+    (the other names folded, held at ``w0``), so that the MILP has a few thousand booleans at most."""
+    if data.n < REDUCE_MIN_N:
+        return choose_trades(data, constraints, shape, w_star, scale)
+    move = np.abs(w_star - data.w0)
+    top = np.argsort(-move, kind="stable")[:MILP_CANDIDATES]
+    free = data.is_fund.copy()
+    free[top] |= move[top] > TRADE_TOL
+    small, at = restrict(data, free)
+    picked = choose_trades(small, constraints, shape_of(small), np.append(w_star[at], small.w0[len(at):]), scale)
+    buy, sell = np.zeros(data.n, dtype=bool), np.zeros(data.n, dtype=bool)
+    buy[at], sell[at] = picked.buy[:len(at)], picked.sell[:len(at)]
+    return Choice(buy, sell, picked.status, picked.seconds)
+
+
+def _duals(program: Program) -> dict[str, list]:
+    """Each constraint group's duals, in the objective's own units."""
+    return {name: [np.atleast_1d(np.asarray(c.dual_value, dtype=float)) / program.scale
+                   if c.dual_value is not None else None for c in group] for name, group in program.groups.items()}
+
+
+@dataclass
+class _OnTrades:
+    """The program re-solved on a trade list, its data, and the free names' indices when restricted."""
+
+    program: Program
+    data: ProblemData
+    at: np.ndarray | None
+
+
+def _on_trades(program: Program, data: ProblemData, constraints: Constraints, choice: Choice,
+               run_main: bool) -> tuple[_OnTrades, str, str, float]:
+    """Re-solve with every trade but ``choice``'s fixed at zero: on the traded names only (:mod:`reduce`)
+    for large problems, else on the same compiled program. ``run_main`` explains an infeasible answer."""
+    on = _OnTrades(program, data, None)
+    if data.n >= REDUCE_MIN_N:
+        small, at = restrict(data, choice.buy | choice.sell)
+        extra = small.n - len(at)
+        choice = Choice(np.append(choice.buy[at], [False] * extra), np.append(choice.sell[at], [False] * extra),
+                        choice.status, choice.seconds)
+        on = _OnTrades(program_for(shape_of(small), constants(small)), small, at)
+    room = on.data.w0 - (0.0 if constraints.long_only else -constraints.max_weight)
+    on.program.set_values(on.data, constraints, **trade_bounds(choice, on.data.min_trade, room))
+    status, solver, seconds = _solve_main(on.program, on.data, constraints) if run_main else run(on.program.main)
+    return on, status, solver, seconds
+
+
 def _solve_main(program: Program, data: ProblemData, constraints: Constraints) -> tuple[str, str, float]:
-    status, solver, seconds = run(program.main)
+    status, solver, seconds = run(program.main, large=data.n >= REDUCE_MIN_N)
     if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
         raise explain_infeasible(program, data, constraints)
     if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):

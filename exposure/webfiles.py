@@ -1,0 +1,242 @@
+"""Reading the deal web's CSV files (companies, deals, aliases) and validating every row.
+
+The inputs side of :class:`exposure.dealweb.DealWeb`: one safe CSV reader (regular files only, size and shape
+limits, line numbers kept) and pydantic validation, refusing a bad row with one line naming the file, row
+(line number in the file), column and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from exposure.errors import DealWebError, located
+from exposure.files import check_shape, read_text
+
+if TYPE_CHECKING:
+    from exposure.models import Company, Deal
+
+COMPANY_COLUMNS = ["id", "name", "ticker", "layer", "revenue_usd_bn", "market_cap_usd_bn", "as_of",
+                   "source_url", "notes"]
+DEAL_COLUMNS = ["id", "payer", "payee", "type", "amount_usd_bn", "duration_years", "announced", "status",
+                "source_url", "notes"]
+OPTIONAL_DEAL_COLUMNS = ["capacity_gw", "firm_usd_bn", "source_kind", "source_url_2", "checked"]
+_FIXES = {
+    "type": "use one of equity_investment, cloud_compute_contract, chip_supply, custom_chip_partnership, "
+            "data_center_project, licensing_partnership, other.",
+    "status": "use one of completed, announced, reported, rumored, lapsed, terminated.",
+    "source_kind": "use one of filing, company_release, news, aggregator, or leave it blank.",
+    "checked": "write the date the status was last checked as YYYY-MM-DD, or leave it blank.",
+    "layer": "use one of model_lab, hyperscaler_cloud, neocloud, semiconductor, foundry_equipment, "
+             "networking_hardware, data_center_power, investor, application, other.",
+    "announced": "write the date as YYYY-MM or YYYY-MM-DD.",
+    "source_url": "give the URL of the public report the row comes from.",
+    "id": "give every row a non-empty id (companies: lowercase letters, digits and _).",
+    "amount_usd_bn": "write the amount in USD billions (0 or more), or leave it blank if undisclosed.",
+    "firm_usd_bn": "write the firm part in USD billions (0 or more), or leave it blank.",
+    "capacity_gw": "write the capacity in gigawatts (0 or more), or leave it blank.",
+    "duration_years": "write the term in years (more than 0), or leave it blank to use the default.",
+    "revenue_usd_bn": "write the latest fiscal-year revenue in USD billions (0 or more), or leave it blank.",
+    "market_cap_usd_bn": "write the market cap in USD billions (more than 0), or leave it blank if private.",
+}
+Source = str | Path | io.StringIO
+
+
+def data_file(name: str) -> Path:
+    """A file of the bundled data (``exposure/data``)."""
+    return Path(str(resources.files("exposure") / "data" / name))
+
+
+def blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
+
+
+def read_table(source: Source, required: list[str], what: str) -> tuple[pd.DataFrame, str]:
+    """All cells as stripped text; ``frame.attrs["lines"]`` holds each row's line number in the file."""
+    name = source_name(source)
+    if isinstance(source, io.StringIO):
+        text = source.getvalue()
+        check_shape(text, name, what=what, error=DealWebError)
+    else:
+        text = read_text(source, what=what, error=DealWebError).text
+    if "\x00" in text:
+        raise DealWebError(f"{name}: the {what} file contains NUL bytes, it is not a text CSV. "
+                           "Fix: save it as UTF-8 comma-separated values with a header row.")
+    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")), strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    previous = 0
+    try:
+        for cells in reader:
+            line, previous = previous + 1, reader.line_num
+            cells = [c.strip() for c in cells]
+            if not any(cells):
+                continue
+            if header is None:
+                header = cells
+                while header and header[-1] == "":
+                    header.pop()
+                continue
+            if any(cells[len(header):]):
+                raise DealWebError(located(f"{len(cells)} fields but the header has {len(header)}", file=name,
+                                           row=line, fix="quote fields that contain a comma, or fix the row."))
+            rows.append((cells + [""] * len(header))[: len(header)])
+            lines.append(line)
+    except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            raise DealWebError(located("a quote opened on this row is never closed", file=name, row=previous + 1,
+                                       fix='close the quote ("...") or remove it.')) from None
+        raise DealWebError(located(f"cannot read the {what} file as CSV ({error})", file=name, row=previous + 1,
+                                   fix="save it as UTF-8 comma-separated values with a header row.")) from None
+    if header is None:
+        raise DealWebError(located(f"the {what} file is empty", file=name,
+                                   fix=f"add a header row with {', '.join(required)}."))
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        raise DealWebError(located(f"duplicate column(s) {', '.join(repr(c) for c in duplicated)}", file=name,
+                                   row=1, fix="keep one column of each name."))
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DealWebError(located(f"missing column(s) {', '.join(missing)}", file=name,
+                                   fix=f"the header must include {', '.join(required)}."))
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame.attrs["lines"] = lines
+    return frame, name
+
+
+def source_name(source: Source) -> str:
+    return getattr(source, "name", None) or ("<text>" if isinstance(source, io.StringIO) else str(source))
+
+
+def table_line(frame: pd.DataFrame, position: int) -> int:
+    """Line number in the file of the frame's row at ``position``."""
+    lines = frame.attrs.get("lines")
+    return lines[position] if lines else position + 2
+
+
+def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]) -> list[dict]:
+    from pydantic import ValidationError
+
+    records = []
+    for position, raw in enumerate(frame.to_dict("records")):
+        values = {k: (None if v == "" else v) for k, v in raw.items()}
+        row = table_line(frame, position)
+        try:
+            record = model.model_validate(values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            column = str(first["loc"][0]) if first["loc"] else None
+            shown = values.get(column) if column else None
+            if shown is None and first["type"] in ("missing", "string_type", "int_type", "float_type", "enum"):
+                message = f"missing {column}"
+            else:
+                message = f"{first['msg'].lower()} (got {shown!r})" if shown is not None else first["msg"].lower()
+            fix = _FIXES.get(column or "", f"correct the value of '{column}'.")
+            raise DealWebError(located(message, file=name, row=row, column=column, fix=fix)) from None
+        for column, value in record:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise DealWebError(located(f"{values.get(column)!r} is not a finite number", file=name, row=row,
+                                           column=column, fix=_FIXES.get(column, "write a plain number.")))
+        for column in ("announced", "checked"):
+            when = getattr(record, column, None)
+            if when is not None:
+                _check_calendar_date(when, name, row, column)
+        records.append(record.model_dump(mode="json"))
+    return records
+
+
+def _check_yearly(record: dict, name: str, row: int) -> None:
+    """An amount spread over its term must stay a finite number of USD bn a year (1e308 over 1e-10 years is not)."""
+    years = record.get("duration_years")
+    for column in ("amount_usd_bn", "firm_usd_bn"):
+        amount = record.get(column)
+        if amount is not None and years is not None:
+            with np.errstate(over="ignore"):
+                yearly = np.float64(amount) / np.float64(years)
+            if not np.isfinite(yearly):
+                raise DealWebError(located(f"{amount:g} over {years:g} years overflows the yearly amount",
+                                           file=name, row=row, column=column,
+                                           fix="check the amount (USD bn) and the term (years)."))
+
+
+def _check_calendar_date(when: str, name: str, row: int, column: str) -> None:
+    try:
+        date.fromisoformat(when if len(when) == 10 else f"{when}-01")
+    except ValueError:
+        raise DealWebError(located(f"'{when}' is not a calendar date", file=name, row=row, column=column,
+                                   fix=_FIXES[column])) from None
+
+
+def _first_time(record_id: str, seen: dict[str, int], row: int, name: str, what: str, fix: str) -> None:
+    """Record ``record_id`` at ``row``; DealWebError naming both rows when it was seen before."""
+    if record_id in seen:
+        raise DealWebError(located(f"duplicate {what} id '{record_id}' (first on row {seen[record_id]})",
+                                   file=name, row=row, column="id", fix=fix))
+    seen[record_id] = row
+
+
+def read_companies(source: Source) -> pd.DataFrame:
+    frame, name = read_table(source, ["id", "name", "ticker", "layer"], "companies")
+    from exposure.models import Company  # pydantic loads on first use, not at import
+
+    records = _validated(frame, name, Company)
+    seen: dict[str, int] = {}
+    for position, record in enumerate(records):
+        row = table_line(frame, position)
+        _first_time(record["id"], seen, row, name, "company", "give each company one row.")
+        if record["market_cap_usd_bn"] is not None and not record["ticker"]:
+            raise DealWebError(located(f"company '{record['id']}' has a market cap but no ticker", file=name,
+                                       row=row, column="ticker",
+                                       fix="give a listed company its Yahoo ticker, or leave its market cap blank."))
+    companies = pd.DataFrame(records, columns=COMPANY_COLUMNS).set_index("id")
+    companies["ticker"] = companies["ticker"].replace("", None)
+    for column in ("revenue_usd_bn", "market_cap_usd_bn"):
+        companies[column] = companies[column].astype(float)
+    return companies
+
+
+def read_deals(source: Source, company_ids: set[str], companies_file: Source | None = None) -> pd.DataFrame:
+    frame, name = read_table(source, DEAL_COLUMNS[:4] + ["announced", "status", "source_url"], "deals")
+    from exposure.models import Deal
+
+    records = _validated(frame, name, Deal)
+    seen: dict[str, int] = {}
+    for position, record in enumerate(records):
+        row = table_line(frame, position)
+        _first_time(record["id"], seen, row, name, "deal", "give each deal a unique id.")
+        for column in ("payer", "payee"):
+            if record[column] not in company_ids:
+                close = difflib.get_close_matches(record[column], sorted(company_ids), n=1)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                where = f" in {source_name(companies_file)}" if companies_file is not None else ""
+                raise DealWebError(located(f"unknown company '{record[column]}'.{hint}", file=name, row=row,
+                                           column=column, fix=f"use a company id{where} or add the company."))
+        if record["payer"] == record["payee"]:
+            raise DealWebError(located(f"company '{record['payer']}' deals with itself", file=name, row=row,
+                                       column="payee", fix="a deal needs two different companies."))
+        _check_yearly(record, name, row)
+    deals = pd.DataFrame(records, columns=DEAL_COLUMNS + OPTIONAL_DEAL_COLUMNS)
+    for column in ("amount_usd_bn", "duration_years", "capacity_gw", "firm_usd_bn"):
+        deals[column] = deals[column].astype(float)
+    return deals
+
+
+def read_aliases(source: Source, company_ids: set[str]) -> dict[str, str]:
+    frame, name = read_table(source, ["alias", "company_id"], "aliases")
+    aliases = {}
+    for position, (alias, cid) in enumerate(zip(frame["alias"], frame["company_id"], strict=True)):
+        if cid not in company_ids:
+            raise DealWebError(located(f"unknown company '{cid}'", file=name, row=table_line(frame, position),
+                                       column="company_id", fix="use a company id from companies.csv."))
+        aliases[alias.upper()] = cid
+    return aliases
