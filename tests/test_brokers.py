@@ -445,6 +445,21 @@ def test_broker_file_without_positions_names_the_format(tmp_path):
     assert "\n" not in str(error.value) and "Fix:" in str(error.value)
 
 
+@pytest.mark.parametrize("header, row", [
+    ('"Date","Action","Symbol","Description","Quantity","Price","Fees & Comm","Amount"',  # Schwab transactions
+     '"01/15/2024","Buy","AAPL","APPLE INC","100","$185.50","$1.50","-$18,551.50"'),
+    ("Run Date,Action,Symbol,Description,Type,Price ($),Quantity,Amount ($)",  # Fidelity Accounts_History
+     "07/30/2026,DIVIDEND RECEIVED SCHD,SCHD,SCHWAB US DIVIDEND EQUITY ETF,Cash,,,0.01"),
+    ('"Activity Date","Process Date","Instrument","Trans Code","Quantity","Price","Amount"',  # Robinhood
+     '"9/20/2026","9/20/2026","AAPL","Sell","5","$190.00","$950.00"')])
+def test_a_transactions_export_is_refused_not_read_as_holdings(tmp_path, header, row):
+    path = tmp_path / "export.csv"
+    path.write_text(f"{header}\n{row}\n")
+    with pytest.raises(PortfolioError, match="a transactions \\(activity\\) export") as error:
+        ex.Portfolio.from_csv(path)
+    assert "\n" not in str(error.value)
+
+
 # --------------------------------------------------------------------------------------- pandas and display
 def test_constructors_take_series_dicts_and_ticker_indexed_frames():
     series = pd.Series({"NVDA": 0.6, "MSFT": 0.4})

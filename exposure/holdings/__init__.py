@@ -16,7 +16,15 @@ from exposure.errors import PortfolioError, located
 from exposure.holdings import brokers
 from exposure.holdings.fx import Converter, Rate
 from exposure.holdings.generic import CASH_TICKERS, is_ticker_header, read_frame
-from exposure.holdings.reader import check_size, comma_lines, cut_short, decode, parse_table, split_lines
+from exposure.holdings.reader import (
+    check_size,
+    comma_lines,
+    cut_short,
+    decode,
+    parse_table,
+    refuse_activity,
+    split_lines,
+)
 from exposure.holdings.statement import DERIVATIVE_COLUMNS, Statement, to_positions
 
 __all__ = ["Holdings", "Statement", "line_table", "read_holdings"]
@@ -65,6 +73,7 @@ def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_curr
         return Holdings(positions.table, "market_value", notes, converter.base, reader.NAME, statement,
                         positions.derivatives)
     try:
+        refuse_activity(lines, name)
         frame = parse_table(text, name, is_ticker_header)
         _refuse_cut_short(text, split_lines(text), name, GENERIC, frame.attrs["delimiter"])
         if encoding_note:

@@ -89,6 +89,24 @@ def cut_short(text: str, lines: list[str], delimiter: str = ",") -> int | None:
     return number if 1 < after < before else None
 
 
+#: Header cells of transaction (activity) exports: a date column and an action column mark one.
+_ACTIVITY_DATES = frozenset({"date", "trade date", "run date", "activity date", "settlement date", "process date",
+                             "transaction date", "date/time", "datum", "fecha"})
+_ACTIVITY_ACTIONS = frozenset({"action", "trans code", "transaction type", "transaction", "activity type",
+                               "buy/sell", "activity"})
+
+
+def refuse_activity(lines: list[str], name: str) -> None:
+    """Refuse a transactions (activity) export, whose Symbol/Quantity/Price columns would read as holdings."""
+    for number, line in enumerate(lines[:HEADER_SEARCH_LINES], start=1):
+        cells = {" ".join(c.lower().split()) for c in _raw_cells(line, ",")}
+        dates, actions = sorted(cells & _ACTIVITY_DATES), sorted(cells & _ACTIVITY_ACTIONS)
+        if dates and actions:
+            raise PortfolioError(located(f"a transactions (activity) export: its '{dates[0]}' and '{actions[0]}' "
+                                         "columns list trades, not the positions held", file=name, row=number,
+                                         fix="download the positions (holdings) export of the account instead."))
+
+
 def cells_of(line: str, delimiter: str = ",") -> list[str]:
     """The cleaned cells of one CSV line ([] when the line is not valid CSV)."""
     try:
@@ -181,7 +199,7 @@ def _find_header(lines: list[str], name: str, is_ticker: Callable[[str], bool]) 
                 return index, candidate
     raise PortfolioError(located(f"no header row with a 'ticker' (or 'symbol') column in the first "
                                  f"{HEADER_SEARCH_LINES} lines, and not a Fidelity, Schwab, Vanguard, E*TRADE, "
-                                 "Interactive Brokers or DEGIRO positions export", file=name,
+                                 "Merrill, Interactive Brokers, DEGIRO or Wealthsimple positions export", file=name,
                                  fix="export your broker's positions as CSV, or add a header row such as: "
                                      "ticker,weight"))
 
