@@ -394,3 +394,14 @@ def test_frontier_returns_compositions_and_says_what_flattens_it(bundled, ai_hea
     # At 0.30 the cap is slack (OpenAI exposure is below it once max_weight is met), so max_weight decides.
     assert not table.at[0, "cap_binds"] and "max_weight" in table.at[0, "binding"]
     assert table.at[1, "cap_binds"]
+
+
+def test_a_bought_bond_fund_is_named_and_counts_as_other_not_unmapped(bundled, ai_heavy):
+    """BND holds only bonds (BOND: rows, no company of the web): bought, it shows its name from universe.csv
+    and layer ``other``, as analyze() labels a fund's holdings outside the web, never ``unmapped``."""
+    sug = suggest(ai_heavy, bundled, Constraints(hub_caps={"openai": 0.11}))
+    rows = sug.weights
+    bought = rows.loc[sug.trades.index[sug.trades["action"] == "buy"]]
+    assert "unmapped" not in set(rows["layer"])
+    assert rows.at["BND", "name"].startswith("Vanguard Total Bond Market ETF") and rows.at["BND", "layer"] == "other"
+    assert len(bought) and set(bought["layer"]) == {"other"}  # the proceeds go to diversifiers outside the web

@@ -206,7 +206,8 @@ def _add_universe(constraints: Constraints, web: DealWeb, market: MarketData, w0
         elif (rows := fund_rows(ticker, market)) is not None:
             compositions[ticker], layer_mix[ticker] = _fund_mix(rows, web)
             funds.add(ticker)
-            names[ticker] = f"{ticker} (fund, looked through)"
+            named = str(listed.at[ticker, "name"]) if ticker in listed.index else ticker
+            names[ticker] = f"{named} (fund, looked through)"
         elif ticker in listed.index:
             compositions[ticker], layer_mix[ticker] = {}, {str(listed.at[ticker, "layer"]): 1.0}
             names[ticker] = str(listed.at[ticker, "name"])
@@ -223,7 +224,8 @@ def _fund_mix(rows: pd.DataFrame, web: DealWeb) -> tuple[dict[str, float], dict[
     layers: dict[str, float] = {}
     for held, share in zip(rows["ticker"], rows["weight"], strict=True):
         cid = web.company_for_ticker(held)
-        layer = "unmapped" if cid is None else str(web.companies.at[cid, "layer"])
+        # a published holding outside the web (a Treasury in BND) is known, layer other, as in analyze()
+        layer = "other" if cid is None else str(web.companies.at[cid, "layer"])
         if cid is not None:
             composition[cid] = composition.get(cid, 0.0) + float(share)
         layers[layer] = layers.get(layer, 0.0) + float(share)
