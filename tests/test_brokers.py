@@ -614,3 +614,16 @@ def test_score_puts_a_mostly_unmapped_portfolio_warning_right_under_the_headline
     assert "WARNING: 80% of the portfolio's value is not mapped" in lines
     assert "did you mean NVDA?" in lines
     assert lines.index("WARNING") < lines.index("Exposure to companies")  # before the tables, not after
+
+
+def test_vanguard_admiral_share_classes_are_looked_through_as_their_etf():
+    """vanguard_1.csv holds VTSAX and VFIAX, the Admiral share classes of the portfolios behind VTI and VOO
+    (one portfolio, several share classes): they are looked through with VTI's and VOO's bundled weights,
+    so NVDA through VTSAX is 0.0687 (VTI's NVDA weight, 2026-08-31) x VTSAX's weight in the file."""
+    import exposure as ex
+
+    pf = ex.Portfolio.from_csv(BROKERS / "vanguard_1.csv")
+    report = ex.analyze(pf)
+    assert not {"VTSAX", "VFIAX"} & set(report.coverage["unmapped_tickers"])
+    through = report.holdings[(report.holdings["via"] == "VTSAX") & (report.holdings["ticker"] == "NVDA")]
+    assert through["weight"].sum() == pytest.approx(0.0687 * pf.weights["VTSAX"], rel=1e-9)
