@@ -188,8 +188,9 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
 
     def add(row: int, ticker: str, share: float, held_directly: bool = True) -> None:
         cid = web.company_for_ticker(ticker)
-        if cid is None:  # a fund's holding outside the web is known, not unmapped (as in analyze)
-            values[row, n_hubs + 1] += share if held_directly else 0.0
+        if cid is None:
+            if held_directly:  # a fund's holding outside the web is known, not unmapped (as in analyze)
+                values[row, n_hubs + 1] += share
         else:
             position = sensitivity.index[cid]
             values[row, :n_hubs] += share * company_rows[position]

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from exposure.dealweb import DealWeb
     from exposure.portfolio import Portfolio
 
-__all__ = ["HISTORY_START", "exposure_history", "parse_date"]
+__all__ = ["HISTORY_START", "exposure_history"]
 
 #: Where the history starts when no dates are given.
 HISTORY_START = date(2023, 1, 1)
@@ -38,11 +38,12 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
     from dataclasses import replace
 
     from exposure.analyze import build_context, exposure_table
+    from exposure.dealweb import parse_as_of
 
     hub_id = web.resolve(hub)
     ctx = build_context(pf, web, model)
     announced = _announced(web)
-    points = sorted({parse_date(d) for d in dates}) if dates is not None else _deal_dates(announced)
+    points = sorted({parse_as_of(d) for d in dates}) if dates is not None else _deal_dates(announced)
     rows, states = [], {}
     previous: date | None = None
     for point in points:
@@ -64,13 +65,6 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
             ranked = effect.reindex(frame.at[when, "new_deals"]).dropna().sort_values(ascending=False)
             frame.at[when, "drivers"] = list(ranked[ranked > 1e-6].index[:3])
     return frame
-
-
-def parse_date(when: str | date) -> date:
-    """A date from ``YYYY-MM-DD``, ``YYYY-MM`` (its 1st) or a date."""
-    from exposure.dealweb import parse_as_of
-
-    return parse_as_of(when)
 
 
 def _announced(web: DealWeb) -> pd.Series:
