@@ -142,6 +142,16 @@ class SnapshotProvider:
             self._fund_aliases.setdefault("", FundAlias("", "", "", "", ""))  # read, even when empty
         return self._fund_aliases
 
+    def securities(self) -> set[str]:
+        """Tickers the snapshot knows as listed securities outside any fund look-through: every holding named by
+        a bundled fund and every priced ticker. A user holding one that is not in the deal web holds a known
+        non-AI name (``outside_web``), not a possible typo (``unmapped``)."""
+        named = set()
+        for name in ("fund_holdings", "prices"):
+            table = self._table(name)
+            named |= set() if table.empty else {_ticker(t) for t in table["ticker"].dropna()}
+        return named
+
     def fx(self, currency: str) -> float:
         """USD per unit of ``currency`` from ``fx.csv``; sub-units (``GBp``) are scaled."""
         iso, per_unit = _currency_unit(currency)
