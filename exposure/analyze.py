@@ -22,6 +22,7 @@ from exposure.webfiles import diversifier_funds
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from exposure.defaults import DefaultModel
     from exposure.market import MarketData
     from exposure.models import ExposureModel
 
@@ -37,7 +38,7 @@ class Context:
     weights: np.ndarray
     holdings: pd.DataFrame
     web: DealWeb
-    model: ExposureModel
+    model: ExposureModel | DefaultModel
     portfolio: Portfolio
     sensitivity: Sensitivity
     notes: list[str] = field(default_factory=list)
@@ -63,19 +64,19 @@ class Context:
         return self.sensitivity.spectral_radius()
 
 
-def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,
+def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | DefaultModel | None = None,
                   market: MarketData | None = None) -> Context:
     """Value the portfolio, look through its funds, map it onto the web and build ``L``.
 
     ``market`` defaults to the bundled snapshot; a live provider also refreshes the web's market caps
     and revenues (names it could not fetch keep the snapshot, and its warnings say which).
     """
+    from exposure.defaults import DefaultModel  # ExposureModel()'s values without loading pydantic
     from exposure.market import SnapshotProvider
-    from exposure.models import ExposureModel
 
     pf = pf if isinstance(pf, Portfolio) else Portfolio.from_weights(pf)  # a Series or dict of weights
     web = web if web is not None else DealWeb.bundled()
-    model = model or ExposureModel()
+    parameters = model or DefaultModel()
     market = market if market is not None else SnapshotProvider()
     notes = list(pf.notes) + web.notes
     seen_warnings = len(getattr(market, "warnings", []))  # a provider reused across calls keeps its old ones
@@ -102,17 +103,17 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
     notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
-    sensitivity = web.sensitivity(model)
+    sensitivity = web.sensitivity(parameters)
     check_stable(sensitivity)
     weights = np.zeros(len(sensitivity.ids))
     mapped = holdings["mapped"].to_numpy()
     for cid, weight in _sums(holdings["company_id"][mapped].tolist(), holdings["weight"][mapped].tolist()).items():
         weights[sensitivity.index[cid]] = weight
-    return Context(weights=weights, holdings=holdings, web=web, model=model, portfolio=pf, sensitivity=sensitivity,
+    return Context(weights=weights, holdings=holdings, web=web, model=parameters, portfolio=pf, sensitivity=sensitivity,
                    notes=notes)
 
 
-def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,
+def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | DefaultModel | None = None,
             hubs: list[str] | None = None, market: MarketData | None = None) -> ExposureReport:
     """Score a portfolio's AI concentration: its exposure to the deal web's AI hubs.
 
