@@ -97,7 +97,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     valued = pf.valued(usd_price if pf.kind == "shares" else None)
     notes.extend(price_notes(figures, held, pf.base_currency, pf.fx_rates) if held else [])
     rows = look_through(valued, market.fund_holdings)
-    holdings = _mapped(rows, web, valued)
+    holdings = _mapped(rows, web, valued, getattr(market, "securities", set)())
     notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
     notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
@@ -303,13 +303,14 @@ def _ticker(ctx: Context, cid: str) -> str:
     return str(ticker) if isinstance(ticker, str) else cid
 
 
-def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFrame:
+def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame, securities: set[str]) -> pd.DataFrame:
     """Add ``company_id, name, layer, mapped, kind`` to look-through rows (kind: company, cash, fund_other,
     outside_web, unmapped).
 
-    ``unmapped`` is only for what the user holds directly and the web does not know (a typo, an unknown
-    identifier, a non-AI stock); a fund's published holding outside the web (a bank in VTI, a Treasury in BND)
-    is ``outside_web`` with layer ``other``: known, and loading on no hub."""
+    ``unmapped`` is only for what the user holds directly and neither the web nor the market data knows (a typo,
+    an unknown identifier); a fund's published holding outside the web (a bank in VTI, a Treasury in BND) and a
+    directly held listed security the market data names (``securities``: COST, NFLX) are ``outside_web`` with
+    layer ``other``: known, and loading on no hub."""
     cash = set(valued.loc[valued["is_cash"], "ticker"])
     company_ids: list[str | None] = []
     kinds: list[str] = []
@@ -330,6 +331,8 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame) -> pd.DataFr
             name = f"{via} holdings beyond the published top holdings"
         elif via:  # a fund's published holding that is no company of the web: known, just not AI
             kind, layer, name = "outside_web", "other", f"{ticker} (in {via}, outside the deal web)"
+        elif ticker in securities:
+            kind, layer, name = "outside_web", "other", given_names.get(ticker) or f"{ticker} (outside the deal web)"
         else:
             kind, layer, name = "unmapped", "unmapped", given_names.get(ticker) or ""
         kinds.append(kind)

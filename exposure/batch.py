@@ -186,10 +186,14 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
     n_hubs = len(hub_ids)
     values = np.zeros((len(names), n_hubs + 2))
 
+    securities = getattr(market, "securities", set)()
+
     def add(row: int, ticker: str, share: float, held_directly: bool = True) -> None:
         cid = web.company_for_ticker(ticker)
         if cid is None:
-            if held_directly:  # a fund's holding outside the web is known, not unmapped (as in analyze)
+            # A fund's holding outside the web, or a listed security the market data names, is known, not
+            # unmapped (as in analyze).
+            if held_directly and ticker not in securities:
                 values[row, n_hubs + 1] += share
         else:
             position = sensitivity.index[cid]

@@ -6,6 +6,7 @@ that promise with one line naming the file, row (line number in the file), colum
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import html
 from datetime import date
@@ -104,10 +105,30 @@ class DealWeb:
         """
         cutoff = parse_as_of(when)
         announced = pd.to_datetime(self.deals["announced"].str.slice(0, 10), format="mixed").dt.date
-        companies, later = figures_at(self.companies, self.financials, cutoff)
+        companies, later = self._figures_at(cutoff)
         note = later_note(later, self.name_of, cutoff)
         return self._replace(companies=companies, deals=self.deals[announced <= cutoff], cutoff=cutoff,
                              notes=[note] if note else [])
+
+    def _figures_at(self, cutoff: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:func:`figures_at`, reused for cutoffs that see the same dated rows: its result depends only on which
+        ``financials`` rows and which ``companies.csv`` dates are on or before the cutoff, and a history over a
+        hundred deal dates crosses only a few figure dates."""
+        key = tuple(bisect.bisect_right(dates, cutoff) for dates in self._figure_dates)
+        cache = self.__dict__.setdefault("_figures_cache", {})
+        if key not in cache:
+            cache[key] = figures_at(self.companies, self.financials, cutoff)
+        return cache[key]
+
+    @cached_property
+    def _figure_dates(self) -> tuple[list[date], list[date]]:
+        """The sorted dates of the ``financials`` rows and of the ``companies.csv`` figures (undated ones left out)."""
+        def parsed(dates: pd.Series) -> list[date]:
+            found = pd.to_datetime(dates.astype(str).str.slice(0, 10), errors="coerce", format="mixed").dt.date
+            return sorted(d for d in found if pd.notna(d))
+
+        financial = self.financials["date"] if self.financials is not None else pd.Series(dtype=object)
+        return parsed(financial), parsed(self.companies["as_of"])
 
     def _replace(self, companies: pd.DataFrame | None = None, deals: pd.DataFrame | None = None,
                  cutoff: date | None = None, notes: list[str] | None = None) -> DealWeb:

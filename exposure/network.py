@@ -192,9 +192,15 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     return Sensitivity(ids=ids, L=matrix, contributions=contributions, coverage=coverage)
 
 
+_DEAL_INPUTS = ("id", "payer", "payee", "type", "amount_usd_bn", "duration_years", "status", "capacity_gw",
+                "firm_usd_bn")
+
+
 def _prepared_deals(companies: pd.DataFrame, deals: pd.DataFrame, model: ExposureModel) -> pd.DataFrame:
     """Add ``amount`` (status-weighted USD bn), ``annual``, ``estimate``, ``assumed_duration`` and ``reason``."""
-    d = deals.copy()
+    # Only the columns the channels read, text as plain objects: every filter below copies them, and pandas'
+    # Arrow-backed strings are slow to copy a few rows at a time (a history rebuilds L for ~100 dates).
+    d = deals[[c for c in _DEAL_INPUTS if c in deals]].astype({c: object for c in ("id", "payer", "payee")})
     for optional in ("capacity_gw", "firm_usd_bn", "duration_years"):
         if optional not in d:
             d[optional] = np.nan

@@ -19,6 +19,7 @@ app.add_typer(data_app, name="data")
 
 #: Market snapshot files checked with the bundled data, and the columns each must have.
 MARKET_FILES = {"fund_holdings.csv": ["fund", "ticker", "weight", "as_of", "source_url"],
+                "fund_aliases.csv": ["ticker", "same_portfolio_as", "relation", "source_url", "as_of"],
                 "prices.csv": ["ticker", "price", "currency", "as_of", "source_url"],
                 "fx.csv": ["currency", "usd_per_unit", "as_of", "source_url"],
                 "financials.csv": ["company_id", "metric", "value_usd_bn", "date", "period", "source_url"]}

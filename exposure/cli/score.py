@@ -54,9 +54,10 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
         f"spectral radius of L {m['spectral_radius']:.3f}")
     unmapped = c["unmapped_tickers"]
     listed = ", ".join(unmapped[:10]) + (f" and {len(unmapped) - 10} more" if len(unmapped) > 10 else "")
-    say(f"Coverage: unmapped (not in the deal web, so no deal exposure) {100 * c['unmapped_weight']:.1f}%"
+    say("Coverage: unmapped (tickers neither the web nor the market data knows: check them) "
+        f"{100 * c['unmapped_weight']:.1f}%"
         + (f" ({listed})" if unmapped else "")
-        + f", fund holdings outside the web (layer other) {100 * c['outside_web_weight']:.1f}%"
+        + f", known holdings outside the web (layer other, no deal exposure) {100 * c['outside_web_weight']:.1f}%"
         + f", funds not looked through {100 * c['not_looked_through_weight']:.1f}%, "
         f"{c['deals_left_out']} of {c['deals_in_web']} deals left out of L (undisclosed amounts or figures), "
         f"{c['channels_left_out']} deal channels left out (a revenue or market cap missing), "
