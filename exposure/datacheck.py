@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from exposure.market.fund_aliases import ALIAS_COLUMNS, alias_problems
 from exposure.taxonomy import SourceKind, Status
 
 if TYPE_CHECKING:
@@ -129,7 +130,8 @@ def check_data(web: DealWeb, *, market: dict[str, pd.DataFrame] | None = None,
                stale_days: int = STALE_DAYS) -> DataCheck:
     """Check a loaded web (and, optionally, market tables read as text) for provenance, statuses and conflicts.
 
-    ``market`` maps file names (``fund_holdings.csv``, ``prices.csv``, ``fx.csv``, ``financials.csv``) to
+    ``market`` maps file names (``fund_holdings.csv``, ``fund_aliases.csv``, ``prices.csv``, ``fx.csv``,
+    ``financials.csv``) to
     frames of text cells whose ``attrs['lines']`` holds each row's line in the file. ``other_deals`` are
     deals the web's deals must not contradict (the bundled ones, when checking a user's file); ``lines``
     maps deal and company ids to their line in the file. Schema errors are found when the web is loaded
@@ -145,7 +147,10 @@ def check_data(web: DealWeb, *, market: dict[str, pd.DataFrame] | None = None,
     market = market or {}
     for name, frame in market.items():
         result.counts[name] = len(frame)
-        result.problems += _market_problems(frame, name, today, ids)
+        if name != ALIASES_FILE:
+            result.problems += _market_problems(frame, name, today, ids)
+    if ALIASES_FILE in market:
+        result.problems += _alias_problems(market[ALIASES_FILE], market.get("fund_holdings.csv"), today)
     if "financials.csv" in market:
         result.problems += _companies_against_financials(web.companies, market["financials.csv"], companies_file)
     result.freshness = data_freshness(web, today)
@@ -220,6 +225,8 @@ def _company_problems(companies: pd.DataFrame, name: str, today: date, lines: di
 
 
 # ------------------------------------------------------------------------------------------------ market
+#: Funds looked through with another fund's holdings (checked by :func:`_alias_problems`).
+ALIASES_FILE = "fund_aliases.csv"
 _MARKET_RULES: dict[str, tuple[str, str, str]] = {
     # file: (key column, value column, date column)
     "fund_holdings.csv": ("fund", "weight", "as_of"),
@@ -250,6 +257,23 @@ def _market_problems(frame: pd.DataFrame, name: str, today: date, company_ids: s
     if name == "financials.csv":
         problems += _financial_conflicts(frame, name)
     return problems
+
+
+def _alias_problems(frame: pd.DataFrame, holdings: pd.DataFrame | None, today: date) -> list[Problem]:
+    """Each alias sourced, dated and sound (:func:`exposure.market.fund_aliases.alias_problems`)."""
+    missing = [c for c in ALIAS_COLUMNS[:-1] if c not in frame]
+    if missing:
+        return [Problem(ALIASES_FILE, f"missing column(s) {', '.join(missing)}")]
+    funds = set() if holdings is None else {str(f).strip().upper() for f in holdings["fund"]}
+    records = frame.to_dict("records")
+    lines = frame.attrs.get("lines")
+
+    def where(position: int) -> Where:
+        return ALIASES_FILE, lines[position] if lines else position + 2
+
+    problems = [p for position, row in enumerate(records) for p in _provenance(row, "as_of", where(position), today)]
+    return problems + [_at(where(position), message, column)
+                       for position, column, message in alias_problems(records, funds)]
 
 
 def _financial_row(row: dict[str, Any], where: Where, company_ids: set[str]) -> list[Problem]:

@@ -56,6 +56,7 @@ def read_financials(source: str | Path | io.StringIO, company_ids: set[str]) -> 
         values.append(value)
         dates.append(when)
     frame = frame.assign(value_usd_bn=values, date=dates)
+    frame.attrs = {}  # the line numbers served the checks above; pandas deep-copies attrs on every operation
     return frame[frame["company_id"].isin(company_ids)].reset_index(drop=True)
 
 

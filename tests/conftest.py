@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -11,6 +12,11 @@ from typing import NamedTuple
 from unittest.mock import patch
 
 import pytest
+
+# One BLAS thread per process: xdist already runs one worker per core, and the webs' matrices are small, so
+# more threads only spin against each other. Set before the workers start (they inherit the environment).
+for _variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTFOLIOS = ROOT / "portfolios"

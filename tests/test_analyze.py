@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from conftest import PORTFOLIOS
 
@@ -116,3 +117,20 @@ def test_a_funds_holdings_outside_the_web_are_known_not_unmapped():
     assert report.coverage["outside_web_weight"] == pytest.approx(outside["weight"].sum())
     # the remainder of a fund beyond its published holdings is many names, never "the largest name"
     assert not str(report.metrics["largest_name"]).endswith(" other")
+
+
+def test_a_directly_held_listed_stock_outside_the_web_is_known_not_unmapped():
+    """50% COST and 20% NFLX (held by bundled funds, not in the deal web), 20% NVDA, 10% XYZQ (nobody knows it).
+    Only XYZQ is unmapped (10%, under the 20% warning); COST and NFLX are known holdings outside the web, layer
+    ``other``, 70% together; ``analyze_many`` counts the same 10% unmapped."""
+    pf = ex.Portfolio.from_weights({"COST": 0.5, "NFLX": 0.2, "NVDA": 0.2, "XYZQ": 0.1})
+    report = ex.analyze(pf)
+    assert report.coverage["unmapped_tickers"] == ["XYZQ"]
+    assert report.coverage["unmapped_weight"] == pytest.approx(0.1)
+    assert report.coverage["outside_web_weight"] == pytest.approx(0.7)
+    held = report.holdings.set_index("ticker")
+    assert held.loc["COST", "kind"] == "outside_web" and held.loc["COST", "layer"] == "other"
+    assert not any("COST" in note or note.startswith("WARNING") for note in report.notes)
+    many = ex.analyze_many(pd.DataFrame({"account": "a", "ticker": ["COST", "NFLX", "NVDA", "XYZQ"],
+                                         "weight": [0.5, 0.2, 0.2, 0.1]}))
+    assert many.loc["a", "unmapped_weight"] == pytest.approx(0.1)

@@ -112,7 +112,8 @@ def test_added_funds_are_bundled_and_the_bond_fund_carries_no_ai_exposure(tmp_pa
     from conftest import run_cli
 
     holdings = read("fund_holdings.csv")
-    assert {"IGV", "ARKK", "SCHG", "VUG", "VXUS", "QQQM", "BND"} <= set(holdings["fund"])
+    assert {"IGV", "ARKK", "SCHG", "VUG", "VXUS", "BND"} <= set(holdings["fund"])
+    assert "QQQM" in set(read("fund_aliases.csv")["ticker"])  # looked through with QQQ's rows (same index)
     # BND holds bonds only: its rows are issuers under BOND: pseudo-tickers, which no company matches.
     assert holdings.loc[holdings["fund"] == "BND", "ticker"].str.startswith("BOND:").all()
     bond_only = tmp_path / "bonds.csv"
@@ -143,10 +144,12 @@ def test_refreshed_vgt_and_qqq_holdings_come_from_the_issuers_files():
     assert weight[("VGT", "NVDA")] == pytest.approx(0.179499)
     assert weight[("QQQ", "NVDA")] == pytest.approx(0.09921)
     assert set(holdings.loc[holdings["fund"] == "VGT", "as_of"]) == {"2026-08-13"}
-    # QQQM tracks the same Nasdaq-100 index: its rows are QQQ's, so the two agree line by line.
-    qqq = holdings[holdings["fund"] == "QQQ"][["ticker", "weight"]].reset_index(drop=True)
-    qqqm = holdings[holdings["fund"] == "QQQM"][["ticker", "weight"]].reset_index(drop=True)
-    assert qqq.equals(qqqm)
+    # QQQM tracks the same Nasdaq-100 index: it has no rows of its own and is looked through with QQQ's.
+    assert "QQQM" not in set(holdings["fund"])
+    from exposure.market import SnapshotProvider
+
+    snapshot = SnapshotProvider()
+    pd.testing.assert_frame_equal(snapshot.fund_holdings("QQQM"), snapshot.fund_holdings("QQQ"))
 
 
 def test_ai_investor_funds_are_bundled_from_issuer_files_with_their_dates():
@@ -164,3 +167,18 @@ def test_ai_investor_funds_are_bundled_from_issuer_files_with_their_dates():
     assert weight[("SMH", "NVDA")] == pytest.approx(0.1927) and as_of["SMH"] == "2026-10-01"
     # FTEC's newest public holdings are its SEC N-PORT for 2026-04-30; weights are value / reported total.
     assert as_of["FTEC"] == "2026-04-30"
+
+
+def test_broad_funds_and_xlv_come_from_the_issuers_files_with_their_dates():
+    holdings = read("fund_holdings.csv")
+    weight = holdings.set_index(["fund", "ticker"])["weight"].astype(float)
+    as_of = holdings.groupby("fund")["as_of"].first()
+    # Read from the cited issuer files: SSGA's XLV file (01-Oct-2026) lists Eli Lilly at 15.233236 %, the
+    # iShares ITOT and IVV workbooks (NAV date 2026-09-16) NVIDIA at 7.00788 % and 7.86365 %, Schwab's SCHB file
+    # of 2026-09-24 NVIDIA at 7.27746 %. Stored as fractions rounded to 6 decimals.
+    assert weight[("XLV", "LLY")] == pytest.approx(0.152332) and as_of["XLV"] == "2026-10-01"
+    assert weight[("ITOT", "NVDA")] == pytest.approx(0.070079) and as_of["ITOT"] == "2026-09-16"
+    assert weight[("IVV", "NVDA")] == pytest.approx(0.078637) and as_of["IVV"] == "2026-09-16"
+    assert weight[("SCHB", "NVDA")] == pytest.approx(0.072775) and as_of["SCHB"] == "2026-09-24"
+    prices = read("prices.csv").set_index("ticker")
+    assert prices.at["CHAT", "price"] == "81.96" and prices.at["CHAT", "as_of"] == "2026-07-31"

@@ -634,5 +634,7 @@ main(["refresh", "NVDA", "--timeout", "2", "--cache-dir", {str(tmp_path)!r}])
     finished = time.monotonic()
     started = float(err.splitlines()[0])
     assert process.returncode == 1, err  # nothing fetched live: refresh says so with exit code 1
-    assert finished - started < 2 + 2 + 3, err  # prices (2 s) and fundamentals (2 s) deadlines, then exit
+    # Two 2 s deadlines, then exit: well before the stuck threads' 60 s (the margin absorbs a loaded machine;
+    # a process that waited for its threads would take 60 s or more).
+    assert finished - started < 30, err
     assert "Traceback" not in err

@@ -37,9 +37,11 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
     for note in urgent:
         say(f"[bold red]{note}[/bold red]")
     shown = report.hubs[report.hubs["total"] > 0]
-    print_table(shown[["name", "ai_hub", "direct", "first_order", "network", "total"]],
-                title=f"Exposure to companies of the web (fractions of portfolio value), top {min(top, len(shown))}",
-                percent_columns=("direct", "first_order", "network", "total"), max_rows=top)
+    if len(shown):  # no company of the web at all (a no-AI portfolio): no empty "top 0" table
+        print_table(shown[["name", "ai_hub", "direct", "first_order", "network", "total"]],
+                    title=f"Exposure to companies of the web (fractions of portfolio value), top "
+                          f"{min(top, len(shown))}",
+                    percent_columns=("direct", "first_order", "network", "total"), max_rows=top)
     _through_deals(report)
     print_table(report.layers, title="Look-through weight by layer", percent_columns=("weight",))
     m, c = report.metrics, report.coverage
@@ -54,9 +56,10 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
         f"spectral radius of L {m['spectral_radius']:.3f}")
     unmapped = c["unmapped_tickers"]
     listed = ", ".join(unmapped[:10]) + (f" and {len(unmapped) - 10} more" if len(unmapped) > 10 else "")
-    say(f"Coverage: unmapped (not in the deal web, so no deal exposure) {100 * c['unmapped_weight']:.1f}%"
+    say("Coverage: unmapped (tickers neither the web nor the market data knows: check them) "
+        f"{100 * c['unmapped_weight']:.1f}%"
         + (f" ({listed})" if unmapped else "")
-        + f", fund holdings outside the web (layer other) {100 * c['outside_web_weight']:.1f}%"
+        + f", known holdings outside the web (layer other, no deal exposure) {100 * c['outside_web_weight']:.1f}%"
         + f", funds not looked through {100 * c['not_looked_through_weight']:.1f}%, "
         f"{c['deals_left_out']} of {c['deals_in_web']} deals left out of L (undisclosed amounts or figures), "
         f"{c['channels_left_out']} deal channels left out (a revenue or market cap missing), "

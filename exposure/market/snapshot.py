@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from exposure.errors import MarketDataError
+from exposure.market.fund_aliases import FundAlias, parse_aliases, resolve
 from exposure.market.protocol import (
     _currency_unit,
     _fundamental_row,
@@ -22,7 +23,7 @@ from exposure.market.protocol import (
     _tickers,
 )
 
-_BUNDLED_CACHES: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+_BUNDLED_CACHES: tuple[dict, dict, dict, dict, dict] = ({}, {}, {}, {}, {})
 
 
 class SnapshotProvider:
@@ -32,7 +33,9 @@ class SnapshotProvider:
     ----------
     data_dir : path, optional
         A folder holding ``prices.csv``, ``companies.csv``, ``fund_holdings.csv``, ``fx.csv`` and
-        ``aliases.csv`` in the bundled formats. Default: the package's own ``exposure/data``.
+        ``aliases.csv`` in the bundled formats, and optionally ``fund_aliases.csv`` (funds looked through with
+        another fund's holdings, see :mod:`exposure.market.fund_aliases`). Default: the package's own
+        ``exposure/data``.
 
     Notes
     -----
@@ -44,11 +47,12 @@ class SnapshotProvider:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.warnings: list[str] = []
         # The bundled files never change while a process runs: every default provider shares one parse.
-        caches = _BUNDLED_CACHES if data_dir is None else ({}, {}, {}, {})
+        caches = _BUNDLED_CACHES if data_dir is None else ({}, {}, {}, {}, {})
         self._tables: dict[str, pd.DataFrame] = caches[0]
         self._indexes: dict[tuple[str, str], dict[str, pd.Series]] = caches[1]
         self._groups: dict[tuple[str, str], dict[str, pd.DataFrame]] = caches[2]
         self._fund_rows: dict[str, list[dict[str, Any]]] = caches[3]  # fund -> its holdings, as records
+        self._fund_aliases: dict[str, FundAlias] = caches[4]  # ticker -> the fund whose holdings it uses
 
     def prices(self, tickers: Iterable[str], start: Any = None, end: Any = None) -> pd.DataFrame:
         """The one dated snapshot price per ticker, as a one-row frame (local currency).
@@ -96,24 +100,57 @@ class SnapshotProvider:
         return _fundamentals_frame(rows, names)
 
     def fund_holdings(self, fund: str) -> pd.DataFrame:
-        """The bundled holdings of ``fund`` (often its top holdings only); empty if not bundled."""
-        if not self._fund_rows:  # one pass over the file; a frame is built only for a fund asked for
+        """The bundled holdings of ``fund`` (often its top holdings only); empty if not bundled.
+
+        A fund listed in ``fund_aliases.csv`` gets the holdings of the fund it aliases, and a line in
+        ``warnings`` names both (and, for an index tracker, says the holdings are assumed equal).
+        """
+        rows = self._holdings_rows()
+        name = _ticker(fund)
+        holder, problem = resolve(name, self._aliases(), set(rows) - {""})
+        if problem is not None:
+            self.warnings.append(f"fund_aliases.csv: {problem} {name} is not looked through.")
+        elif holder is not None and holder != name:
+            self.warnings.append(self._fund_aliases[name].note(holder))
+        frames = self._groups.setdefault(("fund_holdings", "fund"), {})
+        key = holder or ""
+        if key not in frames:
+            frames[key] = _holdings_frame(rows[key])
+        return frames[key].copy() if key else frames[key]  # not a bundled fund: one shared empty frame
+
+    def funds(self) -> set[str]:
+        """Tickers of the funds whose holdings are bundled, or that alias one (so callers need not ask per ticker)."""
+        own = set(self._holdings_rows()) - {""}
+        return own | {t for t in self._aliases() if t and resolve(t, self._fund_aliases, own)[0] is not None}
+
+    def _holdings_rows(self) -> dict[str, list[dict[str, Any]]]:
+        """Fund -> its holdings as records, read in one pass over the file (``""``: no holdings, always present)."""
+        if not self._fund_rows:
             table = self._table("fund_holdings")
             for r in [] if table.empty else table[table["fund"].notna()].to_dict("records"):
                 self._fund_rows.setdefault(_ticker(r["fund"]), []).append(
                     {"ticker": _ticker(r["ticker"]), "weight": float(r["weight"]), "as_of": str(r["as_of"]),
                      "source": "snapshot"})
             self._fund_rows.setdefault("", [])  # read, even when empty
-        frames = self._groups.setdefault(("fund_holdings", "fund"), {})
-        name = _ticker(fund) if _ticker(fund) in self._fund_rows else ""
-        if name not in frames:
-            frames[name] = _holdings_frame(self._fund_rows[name])
-        return frames[name].copy() if name else frames[name]  # not a bundled fund: one shared empty frame
+        return self._fund_rows
 
-    def funds(self) -> set[str]:
-        """Tickers of the funds whose holdings are bundled (so callers need not ask per ticker)."""
-        table = self._table("fund_holdings")
-        return set() if table.empty else {_ticker(t) for t in table["fund"]}
+    def _aliases(self) -> dict[str, FundAlias]:
+        """``fund_aliases.csv`` parsed once; an absent file means no aliases (it is optional)."""
+        if not self._fund_aliases:
+            table = self._read("fund_aliases", optional=True)
+            self._fund_aliases.update(parse_aliases([] if table.empty else table.to_dict("records")))
+            self._fund_aliases.setdefault("", FundAlias("", "", "", "", ""))  # read, even when empty
+        return self._fund_aliases
+
+    def securities(self) -> set[str]:
+        """Tickers the snapshot knows as listed securities outside any fund look-through: every holding named by
+        a bundled fund and every priced ticker. A user holding one that is not in the deal web holds a known
+        non-AI name (``outside_web``), not a possible typo (``unmapped``)."""
+        named = set()
+        for name in ("fund_holdings", "prices"):
+            table = self._table(name)
+            named |= set() if table.empty else {_ticker(t) for t in table["ticker"].dropna()}
+        return named
 
     def fx(self, currency: str) -> float:
         """USD per unit of ``currency`` from ``fx.csv``; sub-units (``GBp``) are scaled."""
@@ -161,13 +198,15 @@ class SnapshotProvider:
             self._tables[name] = self._read(name)
         return self._tables[name]
 
-    def _read(self, name: str) -> pd.DataFrame:
+    def _read(self, name: str, optional: bool = False) -> pd.DataFrame:
         filename = f"{name}.csv"
         if self.data_dir is not None:
             path: Any = self.data_dir / filename
         else:
             path = resources.files("exposure") / "data" / filename
         if not path.is_file():
+            if optional:
+                return pd.DataFrame()
             self.warnings.append(f"Snapshot file {filename} is missing; its data is treated as empty.")
             return pd.DataFrame()
         with path.open("r", encoding="utf-8") as handle:
