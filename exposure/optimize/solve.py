@@ -68,6 +68,7 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
         weights, duals = _clean(program, on.data), _duals(program)
         if on.at is not None:
             weights, duals = expand(weights, duals, data, on.at)
+        weights = np.where(choice.buy | choice.sell, weights, data.w0)  # fixed at no trade: no solver noise
     objective = float(program.main.value) / program.scale
     if data.trade_fee > 0:
         count = int((np.abs(weights - data.w0) > TRADE_TOL).sum())
