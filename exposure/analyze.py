@@ -17,10 +17,12 @@ from exposure.network import Sensitivity, chains, check_stable, leontief_solve
 from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
 from exposure.report import ExposureReport
 from exposure.taxonomy import AI_LAYERS, BALANCED_AI_BANDS
+from exposure.webfiles import diversifier_funds
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from exposure.defaults import DefaultModel
     from exposure.market import MarketData
     from exposure.models import ExposureModel
 
@@ -36,7 +38,7 @@ class Context:
     weights: np.ndarray
     holdings: pd.DataFrame
     web: DealWeb
-    model: ExposureModel
+    model: ExposureModel | DefaultModel
     portfolio: Portfolio
     sensitivity: Sensitivity
     notes: list[str] = field(default_factory=list)
@@ -62,19 +64,19 @@ class Context:
         return self.sensitivity.spectral_radius()
 
 
-def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,
+def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | DefaultModel | None = None,
                   market: MarketData | None = None) -> Context:
     """Value the portfolio, look through its funds, map it onto the web and build ``L``.
 
     ``market`` defaults to the bundled snapshot; a live provider also refreshes the web's market caps
     and revenues (names it could not fetch keep the snapshot, and its warnings say which).
     """
+    from exposure.defaults import DefaultModel  # ExposureModel()'s values without loading pydantic
     from exposure.market import SnapshotProvider
-    from exposure.models import ExposureModel
 
     pf = pf if isinstance(pf, Portfolio) else Portfolio.from_weights(pf)  # a Series or dict of weights
     web = web if web is not None else DealWeb.bundled()
-    model = model or ExposureModel()
+    parameters = model or DefaultModel()
     market = market if market is not None else SnapshotProvider()
     notes = list(pf.notes) + web.notes
     seen_warnings = len(getattr(market, "warnings", []))  # a provider reused across calls keeps its old ones
@@ -101,17 +103,17 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
     notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
-    sensitivity = web.sensitivity(model)
+    sensitivity = web.sensitivity(parameters)
     check_stable(sensitivity)
     weights = np.zeros(len(sensitivity.ids))
     mapped = holdings["mapped"].to_numpy()
     for cid, weight in _sums(holdings["company_id"][mapped].tolist(), holdings["weight"][mapped].tolist()).items():
         weights[sensitivity.index[cid]] = weight
-    return Context(weights=weights, holdings=holdings, web=web, model=model, portfolio=pf, sensitivity=sensitivity,
+    return Context(weights=weights, holdings=holdings, web=web, model=parameters, portfolio=pf, sensitivity=sensitivity,
                    notes=notes)
 
 
-def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | None = None,
+def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | DefaultModel | None = None,
             hubs: list[str] | None = None, market: MarketData | None = None) -> ExposureReport:
     """Score a portfolio's AI concentration: its exposure to the deal web's AI hubs.
 
@@ -310,14 +312,15 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame, securities: 
     ``unmapped`` is only for what the user holds directly and neither the web nor the market data knows (a typo,
     an unknown identifier); a fund's published holding outside the web (a bank in VTI, a Treasury in BND) and a
     directly held listed security the market data names (``securities``: COST, NFLX) are ``outside_web`` with
-    layer ``other``: known, and loading on no hub."""
+    layer ``other``: known, and loading on no hub. A bundled diversifier fund held without bundled holdings (AGG)
+    is ``fund_other`` with its ``universe.csv`` layer, as ``suggest`` labels it."""
     cash = set(valued.loc[valued["is_cash"], "ticker"])
     company_ids: list[str | None] = []
     kinds: list[str] = []
     layers: list[str] = []
     names: list[str] = []
     given_names = dict(zip(valued["ticker"], valued["name"], strict=True))
-    layer_of, name_of = web.layer_of, web.name_of
+    layer_of, name_of, diversifiers = web.layer_of, web.name_of, diversifier_funds()
     for ticker, via, looked in zip(rows["ticker"].tolist(), rows["via"].tolist(), rows["looked_through"].tolist(),
                                    strict=True):
         cid = None if ticker in cash else web.company_for_ticker(ticker)
@@ -331,6 +334,9 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame, securities: 
             name = f"{via} holdings beyond the published top holdings"
         elif via:  # a fund's published holding that is no company of the web: known, just not AI
             kind, layer, name = "outside_web", "other", f"{ticker} (in {via}, outside the deal web)"
+        elif ticker in diversifiers:  # a bundled diversifier fund whose holdings are not bundled (AGG, XLE)
+            fund_name, layer = diversifiers[ticker]
+            kind, name = "fund_other", f"{fund_name} (fund, not looked through)"
         elif ticker in securities:
             kind, layer, name = "outside_web", "other", given_names.get(ticker) or f"{ticker} (outside the deal web)"
         else:

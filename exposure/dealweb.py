@@ -24,6 +24,7 @@ from exposure.webfiles import Source, blank, data_file, read_aliases, read_compa
 if TYPE_CHECKING:
     import networkx
 
+    from exposure.defaults import DefaultModel
     from exposure.models import ExposureModel
 
 class DealWeb:
@@ -58,16 +59,22 @@ class DealWeb:
     def bundled(cls) -> DealWeb:
         """The web shipped with the package (``exposure/data``), sourced and dated; see its SOURCES.md."""
         dated = data_file("financials.csv")
-        return cls.from_csv(data_file("companies.csv"), data_file("deals.csv"), data_file("aliases.csv"),
-                            financials=dated if dated.exists() else None)
+        return cls._read(data_file("companies.csv"), data_file("deals.csv"), data_file("aliases.csv"),
+                         financials=dated if dated.exists() else None, plain=True)
 
     @classmethod
     def from_csv(cls, companies: Source, deals: Source, aliases: Source | None = None,
                  financials: Source | None = None) -> DealWeb:
         """Load and validate a web from CSV files in the bundled format (see README, "Data"); ``financials``
         holds dated figures for :meth:`as_of` (see :mod:`exposure.financials`)."""
-        company_frame = read_companies(companies)
-        deal_frame = read_deals(deals, set(company_frame.index), companies_file=companies)
+        return cls._read(companies, deals, aliases, financials)
+
+    @classmethod
+    def _read(cls, companies: Source, deals: Source, aliases: Source | None = None,
+              financials: Source | None = None, plain: bool = False) -> DealWeb:
+        """:meth:`from_csv`; ``plain`` for the bundled files (valid rows skip pydantic: :mod:`exposure.webfiles`)."""
+        company_frame = read_companies(companies, plain=plain)
+        deal_frame = read_deals(deals, set(company_frame.index), companies_file=companies, plain=plain)
         alias_map = read_aliases(aliases, set(company_frame.index)) if aliases is not None else {}
         dated = read_financials(financials, set(company_frame.index)) if financials is not None else None
         return cls(company_frame, deal_frame, alias_map, financials=dated)
@@ -201,12 +208,12 @@ class DealWeb:
         return self.companies[self.companies["ticker"].notna()]
 
     # --------------------------------------------------------------------------------------- engine
-    def sensitivity(self, model: ExposureModel | None = None) -> Sensitivity:
+    def sensitivity(self, model: ExposureModel | DefaultModel | None = None) -> Sensitivity:
         """The sensitivity matrix ``L`` under ``model`` with its deal-level contributions and coverage."""
-        from exposure.models import ExposureModel  # pydantic loads on first use, not at import
+        from exposure.defaults import DefaultModel  # ExposureModel()'s values without loading pydantic
 
-        model = model or ExposureModel()
-        key = model.model_dump_json()
+        model = model or DefaultModel()
+        key = model.model_dump_json()  # the same for ExposureModel() and DefaultModel()
         if key not in self._sensitivity:
             self._sensitivity[key] = build_sensitivity(self.companies, self.deals, model)
         return self._sensitivity[key]

@@ -25,6 +25,7 @@ from exposure.network import Sensitivity, leontief_solve
 
 if TYPE_CHECKING:
     from exposure.dealweb import DealWeb
+    from exposure.defaults import DefaultModel
     from exposure.models import ExposureModel
 
 #: A company is an AI hub when wiping it out costs the rest of the web at least this fraction of its listed
@@ -92,7 +93,7 @@ def ai_dependence(sensitivity: Sensitivity, in_ai: np.ndarray) -> np.ndarray:
     return sensitivity._cached(("ai_dependence", mask.tobytes()), compute)
 
 
-def circular_structures(web: DealWeb, model: ExposureModel | None = None,
+def circular_structures(web: DealWeb, model: ExposureModel | DefaultModel | None = None,
                         max_length: int = MAX_CYCLE_LENGTH) -> pd.DataFrame:
     """The web's two-party loops and multi-party cycles of money, largest circulating dollars first.
 

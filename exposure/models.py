@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from exposure.defaults import STATUS_WEIGHTS, DefaultModel, default_durations, default_usd_per_gw
 from exposure.taxonomy import AI_LAYERS, CONTRACT_TYPES, DealType, Layer, SourceKind, Status
 
 __all__ = ["AI_LAYERS", "CONTRACT_TYPES", "Company", "Deal", "DealType", "ExposureModel", "Layer", "SourceKind",
@@ -56,39 +57,6 @@ class Deal(BaseModel):
     checked: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
-_DEFAULT_STATUS_WEIGHTS: dict[Status, float] = {
-    Status.completed: 1.0, Status.announced: 1.0, Status.reported: 0.75, Status.rumored: 0.5,
-    Status.lapsed: 0.0, Status.terminated: 0.0,
-}
-
-
-def _default_durations() -> dict[str, float]:
-    # Years over which an undisclosed-term contract is spread. Cloud deals of 2024-2026 were reported as
-    # 4-7 year terms (OpenAI-Oracle 5, OpenAI-AWS 7, Microsoft-Nebius 5); chip and design deals as
-    # multi-year roll-outs (4); data-center builds are long-lived (10); licenses 3.
-    return {
-        "cloud_compute_contract": 5.0,
-        "chip_supply": 4.0,
-        "custom_chip_partnership": 4.0,
-        "data_center_project": 10.0,
-        "licensing_partnership": 3.0,
-    }
-
-
-def _default_usd_per_gw() -> dict[str, float]:
-    # USD bn per GW for deals stated only in gigawatts, by the payee's layer. Nvidia's CEO (Aug/Sep 2025
-    # earnings call) put a GW of AI data-center capacity at $50-60B, about $35B of it Nvidia's content:
-    # we use 35 for a chip maker's share and 50 for a cloud or data-center builder's whole build cost.
-    return {
-        "semiconductor": 35.0,
-        "foundry_equipment": 35.0,
-        "networking_hardware": 35.0,
-        "hyperscaler_cloud": 50.0,
-        "neocloud": 50.0,
-        "data_center_power": 50.0,
-    }
-
-
 class ExposureModel(BaseModel):
     """How deals become the sensitivity matrix ``L`` (docs/methods.md, section 1.1). Every default is documented.
 
@@ -110,17 +78,15 @@ class ExposureModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kappa: float = Field(default=1.0, ge=0, le=1)
-    phi: float = Field(default=0.5, ge=0, le=1)
-    theta: float = Field(default=0.0, ge=0, le=1)
-    status_weights: dict[Status, float] = Field(
-        default_factory=lambda: dict(_DEFAULT_STATUS_WEIGHTS)
-    )
-    use_firm: bool = False
-    use_estimates: bool = True
-    default_duration_years: dict[str, float] = Field(default_factory=_default_durations)
-    usd_per_gw: dict[str, float] = Field(default_factory=_default_usd_per_gw)
-    gw_duration_years: float = Field(default=5.0, gt=0)
+    kappa: float = Field(default=DefaultModel.kappa, ge=0, le=1)
+    phi: float = Field(default=DefaultModel.phi, ge=0, le=1)
+    theta: float = Field(default=DefaultModel.theta, ge=0, le=1)
+    status_weights: dict[Status, float] = Field(default_factory=lambda: dict(STATUS_WEIGHTS))
+    use_firm: bool = DefaultModel.use_firm
+    use_estimates: bool = DefaultModel.use_estimates
+    default_duration_years: dict[str, float] = Field(default_factory=default_durations)
+    usd_per_gw: dict[str, float] = Field(default_factory=default_usd_per_gw)
+    gw_duration_years: float = Field(default=DefaultModel.gw_duration_years, gt=0)
 
     @field_validator("status_weights")
     @classmethod
@@ -128,4 +94,4 @@ class ExposureModel(BaseModel):
         for status, weight in value.items():
             if not 0 <= weight <= 1:
                 raise ValueError(f"status weight for {status} must be in [0, 1], got {weight}")
-        return {**_DEFAULT_STATUS_WEIGHTS, **value}
+        return {**STATUS_WEIGHTS, **value}

@@ -21,6 +21,7 @@ from exposure.taxonomy import CONTRACT_TYPES
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from exposure.defaults import DefaultModel
     from exposure.models import ExposureModel
 
 #: Up to this many companies L is kept as a dense array and solved with LAPACK; above it, as a sparse
@@ -111,7 +112,7 @@ class Sensitivity:
 
 
 def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
-                      model: ExposureModel | None = None) -> Sensitivity:
+                      model: ExposureModel | DefaultModel | None = None) -> Sensitivity:
     """Turn deals into ``L`` (docs/methods.md, section 1.1).
 
     Parameters
@@ -128,9 +129,9 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     on its supplier, ``theta * annual / max(revenue, annual spend in the web)``). A channel whose denominator
     lacks a figure (revenue, market cap) is left out of L and listed in ``coverage``, never computed as zero.
     """
-    from exposure.models import ExposureModel  # pydantic loads on first use, not at import
+    from exposure.defaults import DefaultModel  # ExposureModel()'s values without loading pydantic
 
-    model = model or ExposureModel()
+    model = model or DefaultModel()
     ids = list(companies.index)
     position = {cid: k for k, cid in enumerate(ids)}
     d = _prepared_deals(companies, deals, model)
@@ -196,7 +197,8 @@ _DEAL_INPUTS = ("id", "payer", "payee", "type", "amount_usd_bn", "duration_years
                 "firm_usd_bn")
 
 
-def _prepared_deals(companies: pd.DataFrame, deals: pd.DataFrame, model: ExposureModel) -> pd.DataFrame:
+def _prepared_deals(companies: pd.DataFrame, deals: pd.DataFrame,
+                    model: ExposureModel | DefaultModel) -> pd.DataFrame:
     """Add ``amount`` (status-weighted USD bn), ``annual``, ``estimate``, ``assumed_duration`` and ``reason``."""
     # Only the columns the channels read, text as plain objects: every filter below copies them, and pandas'
     # Arrow-backed strings are slow to copy a few rows at a time (a history rebuilds L for ~100 dates).

@@ -2,28 +2,30 @@
 
 The inputs side of :class:`exposure.dealweb.DealWeb`: one safe CSV reader (regular files only, size and shape
 limits, line numbers kept) and pydantic validation, refusing a bad row with one line naming the file, row
-(line number in the file), column and the fix.
+(line number in the file), column and the fix. The bundled files (``plain=True``, checked by
+``exposure data check`` in the tests) are read with plain checks of the same constraints
+(:data:`COMPANY_FIELDS`, :data:`DEAL_FIELDS`), which spare a cold ``exposure score`` loading pydantic; a row
+that fails them still goes to pydantic, so the error is the same.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import math
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from exposure._plain import Choice, Field, Number, Text, plain_record
 from exposure.errors import DealWebError, located
 from exposure.files import check_shape, read_text
-
-if TYPE_CHECKING:
-    from exposure.models import Company, Deal
+from exposure.taxonomy import DealType, Layer, SourceKind, Status
 
 COMPANY_COLUMNS = ["id", "name", "ticker", "layer", "revenue_usd_bn", "market_cap_usd_bn", "as_of",
                    "source_url", "notes"]
@@ -49,11 +51,37 @@ _FIXES = {
     "market_cap_usd_bn": "write the market cap in USD billions (more than 0), or leave it blank if private.",
 }
 Source = str | Path | io.StringIO
+#: The constraints of :class:`exposure.models.Company` and :class:`exposure.models.Deal`, field by field, as plain
+#: checks (tests/test_dealweb_plain.py checks that they match the models).
+COMPANY_FIELDS: dict[str, Field] = {
+    "id": Text(required=True, min_length=1, pattern=r"^[a-z0-9_]+$"), "name": Text(required=True, min_length=1),
+    "ticker": Text(), "layer": Choice(Layer), "revenue_usd_bn": Number(ge=0), "market_cap_usd_bn": Number(gt=0),
+    "as_of": Text(), "source_url": Text(), "notes": Text(),
+}
+DEAL_FIELDS: dict[str, Field] = {
+    "id": Text(required=True, min_length=1), "payer": Text(required=True, min_length=1),
+    "payee": Text(required=True, min_length=1), "type": Choice(DealType), "amount_usd_bn": Number(ge=0),
+    "duration_years": Number(gt=0), "announced": Text(required=True, pattern=r"^\d{4}-\d{2}(-\d{2})?$"),
+    "status": Choice(Status), "source_url": Text(required=True, min_length=1), "notes": Text(),
+    "capacity_gw": Number(ge=0), "firm_usd_bn": Number(ge=0), "source_kind": Choice(SourceKind, required=False),
+    "source_url_2": Text(), "checked": Text(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+}
 
 
 def data_file(name: str) -> Path:
     """A file of the bundled data (``exposure/data``)."""
     return Path(str(resources.files("exposure") / "data" / name))
+
+
+@functools.cache
+def diversifier_funds() -> dict[str, tuple[str, str]]:
+    """The bundled diversifier funds of ``universe.csv`` (broad, sector, ex-US, bond): ticker -> (name, layer).
+
+    ``suggest`` buys them; one held without bundled holdings (AGG, XLE) is a known fund outside the deal web,
+    never an unmapped ticker (a typo)."""
+    with data_file("universe.csv").open(encoding="utf-8") as handle:
+        return {row["ticker"].strip().upper(): (row["name"].strip(), row["layer"].strip() or "other")
+                for row in csv.DictReader(handle)}
 
 
 def blank(value: object) -> bool:
@@ -124,35 +152,49 @@ def table_line(frame: pd.DataFrame, position: int) -> int:
     return lines[position] if lines else position + 2
 
 
-def _validated(frame: pd.DataFrame, name: str, model: type[Company] | type[Deal]) -> list[dict]:
-    from pydantic import ValidationError
-
+def _validated(frame: pd.DataFrame, name: str, fields: dict[str, Field], plain: bool) -> list[dict]:
+    """Each row as the model's ``model_dump(mode="json")`` (``fields`` says which model); DealWebError naming the
+    row, column and fix for the first bad value. ``plain``: rows that pass :data:`fields`' plain checks skip
+    pydantic."""
     records = []
     for position, raw in enumerate(frame.to_dict("records")):
         values = {k: (None if v == "" else v) for k, v in raw.items()}
         row = table_line(frame, position)
-        try:
-            record = model.model_validate(values)
-        except ValidationError as error:
-            first = error.errors()[0]
-            column = str(first["loc"][0]) if first["loc"] else None
-            shown = values.get(column) if column else None
-            if shown is None and first["type"] in ("missing", "string_type", "int_type", "float_type", "enum"):
-                message = f"missing {column}"
-            else:
-                message = f"{first['msg'].lower()} (got {shown!r})" if shown is not None else first["msg"].lower()
-            fix = _FIXES.get(column or "", f"correct the value of '{column}'.")
-            raise DealWebError(located(message, file=name, row=row, column=column, fix=fix)) from None
-        for column, value in record:
+        record = plain_record(values, fields) if plain else None
+        if record is None:
+            record = _pydantic_record(values, fields, name, row)
+        for column, value in record.items():
             if isinstance(value, float) and not math.isfinite(value):
                 raise DealWebError(located(f"{values.get(column)!r} is not a finite number", file=name, row=row,
                                            column=column, fix=_FIXES.get(column, "write a plain number.")))
         for column in ("announced", "checked"):
-            when = getattr(record, column, None)
-            if when is not None:
+            when = record.get(column)
+            if isinstance(when, str):
                 _check_calendar_date(when, name, row, column)
-        records.append(record.model_dump(mode="json"))
+        records.append(record)
     return records
+
+
+def _pydantic_record(values: dict, fields: dict[str, Field], name: str, row: int) -> dict:
+    """One row validated by its pydantic model (:class:`exposure.models.Company` for :data:`COMPANY_FIELDS`,
+    else :class:`exposure.models.Deal`), dumped as JSON values; DealWebError worded from pydantic's error."""
+    from pydantic import ValidationError
+
+    from exposure.models import Company, Deal
+
+    model = Company if fields is COMPANY_FIELDS else Deal
+    try:
+        return model.model_validate(values).model_dump(mode="json")
+    except ValidationError as error:
+        first = error.errors()[0]
+        column = str(first["loc"][0]) if first["loc"] else None
+        shown = values.get(column) if column else None
+        if shown is None and first["type"] in ("missing", "string_type", "int_type", "float_type", "enum"):
+            message = f"missing {column}"
+        else:
+            message = f"{first['msg'].lower()} (got {shown!r})" if shown is not None else first["msg"].lower()
+        fix = _FIXES.get(column or "", f"correct the value of '{column}'.")
+        raise DealWebError(located(message, file=name, row=row, column=column, fix=fix)) from None
 
 
 def _check_yearly(record: dict, name: str, row: int) -> None:
@@ -185,11 +227,10 @@ def _first_time(record_id: str, seen: dict[str, int], row: int, name: str, what:
     seen[record_id] = row
 
 
-def read_companies(source: Source) -> pd.DataFrame:
+def read_companies(source: Source, plain: bool = False) -> pd.DataFrame:
+    """Companies indexed by id; ``plain`` for our own (bundled) files: valid rows skip pydantic."""
     frame, name = read_table(source, ["id", "name", "ticker", "layer"], "companies")
-    from exposure.models import Company  # pydantic loads on first use, not at import
-
-    records = _validated(frame, name, Company)
+    records = _validated(frame, name, COMPANY_FIELDS, plain)
     seen: dict[str, int] = {}
     for position, record in enumerate(records):
         row = table_line(frame, position)
@@ -205,11 +246,11 @@ def read_companies(source: Source) -> pd.DataFrame:
     return companies
 
 
-def read_deals(source: Source, company_ids: set[str], companies_file: Source | None = None) -> pd.DataFrame:
+def read_deals(source: Source, company_ids: set[str], companies_file: Source | None = None,
+               plain: bool = False) -> pd.DataFrame:
+    """Deals checked against ``company_ids``; ``plain`` for our own (bundled) files: valid rows skip pydantic."""
     frame, name = read_table(source, DEAL_COLUMNS[:4] + ["announced", "status", "source_url"], "deals")
-    from exposure.models import Deal
-
-    records = _validated(frame, name, Deal)
+    records = _validated(frame, name, DEAL_FIELDS, plain)
     seen: dict[str, int] = {}
     for position, record in enumerate(records):
         row = table_line(frame, position)

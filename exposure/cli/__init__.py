@@ -29,8 +29,8 @@ from typing import Annotated, Any
 
 import typer
 from typer._click import exceptions as click_errors
-from typer.core import TyperGroup
 
+from exposure.cli._coercion import PlainGroup, use_plain_commands
 from exposure.errors import ExposureError, LiveDataWarning
 
 #: Every command and the module of ``exposure.cli`` that defines it, in the order `exposure --help` lists them.
@@ -41,7 +41,7 @@ COMMANDS = {"score": "score", "paths": "score", "hubs": "hubs", "holdings": "hol
 THREADED_COMMANDS = {"suggest", "report"}
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(PlainGroup):
     """The click group behind ``app``: a command's module is imported when the command is first looked up,
     so ``exposure score`` imports no other command's code (``--help`` and error messages load them all)."""
 
@@ -66,7 +66,9 @@ class LazyGroup(TyperGroup):
         return self
 
     def _add_registered(self) -> None:
-        """Build the click commands (and groups) registered on ``app`` that the group does not hold yet."""
+        """Build the click commands (and groups) registered on ``app`` that the group does not hold yet, their
+        plain options parsed without pydantic (:mod:`exposure.cli._coercion`)."""
+        use_plain_commands(app)
         options: dict[str, Any] = {"pretty_exceptions_short": app.pretty_exceptions_short,
                                    "rich_markup_mode": app.rich_markup_mode}
         for info in app.registered_commands:

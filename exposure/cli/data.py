@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from exposure.cli import Format, app
+from exposure.cli._coercion import PlainGroup
 from exposure.cli.output import emit_json, say
 
 if TYPE_CHECKING:
     import pandas as pd
 
-data_app = typer.Typer(no_args_is_help=True, help="Check the data behind the scores: sources, dates, conflicts.\n\n"
-                                                   "Example: exposure data check --deals my_deals.csv")
+data_app = typer.Typer(cls=PlainGroup, no_args_is_help=True,
+                       help="Check the data behind the scores: sources, dates, conflicts.\n\n"
+                            "Example: exposure data check --deals my_deals.csv")
 app.add_typer(data_app, name="data")
 
 #: Market snapshot files checked with the bundled data, and the columns each must have.
