@@ -22,7 +22,7 @@ from exposure.cli import app_command
 from exposure.cli._coercion import PlainCommand, PlainGroup, PlainValue, plain
 
 
-class Colour(StrEnum):
+class Color(StrEnum):
     red = "red"
     dark_blue = "dark-blue"
 
@@ -39,7 +39,7 @@ def _outcome(runtime, value):
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
-@given(kind=st.sampled_from([int, float, str, Path, Colour]), value=TEXT)
+@given(kind=st.sampled_from([int, float, str, Path, Color]), value=TEXT)
 def test_plain_values_match_typers_own_coercion(kind, value):
     info = OptionInfo()
     ours = _outcome(PlainValue(parameter_info=info, annotation=kind), value)
