@@ -502,6 +502,7 @@ def test_real_transactions_exports_are_refused_in_one_line_naming_their_columns(
         ex.Portfolio.from_csv(BROKERS / "activity" / f"{name}.csv")
     message = str(error.value)
     assert "\n" not in message and f"'{date}' and '{action}' columns" in message and "Fix:" in message
+    assert "read as a ticker and amount table" not in message  # it was not read as holdings at all
 
 
 def test_position_exports_with_a_date_and_a_type_column_are_not_taken_for_activity(tmp_path):

@@ -72,8 +72,8 @@ def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_curr
         notes = ([encoding_note] if encoding_note else []) + positions.notes
         return Holdings(positions.table, "market_value", notes, converter.base, reader.NAME, statement,
                         positions.derivatives)
+    refuse_activity(lines, name)  # a transactions export is named as such, not as a misread generic table
     try:
-        refuse_activity(lines, name)
         frame = parse_table(text, name, is_ticker_header)
         _refuse_cut_short(text, split_lines(text), name, GENERIC, frame.attrs["delimiter"])
         if encoding_note:
