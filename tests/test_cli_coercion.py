@@ -22,13 +22,13 @@ from exposure.cli import app_command
 from exposure.cli._coercion import PlainCommand, PlainGroup, PlainValue, plain
 
 
-class Colour(StrEnum):
+class Color(StrEnum):
     red = "red"
     dark_blue = "dark-blue"
 
 
 NUMBERISH = st.text(alphabet="0123456789+-._eEinfaxX \t", max_size=12)
-TEXT = st.one_of(NUMBERISH, st.text(max_size=12), st.sampled_from(["red", "RED", "dark-blue", "blue", ""]))
+TEXT = st.one_of(NUMBERISH, st.text(max_size=12), st.sampled_from(["red", "RED", "dark-blue", "blue", "", "a\x00b", ".", "/", "/dev/null"]))
 
 
 def _outcome(runtime, value):
@@ -39,7 +39,7 @@ def _outcome(runtime, value):
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
-@given(kind=st.sampled_from([int, float, str, Path, Colour]), value=TEXT)
+@given(kind=st.sampled_from([int, float, str, Path, Color]), value=TEXT)
 def test_plain_values_match_typers_own_coercion(kind, value):
     info = OptionInfo()
     ours = _outcome(PlainValue(parameter_info=info, annotation=kind), value)
