@@ -17,6 +17,7 @@ from exposure.network import Sensitivity, chains, check_stable, leontief_solve
 from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
 from exposure.report import ExposureReport
 from exposure.taxonomy import AI_LAYERS, BALANCED_AI_BANDS
+from exposure.webfiles import diversifier_funds
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -311,14 +312,15 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame, securities: 
     ``unmapped`` is only for what the user holds directly and neither the web nor the market data knows (a typo,
     an unknown identifier); a fund's published holding outside the web (a bank in VTI, a Treasury in BND) and a
     directly held listed security the market data names (``securities``: COST, NFLX) are ``outside_web`` with
-    layer ``other``: known, and loading on no hub."""
+    layer ``other``: known, and loading on no hub. A bundled diversifier fund held without bundled holdings (AGG)
+    is ``fund_other`` with its ``universe.csv`` layer, as ``suggest`` labels it."""
     cash = set(valued.loc[valued["is_cash"], "ticker"])
     company_ids: list[str | None] = []
     kinds: list[str] = []
     layers: list[str] = []
     names: list[str] = []
     given_names = dict(zip(valued["ticker"], valued["name"], strict=True))
-    layer_of, name_of = web.layer_of, web.name_of
+    layer_of, name_of, diversifiers = web.layer_of, web.name_of, diversifier_funds()
     for ticker, via, looked in zip(rows["ticker"].tolist(), rows["via"].tolist(), rows["looked_through"].tolist(),
                                    strict=True):
         cid = None if ticker in cash else web.company_for_ticker(ticker)
@@ -332,6 +334,9 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame, securities: 
             name = f"{via} holdings beyond the published top holdings"
         elif via:  # a fund's published holding that is no company of the web: known, just not AI
             kind, layer, name = "outside_web", "other", f"{ticker} (in {via}, outside the deal web)"
+        elif ticker in diversifiers:  # a bundled diversifier fund whose holdings are not bundled (AGG, XLE)
+            fund_name, layer = diversifiers[ticker]
+            kind, name = "fund_other", f"{fund_name} (fund, not looked through)"
         elif ticker in securities:
             kind, layer, name = "outside_web", "other", given_names.get(ticker) or f"{ticker} (outside the deal web)"
         else:

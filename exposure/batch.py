@@ -31,6 +31,7 @@ from exposure.metrics import GRADES
 from exposure.models import AI_LAYERS, ExposureModel
 from exposure.network import check_stable, hub_exposures
 from exposure.portfolio import CASH_TICKERS
+from exposure.webfiles import diversifier_funds
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -206,7 +207,7 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
             continue
         held = market.fund_holdings(ticker) if funds is None or ticker in funds else None
         if held is None or held.empty:
-            add(row, ticker, 1.0)
+            add(row, ticker, 1.0, held_directly=ticker not in diversifier_funds())  # AGG: a fund, not a typo
             continue
         for constituent, share in zip(held["ticker"], held["weight"], strict=True):
             add(row, str(constituent).strip().upper(), float(share), held_directly=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import math
 from collections.abc import Iterator
@@ -72,6 +73,17 @@ DEAL_FIELDS: dict[str, Field] = {
 def data_file(name: str) -> Path:
     """A file of the bundled data (``exposure/data``)."""
     return Path(str(resources.files("exposure") / "data" / name))
+
+
+@functools.cache
+def diversifier_funds() -> dict[str, tuple[str, str]]:
+    """The bundled diversifier funds of ``universe.csv`` (broad, sector, ex-US, bond): ticker -> (name, layer).
+
+    ``suggest`` buys them; one held without bundled holdings (AGG, XLE) is a known fund outside the deal web,
+    never an unmapped ticker (a typo)."""
+    with data_file("universe.csv").open(encoding="utf-8") as handle:
+        return {row["ticker"].strip().upper(): (row["name"].strip(), row["layer"].strip() or "other")
+                for row in csv.DictReader(handle)}
 
 
 def blank(value: object) -> bool:

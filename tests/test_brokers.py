@@ -163,6 +163,18 @@ def test_etrade_custom_view_with_filters_and_a_cusip_symbol():
     assert len(pf.positions) == 22 and "but its rows sum to" not in notes(pf)
 
 
+def test_etrade_mixed_account_with_a_cd_a_money_market_fund_and_a_long_put():
+    """etrade_3.csv: 109,992.74 + 1,167.65 + 1,407.50 (put) + 50,000 (VMFXX) + 7,096.82 = 169,664.71, the
+    Net Account Value of its summary line."""
+    pf = read("etrade_3.csv")
+    assert pf.format == "etrade"
+    assert amounts(pf) == pytest.approx({"KEY BANK CD CLEVELAND OH CD 3.85% 08/24/2026": 109992.74,
+                                         "LCTX": 1167.65, "CASH": 50000.00 + 7096.82})
+    assert pf.derivatives[["underlying", "shares", "value"]].values.tolist() == [["QQQ", 1.0, 1407.50]]
+    assert sum(amounts(pf).values()) + 1407.50 == pytest.approx(169664.71)
+    assert pf.accounts == ["Individual Brokerage -0000"]
+
+
 # ----------------------------------------------------------------------------------------------- DEGIRO
 def test_degiro_isins_decimal_commas_and_two_currencies():
     pf = read("degiro_1.csv")
@@ -458,6 +470,46 @@ def test_a_transactions_export_is_refused_not_read_as_holdings(tmp_path, header,
     with pytest.raises(PortfolioError, match="a transactions \\(activity\\) export") as error:
         ex.Portfolio.from_csv(path)
     assert "\n" not in str(error.value)
+
+
+#: Real transactions exports of 29 brokers and trackers (tests/fixtures/brokers/activity): the columns that
+#: mark each as activity, read off its header by hand.
+ACTIVITY = {
+    "avanza": ("datum", "typ av transaktion"), "bitvavo": ("date", "type"),
+    "bux": ("transaction time", "transaction category"), "coinbase": ("timestamp", "transaction type"),
+    "cointracking": ("date", "type"), "cryptocom": ("timestamp", "transaction description"),
+    "degiro": ("datum", "mutatie"), "delta": ("date", "way"), "directa": ("data operazione", "tipo operazione"),
+    "disnat": ("date de transaction", "type de transaction"), "etoro": ("date", "type"),
+    "finpension-3a": ("date", "category"), "finpension-bvg": ("date", "category"),
+    "freetrade": ("timestamp", "type"), "ibkr-dividends": ("settledate", "type"),
+    "ibkr-trades": ("tradedate", "buy/sell"), "investengine": ("trade date/time", "transaction type"),
+    "investimental": ("settlement date", "order id"), "parqet": ("datetime", "type"),
+    "rabobank": ("datum", "type mutatie"), "relai": ("date", "transaction type"),
+    "revolut-crypto": ("date", "type"), "revolut-invest": ("date", "type"), "saxo": ("trade date", "type"),
+    "schwab": ("date", "action"), "swissquote": ("date", "order #"), "traderepublic": ("datum", "transactietype"),
+    "trading212": ("time", "action"), "xtb": ("time", "type")}
+
+
+def test_every_activity_fixture_is_listed():
+    assert sorted(p.stem for p in (BROKERS / "activity").glob("*.csv")) == sorted(ACTIVITY)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVITY))
+def test_real_transactions_exports_are_refused_in_one_line_naming_their_columns(name):
+    """Trading 212, eToro, Revolut, XTB... export only transactions; none may be read (or scored) as holdings."""
+    date, action = ACTIVITY[name]
+    with pytest.raises(PortfolioError, match="a transactions \\(activity\\) export") as error:
+        ex.Portfolio.from_csv(BROKERS / "activity" / f"{name}.csv")
+    message = str(error.value)
+    assert "\n" not in message and f"'{date}' and '{action}' columns" in message and "Fix:" in message
+
+
+def test_position_exports_with_a_date_and_a_type_column_are_not_taken_for_activity(tmp_path):
+    """An option expiry or a statement date is no trade date: a tastytrade-like positions view still reads."""
+    path = tmp_path / "positions.csv"
+    path.write_text("Account,Symbol,Type,Quantity,Exp Date,Mark,Value\n"
+                    "X0000,NVDA,Equity,10,,180.00,1800.00\nX0000,MSFT,Equity,2,,500.00,1000.00\n")
+    assert amounts(ex.Portfolio.from_csv(path)) == {"NVDA": 1800.0, "MSFT": 1000.0}
 
 
 # --------------------------------------------------------------------------------------- pandas and display

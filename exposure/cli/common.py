@@ -83,12 +83,14 @@ def with_live_fx(file: Path, base_currency: str, market: FxSource) -> Portfolio:
 
 
 def check_out(out: Path, *inputs: Path | None, folder: bool = False) -> Path:
-    """Refuse ``--out`` before any work: onto an input of the run (the files given, the market-data cache),
-    onto anything but a regular file (or folder, for ``folder=True``), or into a folder that cannot be written."""
+    """Refuse ``--out`` before any work: onto an input of the run (the files given, the market-data cache, the
+    bundled data every run reads), onto anything but a regular file (or folder, for ``folder=True``), or into
+    a folder that cannot be written."""
     from exposure.files import check_output
     from exposure.market import default_cache_dir
 
-    return check_output(out, inputs=[*inputs, default_cache_dir()], folder=folder)
+    bundled = Path(__file__).resolve().parents[1] / "data"
+    return check_output(out, inputs=[*inputs, default_cache_dir(), bundled], folder=folder)
 
 
 def split_pair(item: str, option: str, form: str, error: type[ExposureError] = ConstraintError) -> tuple[str, str]:

@@ -37,9 +37,11 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
     for note in urgent:
         say(f"[bold red]{note}[/bold red]")
     shown = report.hubs[report.hubs["total"] > 0]
-    print_table(shown[["name", "ai_hub", "direct", "first_order", "network", "total"]],
-                title=f"Exposure to companies of the web (fractions of portfolio value), top {min(top, len(shown))}",
-                percent_columns=("direct", "first_order", "network", "total"), max_rows=top)
+    if len(shown):  # no company of the web at all (a no-AI portfolio): no empty "top 0" table
+        print_table(shown[["name", "ai_hub", "direct", "first_order", "network", "total"]],
+                    title=f"Exposure to companies of the web (fractions of portfolio value), top "
+                          f"{min(top, len(shown))}",
+                    percent_columns=("direct", "first_order", "network", "total"), max_rows=top)
     _through_deals(report)
     print_table(report.layers, title="Look-through weight by layer", percent_columns=("weight",))
     m, c = report.metrics, report.coverage

@@ -144,13 +144,13 @@ def suggest(
         given["risk_aversion"] = risk_aversion
     constraints = Constraints(**given)
     if out is not None:  # refuse before reading and solving, so a mistake costs nothing
-        check_out(out, file, deals)
+        check_out(out, file, deals, universe)
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     model = None if risk is Risk.none else _risk_model(risk.value, portfolio, web, market)
     result = run_suggest(portfolio, web, constraints, risk=model, market=market)
     if out is not None:
-        atomic_write(out, result.target_csv(), inputs=[file, deals])
+        atomic_write(out, result.target_csv(), inputs=[file, deals, universe])
 
     if not emit_machine(format, result.to_dict(), result.weights):
         _print(result, file, out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -89,22 +90,44 @@ def cut_short(text: str, lines: list[str], delimiter: str = ",") -> int | None:
     return number if 1 < after < before else None
 
 
-#: Header cells of transaction (activity) exports: a date column and an action column mark one.
-_ACTIVITY_DATES = frozenset({"date", "trade date", "run date", "activity date", "settlement date", "process date",
-                             "transaction date", "date/time", "datum", "fecha"})
-_ACTIVITY_ACTIONS = frozenset({"action", "trans code", "transaction type", "transaction", "activity type",
-                               "buy/sell", "activity"})
+#: Header cells of transaction (activity) exports, in the languages brokers write them: a per-row date or time
+#: column and a column saying what happened (or a ledger's order id / running balance) mark one.
+_ACTIVITY_DATE = re.compile(r"^(date|time|datum|tijd|data|fecha|timestamp|datetime)\b|\b(date|time|datum|timestamp)$"
+                            r"|^(settledate|tradedate|valutadatum|date/time)$")
+#: Date columns of position exports (statement date, option expiry, lot acquired): they mark no activity.
+_POSITION_DATES = frozenset({"cob date", "reportdate", "report date", "as of date", "as of", "exp date",
+                             "expiration date", "expiry date", "date acquired", "acquired date", "maturity date",
+                             "open date", "last update time", "update time"})
+_ACTIVITY_ACTIONS = frozenset({
+    "action", "type", "side", "way", "category", "transaction", "transaction type", "transaction category",
+    "transaction kind", "transaction description", "trans code", "activity", "activity type", "buy/sell",
+    "buy / sell", "typ av transaktion", "type de transaction", "transactietype", "type mutatie", "mutatie",
+    "tipo operazione", "tipo de operación", "tipo", "order id", "order #", "order number", "operation id",
+    "transaction id", "tx-id", "transaction hash", "saldo", "balance"})
+
+
+def _activity_key(cell: str) -> str:
+    """A header cell for the activity test: lower-case, single-spaced, a trailing ``(CET)``/``(UTC)`` dropped."""
+    return re.sub(r"\s*\([^)]*\)$", "", " ".join(cell.lower().split()))
 
 
 def refuse_activity(lines: list[str], name: str) -> None:
-    """Refuse a transactions (activity) export, whose Symbol/Quantity/Price columns would read as holdings."""
+    """Refuse a transactions (activity) export, whose Symbol/Quantity/Price columns would read as holdings.
+
+    Checked on the first 50 lines with every delimiter: a header with a per-row date (``Date``, ``Time``,
+    ``Datum``, ``Trade Date``, ``Timestamp (UTC)``...) and an action, order id or running balance column.
+    """
     for number, line in enumerate(lines[:HEADER_SEARCH_LINES], start=1):
-        cells = {" ".join(c.lower().split()) for c in _raw_cells(line, ",")}
-        dates, actions = sorted(cells & _ACTIVITY_DATES), sorted(cells & _ACTIVITY_ACTIONS)
-        if dates and actions:
-            raise PortfolioError(located(f"a transactions (activity) export: its '{dates[0]}' and '{actions[0]}' "
-                                         "columns list trades, not the positions held", file=name, row=number,
-                                         fix="download the positions (holdings) export of the account instead."))
+        for delimiter in (",", ";", "\t"):
+            cells = [_activity_key(c) for c in _raw_cells(line, delimiter)]
+            dates = [c for c in cells if _ACTIVITY_DATE.search(c) and c not in _POSITION_DATES]
+            actions = [c for c in cells if c in _ACTIVITY_ACTIONS]
+            if len(cells) > 2 and dates and actions:
+                raise PortfolioError(located(f"a transactions (activity) export: its '{dates[0]}' and "
+                                             f"'{actions[0]}' columns list trades, not the positions held",
+                                             file=name, row=number,
+                                             fix="download the positions (holdings) export of the account "
+                                                 "instead."))
 
 
 def cells_of(line: str, delimiter: str = ",") -> list[str]:

@@ -77,6 +77,8 @@ class ProblemData:
     concentration: np.ndarray | None = None
     #: The fixed cost of one trade, a fraction of value (``Constraints.trade_fee`` over the portfolio's value).
     trade_fee: float = 0.0
+    #: ``Constraints.max_turnover`` (None: no turnover budget); with none and no costs, trades need no variables.
+    max_turnover: float | None = None
 
     @property
     def n(self) -> int:
@@ -174,7 +176,7 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
         is_fund=np.array([t in funds for t in tickers], dtype=bool),
         risk_matrix=matrix, risk_root=root, risk_diag=diag, prices=prices, value_usd=value,
         min_trade=constraints.min_trade_fraction(value), notes=notes,
-        trade_fee=constraints.trade_fee_fraction(value),
+        trade_fee=constraints.trade_fee_fraction(value), max_turnover=constraints.max_turnover,
     )
 
 

@@ -27,7 +27,8 @@ from exposure._optional import require
 from exposure.errors import InfeasibleError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
-from exposure.optimize.program import Shape, build, constants, run, values
+from exposure.optimize.program import Shape, build, constants, values
+from exposure.optimize.running import run
 
 if TYPE_CHECKING:
     import cvxpy as cp

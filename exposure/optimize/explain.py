@@ -12,7 +12,8 @@ from exposure._optional import require
 from exposure.errors import InfeasibleError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
-from exposure.optimize.program import Program, run
+from exposure.optimize.program import Program
+from exposure.optimize.running import run
 from exposure.report import percent
 
 if TYPE_CHECKING:

@@ -13,13 +13,7 @@ keeps cvxpy's parameter tensors sparse: memory linear in the number of tickers.
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
-import time
-import warnings
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +21,6 @@ import numpy as np
 from scipy import sparse
 
 from exposure._optional import require
-from exposure.errors import ExposureError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
 
@@ -72,6 +65,7 @@ class Shape:
     excluded: bool = False
     loaded: int = 0
     constants_key: str = ""
+    trades: bool = True
 
 
 def loaded(data: ProblemData) -> np.ndarray:
@@ -119,7 +113,9 @@ def shape_of(data: ProblemData) -> Shape:
     return Shape(n=data.n, hubs=len(data.hub_ids), caps=len(data.cap_ids), bands=len(data.band_layers),
                  scenarios=len(data.scenario_names), risk_rank=0 if data.risk_root is None else data.risk_root.shape[0],
                  risk_diag=data.risk_diag is not None, frozen=bool(data.frozen.any()),
-                 excluded=bool(data.excluded.any()), loaded=len(loaded(data)), constants_key=digest.hexdigest())
+                 excluded=bool(data.excluded.any()), loaded=len(loaded(data)), constants_key=digest.hexdigest(),
+                 trades=bool(data.buy_costs.any() or data.sell_costs.any() or data.frozen.any()
+                             or data.excluded.any() or data.max_turnover is not None))
 
 
 def inside(bound: float, direction: int) -> float:
@@ -183,7 +179,8 @@ def values(data: ProblemData, constraints: Constraints, scale: float) -> dict[st
 
 def _parameters(shape: Shape) -> dict[str, cp.Parameter]:
     n = shape.n
-    p = {name: cp.Parameter(n, name=name) for name in ("w0", "lower", "upper", "b_lo", "s_lo", "b_hi", "s_hi")}
+    p = {name: cp.Parameter(n, name=name)
+         for name in ("w0", "lower", "upper", "b_lo", "s_lo", "b_hi", "s_hi", "w_lo", "w_hi")}
     p |= {name: cp.Parameter(n, nonneg=True, name=name) for name in ("buy_cost", "sell_cost")}
     p |= {name: cp.Parameter(name=name) for name in ("min_cash", "max_cash", "max_turnover")}
     p |= {name: cp.Parameter(nonneg=True, name=name) for name in ("spread_scale", "risk_scale")}
@@ -248,6 +245,36 @@ def build(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], elastic: bo
     return Built(groups, {"w": w, "b": b, "s": s, "cash": cash, "dense": dense}, slack, allow)
 
 
+def build_weights_only(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray]) -> Built:
+    """The same problem over ``w`` and ``cash`` alone, for a problem whose trades cost nothing and are not
+    counted (no costs, turnover budget, frozen or excluded name: ``Shape.trades`` is False). Then ``b`` and
+    ``s`` only place ``w - w0`` in ``[b_lo - s_hi, b_hi - s_lo]``, the window ``w_lo <= w <= w_hi`` (see
+    :func:`trade_window`), and leaving them out makes the solver's system a third of the size, with a unique
+    solution (free ``b`` and ``s`` are otherwise undetermined: any ``b - s`` with the same difference)."""
+    w, cash = cp.Variable(shape.n, name="w"), cp.Variable(name="cash")
+    dense = w[c["loaded"]] if shape.loaded < shape.n else w
+    groups: dict[str, list] = {
+        "budget": [cp.sum(w) + cash == 1],
+        "trade_bounds": [w >= v["w_lo"], w <= v["w_hi"]],
+        "long_only": [cash >= 0],
+        "max_weight": [w <= v["upper"]],
+        "min_cash": [cash >= v["min_cash"]],
+        "max_cash": [cash <= v["max_cash"]],
+    }
+    for name, size, rows in (("hub_caps", shape.caps, lambda: v["cap_loadings"] @ dense <= v["caps"]),
+                             ("band_lo", shape.bands, lambda: v["band_lo"] @ dense >= v["band_lo_rhs"]),
+                             ("band_hi", shape.bands, lambda: v["band_hi"] @ dense <= v["band_hi_rhs"]),
+                             ("stress_caps", shape.scenarios, lambda: v["losses"] @ dense <= v["loss_caps"])):
+        if size:
+            groups[name] = [rows()]
+    return Built(groups, {"w": w, "cash": cash, "dense": dense}, {}, {})
+
+
+def trade_window(v: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``w = w0 + b - s`` can be with ``b_lo <= b <= b_hi`` and ``s_lo <= s <= s_hi``."""
+    return v["w0"] + v["b_lo"] - v["s_hi"], v["w0"] + v["b_hi"] - v["s_lo"]
+
+
 def quadratic_terms(shape: Shape, v: dict[str, Any], c: dict[str, np.ndarray], built: Built) -> tuple[list, list]:
     """The objective's quadratic terms: hub and risk roots over plain variables tied to ``w`` by equalities,
     diagonal terms and a full covariance with constant coefficients times a scalar Parameter."""
@@ -275,15 +302,17 @@ class Program:
         self.scale = 1.0
         self.params = _parameters(shape)
         self.constants = c
-        built = build(shape, self.params, c)
+        built = build(shape, self.params, c) if shape.trades else build_weights_only(shape, self.params, c)
         self.groups, self.variables = built.groups, built.variables
-        cost = cp.Variable(name="cost")
-        b, s = built.variables["b"], built.variables["s"]
-        ties = [cost == self.params["buy_cost"] @ b + self.params["sell_cost"] @ s]
-        terms, more = quadratic_terms(shape, self.params, c, built)
-        objective = cost + cp.sum(terms) if terms else cost
+        terms, ties = quadratic_terms(shape, self.params, c, built)
+        objective: Any = cp.sum(terms) if terms else cp.Constant(0.0)
+        if shape.trades:
+            cost = cp.Variable(name="cost")
+            b, s = built.variables["b"], built.variables["s"]
+            ties.append(cost == self.params["buy_cost"] @ b + self.params["sell_cost"] @ s)
+            objective = objective + cost
         rows = [row for group in built.groups.values() for row in group]
-        self.main = cp.Problem(cp.Minimize(objective), rows + ties + more)
+        self.main = cp.Problem(cp.Minimize(objective), rows + ties)
         self._elastic: tuple[cp.Problem, Built] | None = None
         assert self.main.is_dcp(dpp=True), "suggestion problem must be DPP"  # type: ignore[call-arg]
 
@@ -302,6 +331,7 @@ class Program:
         """Write a problem's numbers (and any ``overrides``, e.g. trade bounds) into the Parameters."""
         self.scale = objective_scale(data, constraints)
         v = values(data, constraints, self.scale) | overrides
+        v["w_lo"], v["w_hi"] = trade_window(v)
         for name, param in self.params.items():
             param.value = v[name]
         return v
@@ -326,62 +356,3 @@ def program_for(shape: Shape, c: dict[str, np.ndarray]) -> Program:
 def clear_cache() -> None:
     """Forget every compiled program (benchmarks time first solves with it)."""
     _PROGRAMS.clear()
-
-
-_BANNER_SHOWN: list[bool] = []
-
-
-def _swallow_highs_banner() -> None:
-    """HiGHS prints its banner on stdout when the first ``Highs`` object of a process is made, whatever its
-    options; make that first object here, once, with the process's stdout and stderr pointed at /dev/null.
-    (Every later solve is silenced by options alone: no file descriptor is touched while other threads of the
-    process, such as a test runner's channel, may be writing.)"""
-    if _BANNER_SHOWN:
-        return
-    _BANNER_SHOWN.append(True)
-    try:
-        import highspy
-    except ImportError:  # pragma: no cover - HiGHS is a dependency
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            os.dup2(null.fileno(), 2)
-            highspy.Highs()
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
-
-
-@contextmanager
-def quiet() -> Iterator[None]:
-    """Silence solvers: no banner (see :func:`_swallow_highs_banner`), no cvxpy warnings."""
-    _swallow_highs_banner()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
-def run(problem: cp.Problem, solvers: tuple[str, ...] = SOLVERS, *, large: bool = False,
-        **options: Any) -> tuple[str, str, float]:
-    """Solve quietly with the first solver that answers; returns (status, solver, seconds). ``large``: a
-    problem of thousands of names, solved with :data:`LARGE_OPTIONS` too."""
-    last: Exception | None = None
-    started = time.perf_counter()
-    for solver in solvers:
-        extra = LARGE_OPTIONS.get(solver, {}) if large else {}
-        try:
-            with quiet():
-                problem.solve(solver=solver, **SOLVER_OPTIONS.get(solver, {}), **extra, **options)
-        except cp.error.SolverError as error:
-            last = error
-            continue
-        if problem.status in (cp.OPTIMAL, cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) or solver == solvers[-1]:
-            return str(problem.status), solver, time.perf_counter() - started
-    raise ExposureError(f"no solver could solve the suggestion problem ({last}). Fix: loosen the constraints "
-                        "or report the problem with its constraints.")

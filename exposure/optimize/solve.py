@@ -13,8 +13,9 @@ from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
 from exposure.optimize.discrete import TRADE_TOL, Choice, choose_trades, dust, keep_largest, trade_bounds, whole_shares
 from exposure.optimize.explain import explain_infeasible
-from exposure.optimize.program import Program, Shape, constants, program_for, run, shape_of
+from exposure.optimize.program import Program, Shape, constants, program_for, shape_of
 from exposure.optimize.reduce import MILP_CANDIDATES, REDUCE_MIN_N, expand, restrict
+from exposure.optimize.running import method, run
 
 if TYPE_CHECKING:
     import cvxpy as cp
@@ -47,7 +48,9 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
     program.set_values(data, constraints)
     compiled = program.main._cache.param_prog is None
     status, solver, seconds = _solve_main(program, data, constraints)
-    notes = [f"solved by {solver} in {seconds:.3f} s ({status}{', compiled' if compiled else ''})."]
+    how = method(program.main)
+    notes = [f"solved by {solver}{f' ({how})' if how else ''} in {seconds:.3f} s ({status}"
+             f"{', compiled' if compiled else ''})."]
     weights, duals, scale = _clean(program, data), _duals(program), program.scale
     if dust(weights, data, constraints):
         choice, how = keep_largest(data, constraints, weights), "kept the continuous optimum's largest trades"
@@ -65,6 +68,7 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
         weights, duals = _clean(program, on.data), _duals(program)
         if on.at is not None:
             weights, duals = expand(weights, duals, data, on.at)
+        weights = np.where(choice.buy | choice.sell, weights, data.w0)  # fixed at no trade: no solver noise
     objective = float(program.main.value) / program.scale
     if data.trade_fee > 0:
         count = int((np.abs(weights - data.w0) > TRADE_TOL).sum())
@@ -128,12 +132,16 @@ def _on_trades(program: Program, data: ProblemData, constraints: Constraints, ch
         on = _OnTrades(program_for(shape_of(small), constants(small)), small, at)
     room = on.data.w0 - (0.0 if constraints.long_only else -constraints.max_weight)
     on.program.set_values(on.data, constraints, **trade_bounds(choice, on.data.min_trade, room))
-    status, solver, seconds = _solve_main(on.program, on.data, constraints) if run_main else run(on.program.main)
+    # Interior point here (no re-solve from the previous active set): with most trades fixed, many sets of
+    # multipliers fit, and the explanations read the interior point's central ones.
+    status, solver, seconds = (_solve_main(on.program, on.data, constraints, resolve=False) if run_main
+                               else run(on.program.main, resolve=False))
     return on, status, solver, seconds
 
 
-def _solve_main(program: Program, data: ProblemData, constraints: Constraints) -> tuple[str, str, float]:
-    status, solver, seconds = run(program.main, large=data.n >= REDUCE_MIN_N)
+def _solve_main(program: Program, data: ProblemData, constraints: Constraints,
+                resolve: bool = True) -> tuple[str, str, float]:
+    status, solver, seconds = run(program.main, large=data.n >= REDUCE_MIN_N, resolve=resolve)
     if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
         raise explain_infeasible(program, data, constraints)
     if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
