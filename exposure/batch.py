@@ -187,7 +187,7 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
     n_hubs = len(hub_ids)
     values = np.zeros((len(names), n_hubs + 2))
 
-    securities = getattr(market, "securities", set)()
+    securities: set[str] = getattr(market, "securities", set)()
 
     def add(row: int, ticker: str, share: float, held_directly: bool = True) -> None:
         cid = web.company_for_ticker(ticker)
