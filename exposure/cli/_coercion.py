@@ -60,7 +60,7 @@ class PlainValue(RuntimeParam):
         if kind is Path and isinstance(value, str | Path):
             try:  # typer reads the text as pydantic does, Path(text), then checks the file as asked
                 return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
-            except (BadParameter, ValueError):  # e.g. a NUL byte: pydantic turns it into a bad value
+            except (BadParameter, ValueError):  # ValueError: a path the OS cannot take (a NUL byte)
                 return MISS  # typer words it, with the path as typed
         return MISS
 
