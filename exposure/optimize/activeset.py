@@ -14,7 +14,9 @@ a KKT point of the NEW problem: every row and bound holds (primal), every inequa
 :data:`TOL` relative to the data. A convex QP's KKT point is its optimum, so the answer is exact (to rounding),
 not an approximation. When a check fails, the violated bound or row joins the active set, or a bound or row
 with a negative multiplier leaves it (a primal-dual active-set step), up to :data:`MAX_STEPS` times; after
-that, or when the system is singular, the caller solves with Clarabel as before. Rows with one free variable
+that, when the system is singular, or when the optimum is degenerate (an active row whose variables are all held
+by bounds or other rows: its multiplier is then not unique, and the explanations read Clarabel's central ones),
+the caller solves with Clarabel as before. Rows with one free variable
 (``w = w0 + b - s`` with ``b``, ``s`` at zero) fix that variable directly, so the dense system spans only the
 names that move.
 """
@@ -150,8 +152,10 @@ def _solve_active(p: sparse.csr_matrix, q: np.ndarray, a: sparse.csr_matrix, at:
                     queue.append(int(k))
     free = np.flatnonzero(~known)
     kkt = rows[free_count[rows] > 0]
-    if len(free) + len(kkt) > MAX_SYSTEM:
-        return None
+    fixing = np.zeros(len(b), dtype=bool)
+    fixing[[i for i, _, _ in pinned]] = True
+    if (~fixing[rows] & (free_count[rows] == 0)).any() or len(free) + len(kkt) > MAX_SYSTEM:
+        return None  # an active row over fixed variables only: its multiplier is not unique (degenerate)
     y = np.zeros(len(b))
     if len(free):
         fixed = np.flatnonzero(known)
