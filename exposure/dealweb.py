@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import html
+import re
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -149,8 +150,7 @@ class DealWeb:
         Such deals are kept (a user may model a deal expected soon) but a dated web should not hold them silently.
         """
         cutoff = today or date.today()
-        announced = pd.to_datetime(self.deals["announced"].str.slice(0, 10), format="mixed").dt.date
-        future = self.deals.loc[announced > cutoff, "id"].astype(str).tolist()
+        future = self.deals.loc[_days(self.deals["announced"]) > cutoff, "id"].astype(str).tolist()
         if not future:
             return None
         shown = ", ".join(future[:5]) + (f" and {len(future) - 5} more" if len(future) > 5 else "")
@@ -192,8 +192,9 @@ class DealWeb:
     @cached_property
     def _lookup(self) -> dict[str, str]:
         table: dict[str, str] = {}
-        for cid, row in self.companies.iterrows():
-            for key in (cid, row["name"], row["ticker"]):
+        for cid, name, ticker in zip(self.companies.index, self.companies["name"], self.companies["ticker"],
+                                     strict=True):
+            for key in (cid, name, ticker):
                 if isinstance(key, str) and key:
                     table.setdefault(key.upper(), str(cid))
         for alias, cid in self.aliases.items():
@@ -266,6 +267,20 @@ def normalize_ticker(ticker: str) -> str:
 
 
 normalise_ticker = renamed(normalize_ticker, "normalise_ticker")
+
+
+_ISO_DAY_OR_MONTH = re.compile(r"\d{4}-\d{2}(-\d{2})?")
+
+
+def _days(announced: pd.Series) -> pd.Series:
+    """The dates of ``YYYY-MM`` (the 1st) or ``YYYY-MM-DD`` texts (longer texts cut to 10 characters), as
+    ``date`` objects; plain ``date.fromisoformat`` when every text has one of those forms (a loaded web's
+    always do), pandas' mixed-format parser otherwise."""
+    texts = announced.str.slice(0, 10)
+    if all(isinstance(t, str) and _ISO_DAY_OR_MONTH.fullmatch(t) for t in texts):
+        return pd.Series([date.fromisoformat(t if len(t) == 10 else f"{t}-01") for t in texts], index=texts.index,
+                         dtype=object)
+    return pd.to_datetime(texts, format="mixed").dt.date
 
 
 def parse_as_of(when: str | date) -> date:

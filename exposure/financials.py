@@ -32,12 +32,13 @@ def read_financials(source: str | Path | io.StringIO, company_ids: set[str]) -> 
     Rows of companies not in ``company_ids`` cannot apply to the web and are dropped. A bad row raises
     :class:`DealWebError` naming the file, row, column and the fix.
     """
-    from exposure.webfiles import read_table, table_line  # the deal web's safe CSV reader
+    from exposure.webfiles import read_rows  # the deal web's safe CSV reader
 
-    frame, name = read_table(source, FINANCIAL_COLUMNS[:4], "financials")
+    table = read_rows(source, FINANCIAL_COLUMNS[:4], "financials")
+    name = table.name
     values, dates = [], []
-    for position, row in enumerate(frame.to_dict("records")):
-        line = table_line(frame, position)
+    for line, cells in table.records():
+        row = {column: cell or "" for column, cell in cells.items()}
         if row["metric"] not in METRICS:
             raise DealWebError(located(f"unknown metric '{row['metric']}'", file=name, row=line, column="metric",
                                        fix="use revenue or market_cap."))
@@ -55,8 +56,7 @@ def read_financials(source: str | Path | io.StringIO, company_ids: set[str]) -> 
                                        fix="write the date as YYYY-MM-DD.")) from None
         values.append(value)
         dates.append(when)
-    frame = frame.assign(value_usd_bn=values, date=dates)
-    frame.attrs = {}  # the line numbers served the checks above; pandas deep-copies attrs on every operation
+    frame = pd.DataFrame(table.rows, columns=table.header, dtype=object).assign(value_usd_bn=values, date=dates)
     return frame[frame["company_id"].isin(company_ids)].reset_index(drop=True)
 
 

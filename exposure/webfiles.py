@@ -15,6 +15,8 @@ import difflib
 import functools
 import io
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -88,8 +90,32 @@ def blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
 
 
+@dataclass
+class Rows:
+    """A CSV file's rows as stripped text, each as long as the header, and each row's line number in the file."""
+
+    name: str
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+
+    def records(self) -> Iterator[tuple[int, dict[str, str | None]]]:
+        """``(line, {column: text or None when blank})`` for each row."""
+        for line, cells in zip(self.lines, self.rows, strict=True):
+            yield line, {column: (cell or None) for column, cell in zip(self.header, cells, strict=True)}
+
+
 def read_table(source: Source, required: list[str], what: str) -> tuple[pd.DataFrame, str]:
     """All cells as stripped text; ``frame.attrs["lines"]`` holds each row's line number in the file."""
+    table = read_rows(source, required, what)
+    frame = pd.DataFrame(table.rows, columns=table.header, dtype=object)
+    frame.attrs["lines"] = table.lines
+    return frame, table.name
+
+
+def read_rows(source: Source, required: list[str], what: str) -> Rows:
+    """The rows of a CSV file (regular files only, size and shape limits); DealWebError naming the file, row and
+    fix for a file that is not a CSV with a header holding ``required``."""
     name = source_name(source)
     if isinstance(source, io.StringIO):
         text = source.getvalue()
@@ -137,9 +163,7 @@ def read_table(source: Source, required: list[str], what: str) -> tuple[pd.DataF
     if missing:
         raise DealWebError(located(f"missing column(s) {', '.join(missing)}", file=name,
                                    fix=f"the header must include {', '.join(required)}."))
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame.attrs["lines"] = lines
-    return frame, name
+    return Rows(name, header, rows, lines)
 
 
 def source_name(source: Source) -> str:
@@ -152,14 +176,12 @@ def table_line(frame: pd.DataFrame, position: int) -> int:
     return lines[position] if lines else position + 2
 
 
-def _validated(frame: pd.DataFrame, name: str, fields: dict[str, Field], plain: bool) -> list[dict]:
+def _validated(table: Rows, fields: dict[str, Field], plain: bool) -> list[dict]:
     """Each row as the model's ``model_dump(mode="json")`` (``fields`` says which model); DealWebError naming the
     row, column and fix for the first bad value. ``plain``: rows that pass :data:`fields`' plain checks skip
     pydantic."""
-    records = []
-    for position, raw in enumerate(frame.to_dict("records")):
-        values = {k: (None if v == "" else v) for k, v in raw.items()}
-        row = table_line(frame, position)
+    name, records = table.name, []
+    for row, values in table.records():
         record = plain_record(values, fields) if plain else None
         if record is None:
             record = _pydantic_record(values, fields, name, row)
@@ -203,9 +225,8 @@ def _check_yearly(record: dict, name: str, row: int) -> None:
     for column in ("amount_usd_bn", "firm_usd_bn"):
         amount = record.get(column)
         if amount is not None and years is not None:
-            with np.errstate(over="ignore"):
-                yearly = np.float64(amount) / np.float64(years)
-            if not np.isfinite(yearly):
+            yearly = float(amount) / float(years)  # years > 0 (checked); a float overflow gives inf
+            if not math.isfinite(yearly):
                 raise DealWebError(located(f"{amount:g} over {years:g} years overflows the yearly amount",
                                            file=name, row=row, column=column,
                                            fix="check the amount (USD bn) and the term (years)."))
@@ -229,11 +250,10 @@ def _first_time(record_id: str, seen: dict[str, int], row: int, name: str, what:
 
 def read_companies(source: Source, plain: bool = False) -> pd.DataFrame:
     """Companies indexed by id; ``plain`` for our own (bundled) files: valid rows skip pydantic."""
-    frame, name = read_table(source, ["id", "name", "ticker", "layer"], "companies")
-    records = _validated(frame, name, COMPANY_FIELDS, plain)
+    table = read_rows(source, ["id", "name", "ticker", "layer"], "companies")
+    name, records = table.name, _validated(table, COMPANY_FIELDS, plain)
     seen: dict[str, int] = {}
-    for position, record in enumerate(records):
-        row = table_line(frame, position)
+    for row, record in zip(table.lines, records, strict=True):
         _first_time(record["id"], seen, row, name, "company", "give each company one row.")
         if record["market_cap_usd_bn"] is not None and not record["ticker"]:
             raise DealWebError(located(f"company '{record['id']}' has a market cap but no ticker", file=name,
@@ -249,11 +269,10 @@ def read_companies(source: Source, plain: bool = False) -> pd.DataFrame:
 def read_deals(source: Source, company_ids: set[str], companies_file: Source | None = None,
                plain: bool = False) -> pd.DataFrame:
     """Deals checked against ``company_ids``; ``plain`` for our own (bundled) files: valid rows skip pydantic."""
-    frame, name = read_table(source, DEAL_COLUMNS[:4] + ["announced", "status", "source_url"], "deals")
-    records = _validated(frame, name, DEAL_FIELDS, plain)
+    table = read_rows(source, DEAL_COLUMNS[:4] + ["announced", "status", "source_url"], "deals")
+    name, records = table.name, _validated(table, DEAL_FIELDS, plain)
     seen: dict[str, int] = {}
-    for position, record in enumerate(records):
-        row = table_line(frame, position)
+    for row, record in zip(table.lines, records, strict=True):
         _first_time(record["id"], seen, row, name, "deal", "give each deal a unique id.")
         for column in ("payer", "payee"):
             if record[column] not in company_ids:
@@ -273,11 +292,12 @@ def read_deals(source: Source, company_ids: set[str], companies_file: Source | N
 
 
 def read_aliases(source: Source, company_ids: set[str]) -> dict[str, str]:
-    frame, name = read_table(source, ["alias", "company_id"], "aliases")
+    table = read_rows(source, ["alias", "company_id"], "aliases")
     aliases = {}
-    for position, (alias, cid) in enumerate(zip(frame["alias"], frame["company_id"], strict=True)):
+    for row, values in table.records():
+        alias, cid = values["alias"] or "", values["company_id"] or ""
         if cid not in company_ids:
-            raise DealWebError(located(f"unknown company '{cid}'", file=name, row=table_line(frame, position),
+            raise DealWebError(located(f"unknown company '{cid}'", file=table.name, row=row,
                                        column="company_id", fix="use a company id from companies.csv."))
         aliases[alias.upper()] = cid
     return aliases

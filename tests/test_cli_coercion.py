@@ -28,7 +28,7 @@ class Color(StrEnum):
 
 
 NUMBERISH = st.text(alphabet="0123456789+-._eEinfaxX \t", max_size=12)
-TEXT = st.one_of(NUMBERISH, st.text(max_size=12), st.sampled_from(["red", "RED", "dark-blue", "blue", ""]))
+TEXT = st.one_of(NUMBERISH, st.text(max_size=12), st.sampled_from(["red", "RED", "dark-blue", "blue", "", "a\x00b", ".", "/", "/dev/null"]))
 
 
 def _outcome(runtime, value):

@@ -89,3 +89,13 @@ def test_a_row_plain_checks_accept_is_one_pydantic_accepts_the_same_way(data, pa
     if record is not None:
         assert record == expected
         assert [type(v) for v in record.values()] == [type(v) for v in expected.values()]
+
+
+def test_announcement_days_parse_as_pandas_does():
+    from exposure.dealweb import _days
+
+    texts = pd.Series(["2025-09", "2025-09-30", "2024-02-29", "2026-01-15T10:00", "2023-12"], index=[3, 1, 4, 1, 5])
+    expected = pd.to_datetime(texts.str.slice(0, 10), format="mixed").dt.date
+    pd.testing.assert_series_equal(_days(texts), expected)
+    other = pd.Series(["Sep 2025", "2025-09"])  # not ISO: pandas' parser decides
+    pd.testing.assert_series_equal(_days(other), pd.to_datetime(other, format="mixed").dt.date)
