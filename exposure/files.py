@@ -78,15 +78,15 @@ def read_text(path: str | os.PathLike[str], *, what: str, error: type[ExposureEr
 
 
 def read_bytes(path: str | os.PathLike[str], *, what: str, error: type[ExposureError] = ExposureError,
-               max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+               max_bytes: int = MAX_INPUT_BYTES, form: str = "CSV file") -> bytes:
     """The bytes of a regular file of at most ``max_bytes`` (checked before reading); the first half of
-    :func:`read_text`, for inputs that are not CSV text (the JSON market-data cache)."""
+    :func:`read_text`, for inputs that are not CSV text (the JSON market-data cache: ``form="JSON file"``)."""
     name = str(path)
-    fix = f"give the path of the {what} CSV file."
+    fix = f"give the path of the {what} {form}."
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise error(located("file not found", file=name, fix=f"check the path of the {what} CSV file.")) from None
+        raise error(located("file not found", file=name, fix=f"check the path of the {what} {form}.")) from None
     except IsADirectoryError:  # Windows refuses to open folders
         raise error(located("is a folder, not a file", file=name, fix=fix)) from None
     except OSError as problem:

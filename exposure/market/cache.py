@@ -69,7 +69,7 @@ def read_entry(path: Path, kind: str, now: float, ttl: float) -> Any:
 
     if not path.exists() and not path.is_symlink():
         return None
-    raw = read_bytes(path, what="cache", error=BadEntry, max_bytes=MAX_ENTRY_BYTES)
+    raw = read_bytes(path, what="cache", error=BadEntry, max_bytes=MAX_ENTRY_BYTES, form="JSON file")
     try:
         entry = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError

@@ -423,7 +423,8 @@ class YFinanceProvider:
         try:
             return cache.read_entry(path, kind, now=self._clock(), ttl=self.ttl[kind])
         except cache.BadEntry as error:
-            self._say(f"Ignored the cached {kind} of {key} ({path.name}): {error}. It is fetched again.")
+            reason = str(error).rstrip(".")
+            self._say(f"Ignored the cached {kind} of {key} ({path.name}): {reason}. It is fetched again.")
             return None
 
     def _cache_read_prices(self, ticker: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series | None:
