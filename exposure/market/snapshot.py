@@ -127,10 +127,13 @@ class SnapshotProvider:
         """Fund -> its holdings as records, read in one pass over the file (``""``: no holdings, always present)."""
         if not self._fund_rows:
             table = self._table("fund_holdings")
-            for r in [] if table.empty else table[table["fund"].notna()].to_dict("records"):
-                self._fund_rows.setdefault(_ticker(r["fund"]), []).append(
-                    {"ticker": _ticker(r["ticker"]), "weight": float(r["weight"]), "as_of": str(r["as_of"]),
-                     "source": "snapshot"})
+            table = table if table.empty else table[table["fund"].notna()]
+            # Whole columns as Python objects at once: iterating pandas' Arrow-backed strings row by row is slow.
+            columns = [] if table.empty else [table[c].to_numpy(dtype=object).tolist()
+                                              for c in ("fund", "ticker", "weight", "as_of")]
+            for fund, ticker, weight, as_of in zip(*columns, strict=True):
+                self._fund_rows.setdefault(_ticker(fund), []).append(
+                    {"ticker": _ticker(ticker), "weight": float(weight), "as_of": str(as_of), "source": "snapshot"})
             self._fund_rows.setdefault("", [])  # read, even when empty
         return self._fund_rows
 
