@@ -134,3 +134,26 @@ def test_a_directly_held_listed_stock_outside_the_web_is_known_not_unmapped():
     many = ex.analyze_many(pd.DataFrame({"account": "a", "ticker": ["COST", "NFLX", "NVDA", "XYZQ"],
                                          "weight": [0.5, 0.2, 0.2, 0.1]}))
     assert many.loc["a", "unmapped_weight"] == pytest.approx(0.1)
+
+
+def test_a_cd_or_bond_a_broker_describes_is_known_not_unmapped():
+    """A real E*TRADE export (tests/fixtures/brokers/etrade_3.csv, Net Account Value 169,664.71) holds a bank CD
+    whose symbol is its description, 'KEY BANK CD CLEVELAND OH CD 3.85% 08/24/2026', worth 109,992.74: a coupon and
+    a maturity date, so a fixed-income position outside the web (65.4%), not a 65% 'check the tickers' warning."""
+    from conftest import ROOT
+
+    from exposure.holdings.identifiers import fixed_income
+
+    assert fixed_income("KEY BANK CD CLEVELAND OH CD 3.85% 08/24/2026")
+    assert fixed_income("US TREASURY NOTE 4.25% 11/15/2034") and fixed_income("T BILL 0% 01/15/2027")
+    assert not fixed_income("NVDA") and not fixed_income("BRK B") and not fixed_income("QQQ Dec 31 '26 $600 Put")
+    report = ex.analyze(ex.Portfolio.from_csv(ROOT / "tests" / "fixtures" / "brokers" / "etrade_3.csv"))
+    held = report.holdings.set_index("ticker")
+    cd = "KEY BANK CD CLEVELAND OH CD 3.85% 08/24/2026"
+    assert held.loc[cd, "kind"] == "outside_web" and held.loc[cd, "layer"] == "other"
+    # the QQQ put (1,407.50) is kept apart as a derivative, so the weights are of 169,664.71 - 1,407.50
+    assert held.loc[cd, "weight"] == pytest.approx(109992.74 / (169664.71 - 1407.50), abs=1e-9)
+    assert cd not in report.coverage["unmapped_tickers"]
+    assert not any(note.startswith("WARNING") for note in report.notes)
+    many = ex.analyze_many(pd.DataFrame({"account": "a", "ticker": [cd, "NVDA"], "weight": [0.5, 0.5]}))
+    assert many.loc["a", "unmapped_weight"] == 0.0

@@ -96,6 +96,21 @@ def identifier_tickers(cells: list[str]) -> tuple[list[str], str | None]:
     return out, "; ".join(parts) + "."
 
 
+#: A broker's description of a fixed-income position in its symbol column ("KEY BANK CD CLEVELAND OH CD 3.85%
+#: 08/24/2026", "US TREASURY NOTE 4.25% 11/15/2034"): a coupon and a maturity date, or a CD/bond/note/bill word
+#: and a maturity date. No equity ticker has either.
+_COUPON = re.compile(r"\d+(?:\.\d+)?\s?%")
+_MATURITY = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
+_DEBT_WORD = re.compile(r"\b(?:CDS?|BONDS?|NOTES?|BILLS?|TREAS(?:URY)?|DEBENTURES?)\b")
+
+
+def fixed_income(symbol: str) -> bool:
+    """Whether a position's symbol is a broker's description of a CD, bond, note or bill (known, not AI)."""
+    text = str(symbol).upper()
+    described = " " in text.strip() and _MATURITY.search(text) is not None
+    return described and (_COUPON.search(text) is not None or _DEBT_WORD.search(text) is not None)
+
+
 def did_you_mean(ticker: str, known: Iterable[str]) -> str | None:
     """The closest known ticker to a mistyped one (``NVDIA`` -> ``NVDA``), or None when nothing is close."""
     if not ticker or len(ticker) < 2:
