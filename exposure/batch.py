@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from exposure._optional import require
 from exposure.dealweb import DealWeb
 from exposure.errors import PortfolioError, located
-from exposure.holdings.identifiers import fixed_income
+from exposure.holdings.identifiers import known_security
 from exposure.hubs import ai_dependence, ai_hubs
 from exposure.metrics import GRADES
 from exposure.models import AI_LAYERS, ExposureModel
@@ -195,7 +195,7 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
         if cid is None:
             # A fund's holding outside the web, a listed security the market data names, or a CD or bond the
             # broker describes is known, not unmapped (as in analyze).
-            if held_directly and ticker not in securities and not fixed_income(ticker):
+            if held_directly and not known_security(ticker, securities):
                 values[row, n_hubs + 1] += share
         else:
             position = sensitivity.index[cid]

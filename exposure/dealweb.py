@@ -112,10 +112,9 @@ class DealWeb:
         web's :attr:`notes` say which (analyze() reports them).
         """
         cutoff = parse_as_of(when)
-        announced = pd.to_datetime(self.deals["announced"].str.slice(0, 10), format="mixed").dt.date
         companies, later = self._figures_at(cutoff)
         note = later_note(later, self.name_of, cutoff)
-        return self._replace(companies=companies, deals=self.deals[announced <= cutoff], cutoff=cutoff,
+        return self._replace(companies=companies, deals=self.deals[self.announced <= cutoff], cutoff=cutoff,
                              notes=[note] if note else [])
 
     def _figures_at(self, cutoff: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -127,6 +126,12 @@ class DealWeb:
         if key not in cache:
             cache[key] = figures_at(self.companies, self.financials, cutoff)
         return cache[key]
+
+    @cached_property
+    def announced(self) -> pd.Series:
+        """Each deal's announcement date (a ``YYYY-MM`` month counts from its 1st), as ``date`` objects, aligned
+        with :attr:`deals`."""
+        return _days(self.deals["announced"])
 
     @cached_property
     def _figure_dates(self) -> tuple[list[date], list[date]]:
@@ -150,7 +155,7 @@ class DealWeb:
         Such deals are kept (a user may model a deal expected soon) but a dated web should not hold them silently.
         """
         cutoff = today or date.today()
-        future = self.deals.loc[_days(self.deals["announced"]) > cutoff, "id"].astype(str).tolist()
+        future = self.deals.loc[self.announced > cutoff, "id"].astype(str).tolist()
         if not future:
             return None
         shown = ", ".join(future[:5]) + (f" and {len(future) - 5} more" if len(future) > 5 else "")

@@ -42,7 +42,7 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
 
     hub_id = web.resolve(hub)
     ctx = build_context(pf, web, model)
-    announced = _announced(web)
+    announced = web.announced
     points = sorted({parse_as_of(d) for d in dates}) if dates is not None else _deal_dates(announced)
     rows, states = [], {}
     previous: date | None = None
@@ -65,10 +65,6 @@ def exposure_history(pf: Portfolio, web: DealWeb, hub: str, dates: Iterable[str 
             ranked = effect.reindex(frame.at[when, "new_deals"]).dropna().sort_values(ascending=False)
             frame.at[when, "drivers"] = list(ranked[ranked > 1e-6].index[:3])
     return frame
-
-
-def _announced(web: DealWeb) -> pd.Series:
-    return pd.to_datetime(web.deals["announced"].astype(str).str.slice(0, 10), format="mixed").dt.date
 
 
 def _deal_dates(announced: pd.Series) -> list[date]:

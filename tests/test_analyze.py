@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import PORTFOLIOS
+from conftest import PORTFOLIOS, ROOT
 
 import exposure as ex
 
@@ -140,8 +140,6 @@ def test_a_cd_or_bond_a_broker_describes_is_known_not_unmapped():
     """A real E*TRADE export (tests/fixtures/brokers/etrade_3.csv, Net Account Value 169,664.71) holds a bank CD
     whose symbol is its description, 'KEY BANK CD CLEVELAND OH CD 3.85% 08/24/2026', worth 109,992.74: a coupon and
     a maturity date, so a fixed-income position outside the web (65.4%), not a 65% 'check the tickers' warning."""
-    from conftest import ROOT
-
     from exposure.holdings.identifiers import fixed_income
 
     assert fixed_income("KEY BANK CD CLEVELAND OH CD 3.85% 08/24/2026")

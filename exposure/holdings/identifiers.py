@@ -111,6 +111,12 @@ def fixed_income(symbol: str) -> bool:
     return described and (_COUPON.search(text) is not None or _DEBT_WORD.search(text) is not None)
 
 
+def known_security(ticker: str, securities: set[str]) -> bool:
+    """Whether a directly held ticker outside the deal web is still a known security, not a possible typo: one
+    the market data names (``securities``: a bundled fund's holding, a priced ticker) or a described CD or bond."""
+    return ticker in securities or fixed_income(ticker)
+
+
 def did_you_mean(ticker: str, known: Iterable[str]) -> str | None:
     """The closest known ticker to a mistyped one (``NVDIA`` -> ``NVDA``), or None when nothing is close."""
     if not ticker or len(ticker) < 2:
