@@ -182,3 +182,29 @@ def test_broad_funds_and_xlv_come_from_the_issuers_files_with_their_dates():
     assert weight[("SCHB", "NVDA")] == pytest.approx(0.072775) and as_of["SCHB"] == "2026-09-24"
     prices = read("prices.csv").set_index("ticker")
     assert prices.at["CHAT", "price"] == "81.96" and prices.at["CHAT", "as_of"] == "2026-07-31"
+
+
+#: Listed companies with no revenue at all: Oklo is pre-revenue (its filings report no revenue), and
+#: financials.csv holds positive figures only (SOURCES_MARKET.md, HF4 pass).
+PRE_REVENUE = {"oklo"}
+
+
+def test_every_listed_company_has_revenue_unless_pre_revenue():
+    # Issue 16, done-when: "Every listed company has revenue", in companies.csv and as a dated row.
+    companies = read("companies.csv")
+    financials = read("financials.csv")
+    listed = companies[companies["ticker"] != ""]
+    without = set(listed.loc[listed["revenue_usd_bn"] == "", "id"])
+    assert without == PRE_REVENUE, f"listed companies without revenue: {sorted(without - PRE_REVENUE)}"
+    dated = set(financials.loc[financials["metric"] == "revenue", "company_id"])
+    assert set(listed["id"]) - dated == PRE_REVENUE
+
+
+def test_blue_owl_revenue_and_micron_ttm_match_their_sources():
+    rows = read("financials.csv").set_index(["company_id", "metric", "date"])["value_usd_bn"].astype(float)
+    # SEC XBRL 'Revenues' of Blue Owl's 10-Ks (USD thousands 1,731,608 / 2,295,427 / 2,870,178), rounded.
+    assert rows[("blue_owl", "revenue", "2023-12-31")] == 1.732
+    assert rows[("blue_owl", "revenue", "2024-12-31")] == 2.295
+    assert rows[("blue_owl", "revenue", "2025-12-31")] == 2.87
+    # Micron's four quarters to 2026-05-28 in its releases, USD mn: 11,315 + 13,643 + 23,860 + 41,456.
+    assert rows[("micron", "revenue", "2026-05-28")] == pytest.approx(90.274)
