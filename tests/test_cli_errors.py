@@ -475,3 +475,10 @@ def test_listings_fit_100_columns(monkeypatch, capsys, command):
     assert "https://" not in out and len(lines) < count * 1.1 + 10, len(lines)  # a line per row
     wide = run_cli(command, "--wide").stdout
     assert "https://" in wide
+
+
+def test_python_dash_m_runs_the_same_command_line():
+    """``python -m exposure`` is the console script: the same usage error, one line, exit 2."""
+    done = subprocess.run([sys.executable, "-m", "exposure", "scroe"], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT)
+    assert done.returncode == 2 and "Did you mean 'score'" in done.stderr and "Traceback" not in done.stderr
