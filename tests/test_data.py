@@ -140,14 +140,14 @@ def test_refreshed_vgt_and_qqq_holdings_come_from_the_issuers_files():
     holdings = read("fund_holdings.csv")
     weight = holdings.set_index(["fund", "ticker"])["weight"].astype(float)
     as_of = holdings.groupby("fund")["as_of"].first()
-    # Vanguard's VGT file as of 2026-08-13 prints NVDA at 17.9498795325959 % of the fund. QQQ's N-PORT-P for
-    # 2026-03-31 (accession 0001067839-26-000024) values NVDA at $32,338,337,302.40 of $372,507,306,132.08 net
-    # assets = 8.6813 %; QQQM's for 2026-05-31 (0001378872-26-001400) at $7,898,764,080.06 of $97,151,481,157
-    # = 8.1304 %. Stored as fractions rounded to 6 decimals.
-    assert weight[("VGT", "NVDA")] == pytest.approx(0.179499)
+    # Vanguard's VGT holdings as of 2026-08-31 print NVDA at 17.73 % ($30,258,873,302 of the fund's $170.2bn).
+    # QQQ's N-PORT-P for 2026-03-31 (accession 0001067839-26-000024) values NVDA at $32,338,337,302.40 of
+    # $372,507,306,132.08 net assets = 8.6813 %; QQQM's for 2026-05-31 (0001378872-26-001400) at
+    # $7,898,764,080.06 of $97,151,481,157 = 8.1304 %. Stored as fractions rounded to 6 decimals.
+    assert weight[("VGT", "NVDA")] == pytest.approx(0.1773)
     assert weight[("QQQ", "NVDA")] == pytest.approx(32_338_337_302.40 / 372_507_306_132.08, abs=5e-7)
     assert weight[("QQQM", "NVDA")] == pytest.approx(7_898_764_080.06 / 97_151_481_157, abs=5e-7)
-    assert as_of["VGT"] == "2026-08-13" and as_of["QQQ"] == "2026-03-31" and as_of["QQQM"] == "2026-05-31"
+    assert as_of["VGT"] == "2026-08-31" and as_of["QQQ"] == "2026-03-31" and as_of["QQQM"] == "2026-05-31"
     # QQQM is a separate fund tracking the same Nasdaq-100 index: it now has its own (newer) rows, no alias.
     assert "QQQM" not in set(read("fund_aliases.csv")["ticker"])
 
