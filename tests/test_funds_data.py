@@ -37,6 +37,7 @@ ISSUER_FIGURES = {
     "SCHD": ("2026-09-24", "QCOM", 5_184_910_469.28 / 108_983_095_721.38,
              "Schwab SCHD file: QUALCOMM $5,184,910,469.28 of $108.98bn total net assets (4.757536 %)"),
     "VIG": ("2026-08-31", "MSFT", 0.0467, "Vanguard VIG holdings: Microsoft 4.67 %"),
+    "VEA": ("2026-08-31", "005930.KS", 0.026, "Vanguard VEA holdings: 005930 Samsung Electronics 2.60 %"),
     "VGT": ("2026-08-31", "NVDA", 0.1773, "Vanguard VGT holdings: NVIDIA 17.73 %"),
     "QQQ": ("2026-03-31", "NVDA", 32_338_337_302.40 / 372_507_306_132.08,
             "N-PORT 0001067839-26-000024: NVDA $32,338,337,302.40 of $372,507,306,132.08"),
