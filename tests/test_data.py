@@ -113,7 +113,7 @@ def test_added_funds_are_bundled_and_the_bond_fund_carries_no_ai_exposure(tmp_pa
 
     holdings = read("fund_holdings.csv")
     assert {"IGV", "ARKK", "SCHG", "VUG", "VXUS", "BND"} <= set(holdings["fund"])
-    assert "QQQM" in set(read("fund_aliases.csv")["ticker"])  # looked through with QQQ's rows (same index)
+    assert "QQQM" in set(holdings["fund"])  # its own N-PORT rows (a separate fund from QQQ)
     # BND holds bonds only: its rows are issuers under BOND: pseudo-tickers, which no company matches.
     assert holdings.loc[holdings["fund"] == "BND", "ticker"].str.startswith("BOND:").all()
     bond_only = tmp_path / "bonds.csv"
@@ -139,17 +139,17 @@ def test_every_diversifier_fund_has_a_dated_close_so_whole_shares_can_be_priced(
 def test_refreshed_vgt_and_qqq_holdings_come_from_the_issuers_files():
     holdings = read("fund_holdings.csv")
     weight = holdings.set_index(["fund", "ticker"])["weight"].astype(float)
-    # Vanguard's VGT file as of 2026-08-13 prints NVDA at 17.9498795325959 % of the fund; Invesco's QQQ file
-    # (2025-10-04) prints NVDA at 9.921 %. Stored as fractions rounded to 6 decimals.
-    assert weight[("VGT", "NVDA")] == pytest.approx(0.179499)
-    assert weight[("QQQ", "NVDA")] == pytest.approx(0.09921)
-    assert set(holdings.loc[holdings["fund"] == "VGT", "as_of"]) == {"2026-08-13"}
-    # QQQM tracks the same Nasdaq-100 index: it has no rows of its own and is looked through with QQQ's.
-    assert "QQQM" not in set(holdings["fund"])
-    from exposure.market import SnapshotProvider
-
-    snapshot = SnapshotProvider()
-    pd.testing.assert_frame_equal(snapshot.fund_holdings("QQQM"), snapshot.fund_holdings("QQQ"))
+    as_of = holdings.groupby("fund")["as_of"].first()
+    # Vanguard's VGT holdings as of 2026-08-31 print NVDA at 17.73 % ($30,258,873,302 of the fund's $170.2bn).
+    # QQQ's N-PORT-P for 2026-03-31 (accession 0001067839-26-000024) values NVDA at $32,338,337,302.40 of
+    # $372,507,306,132.08 net assets = 8.6813 %; QQQM's for 2026-05-31 (0001378872-26-001400) at
+    # $7,898,764,080.06 of $97,151,481,157 = 8.1304 %. Stored as fractions rounded to 6 decimals.
+    assert weight[("VGT", "NVDA")] == pytest.approx(0.1773)
+    assert weight[("QQQ", "NVDA")] == pytest.approx(32_338_337_302.40 / 372_507_306_132.08, abs=5e-7)
+    assert weight[("QQQM", "NVDA")] == pytest.approx(7_898_764_080.06 / 97_151_481_157, abs=5e-7)
+    assert as_of["VGT"] == "2026-08-31" and as_of["QQQ"] == "2026-03-31" and as_of["QQQM"] == "2026-05-31"
+    # QQQM is a separate fund tracking the same Nasdaq-100 index: it now has its own (newer) rows, no alias.
+    assert "QQQM" not in set(read("fund_aliases.csv")["ticker"])
 
 
 def test_ai_investor_funds_are_bundled_from_issuer_files_with_their_dates():
