@@ -109,6 +109,17 @@ def test_every_list_is_transcribed_with_sources():
         assert len(read_list(name)) > 0, name
 
 
+def test_every_list_is_documented_with_its_entry_counts():
+    # The README's table gives each file's source and its entries as "total (in scope)", counted by hand when
+    # the list was transcribed; a file edited without updating its row fails here.
+    readme = (RECALL / "README.md").read_text()
+    for name in LISTS:
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{name}.csv` |")), None)
+        assert row is not None, f"{name}.csv has no row in recall/README.md"
+        total = len(pd.read_csv(RECALL / f"{name}.csv", dtype=str, keep_default_na=False))
+        assert row.rstrip().endswith(f"| {total} ({len(read_list(name))}) |"), row
+
+
 def test_matching_needs_the_right_counterparties():
     # OpenAI's $38bn AWS contract (2025-11) is bundled as D021; Oracle is not its counterparty, and a
     # date three years off or a kind the deal is not (an equity stake) does not match either.
