@@ -12,6 +12,7 @@ from exposure.holdings.brokers import (
     degiro,
     etrade,
     fidelity,
+    hargreaves,
     ibkr,
     merrill,
     schwab,
@@ -27,9 +28,9 @@ LABELS = {"schwab": "Schwab positions", "etrade": "E*TRADE PortfolioDownload", "
           "vanguard": "Vanguard OfxDownload", "fidelity": "Fidelity positions", "degiro": "DEGIRO portfolio",
           "merrill": "Merrill holdings", "wealthsimple": "Wealthsimple holdings report",
           "zerodha": "Zerodha Kite holdings", "trading212": "Trading 212 Pie",
-          "yahoo": "Yahoo Finance portfolio export"}
+          "yahoo": "Yahoo Finance portfolio export", "hargreaves": "Hargreaves Lansdown account summary"}
 READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro, merrill, wealthsimple, zerodha,
-                                   trading212, yahoo)
+                                   trading212, yahoo, hargreaves)
 
 
 def detect(lines: list[str]) -> ModuleType | None:
