@@ -17,7 +17,7 @@ import exposure as ex
 BROKERS = Path(__file__).parent / "fixtures" / "brokers"
 INR, EUR, GBP = 0.010930156, 1.1872, 1.3683
 NEW = ["zerodha_1.csv", "trading212_pie_1.csv", "yahoo_1.csv", "yahoo_2.csv", "yahoo_3.csv", "hl_1.csv",
-       "hl_2.csv", "m1_1.csv"]
+       "hl_2.csv", "m1_1.csv", "ii_1.csv"]
 
 
 def read(name: str, **options) -> ex.Portfolio:
@@ -111,6 +111,18 @@ def test_m1_holdings_are_read_by_the_generic_reader_from_their_value_column():
     assert pf.format == "generic"
     assert amounts(pf) == pytest.approx({"VOO": 10585.80, "JPM": 7277.70, "MICC": 245.51})
     assert pf.weights["VOO"] == pytest.approx(10585.80 / 18109.01)  # 58.5%
+
+
+def test_interactive_investor_market_value_header_names_its_currency():
+    pf = read("ii_1.csv")  # "Market Value £", a UTF-8 BOM, a price in pence ("32,997.50p") that is not needed
+    assert pf.format == "generic" and amounts(pf) == pytest.approx({"CS1": 329.98 * GBP})  # 451.51 USD
+    assert "GBP at 1.3683 USD per GBP" in notes(pf)
+
+
+def test_a_value_header_naming_a_currency_converts_cells_without_a_sign(tmp_path):
+    path = tmp_path / "valuation.csv"
+    path.write_text("Investment,Ticker,Quantity,Price,Value (EUR)\nASML,ASML.AS,2,700,1400\n")
+    assert amounts(ex.Portfolio.from_csv(path)) == pytest.approx({"ASML.AS": 1400 * EUR})
 
 
 def test_dhan_holdings_list_names_not_tickers_and_are_refused_in_one_line():
