@@ -51,7 +51,7 @@ def _total(pf: ex.Portfolio) -> float:
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_mangled_exports_load_the_same_positions(name, tmp_path):
-    text = (BROKERS / name).read_text(encoding="utf-8")
+    text = (BROKERS / name).read_text(encoding="utf-8-sig")  # a BOM is the encoding's, not the text's
     original = ex.Portfolio.from_csv(BROKERS / name)
     for label, raw in _variants(text):
         path = tmp_path / name
@@ -64,7 +64,7 @@ def test_mangled_exports_load_the_same_positions(name, tmp_path):
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_a_download_cut_short_is_named_in_one_line_or_read_as_its_whole_rows(name, tmp_path):
-    text = (BROKERS / name).read_text(encoding="utf-8")
+    text = (BROKERS / name).read_text(encoding="utf-8-sig")  # a BOM is the encoding's, not the text's
     original = _total(ex.Portfolio.from_csv(BROKERS / name))
     for fraction in (0.35, 0.6, 0.85):
         path = tmp_path / name

@@ -70,7 +70,7 @@ def read_holdings(raw: bytes, name: str, *, allow_short: bool = False, base_curr
         except PortfolioError as error:
             raise _read_as(error, statement.label) from None
         notes = ([encoding_note] if encoding_note else []) + positions.notes
-        return Holdings(positions.table, "market_value", notes, converter.base, reader.NAME, statement,
+        return Holdings(positions.table, statement.amounts, notes, converter.base, reader.NAME, statement,
                         positions.derivatives)
     refuse_activity(lines, name)  # a transactions export is named as such, not as a misread generic table
     try:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from exposure.errors import PortfolioError, located
-from exposure.holdings.fx import Converter, iso_code
+from exposure.holdings.fx import SUB_UNITS, Converter, bundled_rates, iso_code
 from exposure.holdings.identifiers import identifier_tickers
 from exposure.holdings.numbers import (
     NotANumber,
@@ -55,6 +55,8 @@ HEADER_ALIASES = {
     "account name/number": "account",
 }
 _TOTAL = re.compile(r"^((GRAND|ACCOUNT|PORTFOLIO)\s+)?(SUB[- ]?)?TOTALS?\b.*$|^SUM:?$")
+#: A market value header naming its currency: ``Market Value £`` (Interactive Investor), ``Value (EUR)``.
+_MONEY_HEADER = re.compile(r"^(market value|value|current value|total value)\s*(\(\s*(\S+)\s*\)|(£|€|\$))$")
 _SHARE_CLASS = re.compile(r"^([A-Z]{1,6})[./\- ]([A-Z])$")
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")  # zero-width marks pasted in from web pages
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -198,6 +200,9 @@ def _renamed(frame: pd.DataFrame, source: str, header_line: int) -> tuple[pd.Dat
     """The frame with canonical column names; duplicates of essential columns are refused."""
     originals = [str(c).strip() for c in frame.columns]
     renamed = [HEADER_ALIASES.get(header_key(c), c) for c in originals]
+    named = {k: code for k, c in enumerate(originals) if (code := _header_currency(c)) and renamed[k] == c}
+    for k in named:
+        renamed[k] = "market_value"
     clashes = []
     for target in dict.fromkeys(c for c in renamed if renamed.count(c) > 1 and c in _ESSENTIAL):
         spelled = [o for o, r in zip(originals, renamed, strict=True) if r == target]
@@ -208,10 +213,21 @@ def _renamed(frame: pd.DataFrame, source: str, header_line: int) -> tuple[pd.Dat
                                      row=header_line, fix="keep one column of each name."))
     keep = [k for k, name in enumerate(renamed) if name not in renamed[:k]]
     frame = frame.iloc[:, keep].set_axis([renamed[k] for k in keep], axis=1)
+    if named and "currency" not in frame.columns:
+        frame = frame.assign(currency=next(iter(named.values())))  # the header's currency, for every row
     if "ticker" not in frame.columns:
         raise PortfolioError(located("no 'ticker' column", file=source, row=header_line,
                                      fix="add a header row with 'ticker' and one of weight, market_value, shares."))
     return frame, originals, renamed
+
+
+def _header_currency(cell: str) -> str | None:
+    """The currency a market value header names (``Market Value £`` -> ``GBP``), or None."""
+    match = _MONEY_HEADER.match(header_key(cell))
+    if match is None:
+        return None
+    code = iso_code(match[3] or match[4])
+    return code if code == "USD" or code in bundled_rates() or code in SUB_UNITS else None
 
 
 def _amount_column(frame: pd.DataFrame, originals: list[str], renamed: list[str], source: str, header_line: int,

@@ -28,6 +28,8 @@ class Statement:
     """The classified lines of one broker export.
 
     ``format`` is the reader's id (``fidelity``, ``schwab``...), ``label`` a readable name of the layout.
+    ``amounts`` is ``market_value``, or ``weight`` for a layout whose values name no currency (their
+    proportions are all that can be read).
     """
 
     format: str
@@ -36,6 +38,7 @@ class Statement:
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
     base_currency: str = ""
+    amounts: str = "market_value"
 
     def counts(self) -> dict[str, int]:
         """How many lines of each class, in :data:`ROW_CLASSES` order."""

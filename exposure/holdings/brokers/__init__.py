@@ -8,13 +8,29 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from exposure.holdings.brokers import degiro, etrade, fidelity, ibkr, merrill, schwab, vanguard, wealthsimple
+from exposure.holdings.brokers import (
+    degiro,
+    etrade,
+    fidelity,
+    hargreaves,
+    ibkr,
+    merrill,
+    schwab,
+    trading212,
+    vanguard,
+    wealthsimple,
+    yahoo,
+    zerodha,
+)
 
 #: Readable names of the layouts, for messages.
 LABELS = {"schwab": "Schwab positions", "etrade": "E*TRADE PortfolioDownload", "ibkr": "Interactive Brokers",
           "vanguard": "Vanguard OfxDownload", "fidelity": "Fidelity positions", "degiro": "DEGIRO portfolio",
-          "merrill": "Merrill holdings", "wealthsimple": "Wealthsimple holdings report"}
-READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro, merrill, wealthsimple)
+          "merrill": "Merrill holdings", "wealthsimple": "Wealthsimple holdings report",
+          "zerodha": "Zerodha Kite holdings", "trading212": "Trading 212 Pie",
+          "yahoo": "Yahoo Finance portfolio export", "hargreaves": "Hargreaves Lansdown account summary"}
+READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro, merrill, wealthsimple, zerodha,
+                                   trading212, yahoo, hargreaves)
 
 
 def detect(lines: list[str]) -> ModuleType | None:
