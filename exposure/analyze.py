@@ -10,7 +10,7 @@ import pandas as pd
 
 from exposure.dealweb import DealWeb
 from exposure.holdings.fx import price_notes
-from exposure.holdings.identifiers import known_security, unmapped_notes
+from exposure.holdings.identifiers import described_fund, known_security, unmapped_notes
 from exposure.hubs import ai_dependence, circular_structures, portfolio_structures, systemic_importance
 from exposure.metrics import effective_number, grade, hhi, score
 from exposure.network import Sensitivity, chains, check_stable, leontief_solve
@@ -337,6 +337,9 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame, securities: 
         elif ticker in diversifiers:  # a bundled diversifier fund whose holdings are not bundled (AGG, XLE)
             fund_name, layer = diversifiers[ticker]
             kind, name = "fund_other", f"{fund_name} (fund, not looked through)"
+        elif not via and described_fund(given_names.get(ticker) or ""):  # "iShares MSCI EM UCITS ETF" (HIES)
+            kind, layer = "fund_other", "fund, not looked through"
+            name = f"{given_names[ticker]} (fund, not looked through)"
         elif known_security(ticker, securities):  # a listed name, or a CD or bond the broker describes
             kind, layer, name = "outside_web", "other", given_names.get(ticker) or f"{ticker} (outside the deal web)"
         else:

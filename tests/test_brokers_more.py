@@ -58,6 +58,27 @@ def test_trading212_pie_values_name_no_currency_so_they_are_read_as_weights():
     assert "read as weights" in notes(pf) and "dollars" in notes(pf)
 
 
+def test_a_fund_the_broker_names_is_a_fund_not_looked_through_not_a_typo():
+    """HIES ("iShares MSCI EM UCITS ETF") has no bundled holdings: its name says it is a fund, so its 63.8% is a
+    fund not looked through, not "unmapped: check the tickers"."""
+    report = ex.analyze(read("trading212_pie_1.csv"))
+    coverage = report.coverage
+    assert coverage["unmapped_weight"] == 0.0
+    assert coverage["not_looked_through_weight"] == pytest.approx(261.50 / 409.73)
+    assert not any(note.startswith("WARNING") for note in report.notes)
+
+
+@pytest.mark.parametrize("name, fund", [
+    ("iShares MSCI EM UCITS ETF", True), ("Fidelity 500 Index Fund", True), ("Amundi MSCI World UCITS ETF Acc", True),
+    ("Scottish Mortgage Investment Trust", True), ("Vanguard Total Bond Market ETF", True),
+    ("Advanced Micro Devices", False), ("Fundamental Global Inc", False), ("Digital Realty Trust", False), ("", False),
+])
+def test_described_fund(name, fund):
+    from exposure.holdings.identifiers import described_fund
+
+    assert described_fund(name) is fund
+
+
 def test_yahoo_export_values_lots_at_the_current_price_and_leaves_cash_transactions_out():
     pf = read("yahoo_1.csv")
     assert pf.format == "yahoo" and amounts(pf) == pytest.approx({"NVDA": 174.18 * 46})  # 8,012.28

@@ -111,6 +111,17 @@ def fixed_income(symbol: str) -> bool:
     return described and (_COUPON.search(text) is not None or _DEBT_WORD.search(text) is not None)
 
 
+#: A fund's name as a broker prints it ("iShares MSCI EM UCITS ETF", "Fidelity 500 Index Fund", "Scottish Mortgage
+#: Investment Trust", "Amundi MSCI World ETF"): a word only funds use.
+_FUND_WORD = re.compile(r"\b(?:ETFS?|ETPS?|ETNS?|UCITS|SICAV|OEIC|FUNDS?|FONDS|(?:INVESTMENT|UNIT|INDEX) TRUST)\b",
+                        re.IGNORECASE)
+
+
+def described_fund(name: str) -> bool:
+    """Whether the broker's name for a position says it is a fund (ETF, UCITS, index fund, investment trust)."""
+    return _FUND_WORD.search(str(name)) is not None
+
+
 def known_security(ticker: str, securities: set[str]) -> bool:
     """Whether a directly held ticker outside the deal web is still a known security, not a possible typo: one
     the market data names (``securities``: a bundled fund's holding, a priced ticker) or a described CD or bond."""
