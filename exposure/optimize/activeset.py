@@ -52,7 +52,7 @@ class KKTPoint:
     steps: int
 
 
-class _Bounds:
+class Bounds:
     """Single-variable rows as bounds ``lo <= x <= hi``: the tightest row of each side and its coefficient."""
 
     def __init__(self, a: sparse.csr_matrix, b: np.ndarray, zero: int, counts: np.ndarray) -> None:
@@ -82,7 +82,7 @@ def resolve(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.
     p = sparse.csr_matrix((n, n)) if p is None else sparse.csr_matrix(p)
     at = a.T.tocsr()
     counts = np.diff(a.indptr)
-    bounds = _Bounds(a, b, zero, counts)
+    bounds = Bounds(a, b, zero, counts)
     general = np.flatnonzero(counts >= 2)
     active_row = z0 > s0
     active_row[:zero] = True
@@ -122,7 +122,7 @@ def resolve(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.
 
 
 def _solve_active(p: sparse.csr_matrix, q: np.ndarray, a: sparse.csr_matrix, at: sparse.csr_matrix, b: np.ndarray,
-                  bounds: _Bounds, rows: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+                  bounds: Bounds, rows: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Solve the KKT system of an active set (``rows``: the active rows of two variables or more): fixed
     variables at their bounds, rows with one free variable fix it (in turn), the rest by one dense solve;
     then each fixing row's multiplier from its variable's stationarity, last fixed first."""
@@ -179,7 +179,7 @@ def _solve_active(p: sparse.csr_matrix, q: np.ndarray, a: sparse.csr_matrix, at:
     return x, y
 
 
-def _point(p: sparse.csr_matrix, q: np.ndarray, a: sparse.csr_matrix, b: np.ndarray, zero: int, bounds: _Bounds,
+def _point(p: sparse.csr_matrix, q: np.ndarray, a: sparse.csr_matrix, b: np.ndarray, zero: int, bounds: Bounds,
            x: np.ndarray, y: np.ndarray, g: np.ndarray, state: np.ndarray, steps: int) -> KKTPoint:
     """The certified point in Clarabel's terms: each fixed variable's multiplier on the row of its bound."""
     z = y.copy()

@@ -4,7 +4,10 @@ A cached program's second and later solves (a new cap, a band, a frontier point,
 try :func:`activeset.resolve` from the last solution's multipliers and slacks; a point that passes every KKT
 check of the new problem is returned as Clarabel's answer would be (status optimal, duals included), else
 Clarabel solves from scratch as before. Only quadratic programs (zero and non-negative cones) are tried. A
-Clarabel answer is itself polished the same way (its own active set solved exactly) when the problem is small.
+first solve of a small problem (:data:`~exposure.optimize.interior.MAX_VARIABLES`) takes its active set from a
+dense interior point method in numpy (:mod:`interior`, a Cholesky factor per iteration where Clarabel factors
+the dense covariance block sparsely) and solves that set exactly, with the same KKT checks. A Clarabel answer
+is itself polished the same way (its own active set solved exactly) when the problem is small.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import numpy as np
 from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
 from cvxpy.reductions.solvers.conic_solvers.conic_solver import ConicSolver
 
-from exposure.optimize.activeset import HOW, PREVIOUS, resolve
+from exposure.optimize.activeset import HOW, PREVIOUS, KKTPoint, resolve
+from exposure.optimize.interior import guess
 
 #: ``problem.solve(..., exposure_resolve=False)`` skips the re-solve from the previous active set.
 RESOLVE_OPTION = "exposure_resolve"
@@ -42,13 +46,16 @@ class ResolvingClarabel(CLARABEL):
         solver_opts = dict(solver_opts)
         shortcut = bool(solver_opts.pop(RESOLVE_OPTION, True))
         previous = cache.get(PREVIOUS)
-        if shortcut and quadratic and previous is not None and len(previous[0]) == a.shape[0]:
+        if shortcut and quadratic:
             started = time.perf_counter()
-            point = resolve(data.get("P"), data["c"], a, b, dims.zero, *previous)
+            if previous is not None and len(previous[0]) == a.shape[0]:
+                point, how = resolve(data.get("P"), data["c"], a, b, dims.zero, *previous), "active set"
+            else:  # a first solve: the active set of a dense interior point (small problems only)
+                start = guess(data.get("P"), data["c"], a, b, dims.zero)
+                point = None if start is None else resolve(data.get("P"), data["c"], a, b, dims.zero, *start)
+                how = "dense interior point, exact on its active set"
             if point is not None:
-                cache[PREVIOUS], cache[HOW] = (point.z, point.s), f"active set ({point.steps} linear solve(s))"
-                return SimpleNamespace(x=point.x, z=point.z, s=point.s, status="Solved", obj_val=point.objective,
-                                       solve_time=time.perf_counter() - started, iterations=point.steps)
+                return _answer(cache, point, f"{how} ({point.steps} linear solve(s))", started)
         results = super().solve_via_data(data, False, verbose, solver_opts, None)
         solved = str(results.status) == "Solved" and results.z is not None
         cache[PREVIOUS] = (np.asarray(results.z), np.asarray(results.s)) if quadratic and solved else None
@@ -62,6 +69,13 @@ class ResolvingClarabel(CLARABEL):
                 return SimpleNamespace(x=point.x, z=results.z, s=results.s, status="Solved", obj_val=point.objective,
                                        solve_time=results.solve_time, iterations=results.iterations)
         return results
+
+
+def _answer(cache: dict, point: KKTPoint, how: str, started: float) -> SimpleNamespace:
+    """A certified point as Clarabel's results (status optimal, duals included), remembered for re-solves."""
+    cache[PREVIOUS], cache[HOW] = (point.z, point.s), how
+    return SimpleNamespace(x=point.x, z=point.z, s=point.s, status="Solved", obj_val=point.objective,
+                           solve_time=time.perf_counter() - started, iterations=point.steps)
 
 
 #: The one instance (cvxpy keys its compiled-problem cache by the solver object).
