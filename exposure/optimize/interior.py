@@ -23,6 +23,9 @@ from exposure.optimize.activeset import Bounds
 MAX_VARIABLES = 1000
 #: Relative accuracy at which the active set is read (the answer itself comes from the exact KKT solve).
 TOL = 1e-10
+#: Relative residuals (primal and dual) accepted with the gap closed: the reduced Newton system loses
+#: accuracy as the barrier weights grow, and only the active set is read from the point.
+RESIDUAL_TOL = 1e-7
 #: Iterations before giving up (a feasible, bounded QP takes 10 to 25).
 MAX_ITER = 40
 
@@ -44,12 +47,13 @@ def guess(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.nd
     x_fixed = np.where(fixed, np.where(np.isfinite(bounds.lo), bounds.lo, 0.0), 0.0)
     dense = np.zeros((n, n)) if p is None else sparse.csr_matrix(p).toarray()
     general = np.flatnonzero(counts >= 2)
-    eq, ineq = general[general < zero], general[general >= zero]
-    rows = a[general].toarray()
-    shift = b[general] - rows @ x_fixed  # the rows' right-hand sides with the fixed variables moved over
+    keep, drop = _pairs(a, b, general[general >= zero])
+    ineq = np.setdiff1d(general[general >= zero], np.concatenate([keep, drop]))
+    eq = np.concatenate([general[general < zero], keep])  # a band of zero width is an equality
+    rows_e, rows_g = a[eq].toarray(), a[ineq].toarray()
     problem = _Dense(dense[np.ix_(free, free)], q[free] + dense[np.ix_(free, np.flatnonzero(fixed))] @
-                     x_fixed[fixed], rows[general < zero][:, free], shift[general < zero],
-                     rows[general >= zero][:, free], shift[general >= zero], bounds.lo[free], bounds.hi[free])
+                     x_fixed[fixed], rows_e[:, free], b[eq] - rows_e @ x_fixed, rows_g[:, free],
+                     b[ineq] - rows_g @ x_fixed, bounds.lo[free], bounds.hi[free])
     found = problem.solve()
     if found is None:
         return None
@@ -60,6 +64,8 @@ def guess(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.nd
     s = b - a @ full
     z[eq], s[eq] = y, 0.0
     z[ineq], s[ineq] = z_g, s_g
+    paired = y[len(eq) - len(keep):]  # the pair's side whose multiplier is positive is the active one
+    z[keep], z[drop] = np.maximum(paired, 0.0), np.maximum(-paired, 0.0)
     for mask, row, mult, slack in ((problem.has_lo, bounds.lo_row[free], z_lo, s_lo),
                                    (problem.has_hi, bounds.hi_row[free], z_hi, s_hi)):
         at = row[mask]
@@ -69,6 +75,23 @@ def guess(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.nd
     z[at[at >= 0]], s[at[at >= 0]] = 1.0, 0.0
     s[:zero] = 0.0
     return z, np.maximum(s, 0.0)
+
+
+def _pairs(a: sparse.csr_matrix, b: np.ndarray, ineq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs ``a x <= c`` and ``-a x <= -c`` (a band of zero width): no point is interior to both, so
+    the pair is solved as one equality (its first row) and its multiplier's sign says which row is active."""
+    seen: dict[tuple[bytes, bytes], int] = {}
+    keep, drop = [], []
+    for i in ineq:
+        cols, vals = a.indices[a.indptr[i]:a.indptr[i + 1]], a.data[a.indptr[i]:a.indptr[i + 1]]
+        cols, vals = cols[vals != 0], vals[vals != 0]  # cvxpy keeps explicit zeros (and -0.0)
+        other = seen.pop((cols.tobytes(), (-vals).tobytes()), None)
+        if other is not None and abs(b[i] + b[other]) <= 1e-12 * (1 + abs(b[i])):
+            keep.append(other)
+            drop.append(int(i))
+        else:
+            seen[(cols.tobytes(), vals.tobytes())] = int(i)
+    return np.array(keep, dtype=int), np.array(drop, dtype=int)
 
 
 class _Dense:
@@ -149,9 +172,10 @@ class _Dense:
             r_e = self.e_rows @ x - self.e
             r_c = self.c_times(x) + s - d
             mu = float(s @ z) / max(m, 1)
-            if (np.abs(r_d).max(initial=0.0) <= TOL * scale and np.abs(r_e).max(initial=0.0) <= TOL * (
-                    1 + np.abs(self.e).max(initial=0.0)) and np.abs(r_c).max(initial=0.0) <= TOL * (
-                    1 + np.abs(d).max(initial=0.0)) and mu <= TOL * scale):
+            feasible = max(np.abs(r_e).max(initial=0.0) / (1 + np.abs(self.e).max(initial=0.0)),
+                           np.abs(r_c).max(initial=0.0) / (1 + np.abs(d).max(initial=0.0)),
+                           np.abs(r_d).max(initial=0.0) / scale) <= RESIDUAL_TOL
+            if feasible and mu <= TOL * scale:  # complementarity gap closed: the active set can be read
                 k, lo = len(self.g), len(self.lo)
                 return x, y, z[:k], s[:k], z[k:k + lo], s[k:k + lo], z[k + lo:], s[k + lo:]
             factors = self.factor(z / s)

@@ -57,17 +57,19 @@ class ResolvingClarabel(CLARABEL):
             if point is not None:
                 return _answer(cache, point, f"{how} ({point.steps} linear solve(s))", started)
         results = super().solve_via_data(data, False, verbose, solver_opts, None)
-        solved = str(results.status) == "Solved" and results.z is not None
-        cache[PREVIOUS] = (np.asarray(results.z), np.asarray(results.s)) if quadratic and solved else None
-        cache[HOW] = "interior point"
-        if cache[PREVIOUS] is not None and len(data["c"]) <= POLISH_MAX_VARIABLES:
-            point = resolve(data.get("P"), data["c"], a, b, dims.zero, *cache[PREVIOUS])
-            if point is not None:  # the interior point's active set solved exactly: the same optimum, exact.
-                # Its multipliers stay the interior point's: when several sets of multipliers fit (a degenerate
-                # optimum) those are the central ones, which name every constraint that holds the optimum.
-                cache[PREVIOUS], cache[HOW] = (point.z, point.s), "interior point, polished on its active set"
-                return SimpleNamespace(x=point.x, z=results.z, s=results.s, status="Solved", obj_val=point.objective,
-                                       solve_time=results.solve_time, iterations=results.iterations)
+        solved = quadratic and str(results.status) == "Solved" and results.z is not None
+        point = None
+        if solved and len(data["c"]) <= POLISH_MAX_VARIABLES:
+            point = resolve(data.get("P"), data["c"], a, b, dims.zero, np.asarray(results.z), np.asarray(results.s))
+        cache[HOW] = "interior point" if point is None else "interior point, polished on its active set"
+        if shortcut:  # a side solve (resolve=False: most trades fixed) keeps the main problem's active set
+            cache[PREVIOUS] = None if not solved else (point.z, point.s) if point is not None else (
+                np.asarray(results.z), np.asarray(results.s))
+        if point is not None:  # the interior point's active set solved exactly: the same optimum, exact.
+            # Its multipliers stay the interior point's: when several sets of multipliers fit (a degenerate
+            # optimum) those are the central ones, which name every constraint that holds the optimum.
+            return SimpleNamespace(x=point.x, z=results.z, s=results.s, status="Solved", obj_val=point.objective,
+                                   solve_time=results.solve_time, iterations=results.iterations)
         return results
 
 
