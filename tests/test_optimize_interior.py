@@ -84,8 +84,8 @@ def min_variance(n: int, seed: int, max_weight: float, bands: dict[str, tuple[fl
     """The fully invested long-only minimum variance through ``optimize.solve``, and the covariance."""
     rng = np.random.default_rng(seed)
     returns = rng.normal(size=(3 * n, 3)) @ rng.normal(size=(3, n)) + rng.normal(scale=2.0, size=(3 * n, n))
-    if tie:  # T1 and T5 are the same asset in the same layer: the split between them is not unique
-        returns[:, 5] = returns[:, 1]
+    if tie:  # T1 and T5 are the same quiet asset in the same layer: the split between them is not unique
+        returns[:, 1] = returns[:, 5] = 0.3 * returns[:, 1]
     tickers = [f"T{k}" for k in range(n)]
     covariance = np.cov(returns, rowvar=False)
     constraints = Constraints(max_weight=max_weight, min_cash=0.0, max_cash=0.0, gamma=0.0, transaction_costs=0.0,
