@@ -78,7 +78,8 @@ def resolve(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.
     n = len(q)
     if n > MAX_VARIABLES:
         return None
-    a = sparse.csr_matrix(a)
+    a = sparse.csr_matrix(a, copy=True)
+    a.eliminate_zeros()  # cvxpy keeps explicit zeros: a row of one variable is a bound
     p = sparse.csr_matrix((n, n)) if p is None else sparse.csr_matrix(p)
     at = a.T.tocsr()
     counts = np.diff(a.indptr)

@@ -37,7 +37,8 @@ def guess(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.nd
     n = len(q)
     if n > MAX_VARIABLES or n == 0:
         return None
-    a = sparse.csr_matrix(a)
+    a = sparse.csr_matrix(a, copy=True)
+    a.eliminate_zeros()  # cvxpy keeps explicit zeros: a row of one variable is a bound
     counts = np.diff(a.indptr)
     bounds = Bounds(a, b, zero, counts)
     if (bounds.lo > bounds.hi).any():
@@ -84,7 +85,6 @@ def _pairs(a: sparse.csr_matrix, b: np.ndarray, ineq: np.ndarray) -> tuple[np.nd
     keep, drop = [], []
     for i in ineq:
         cols, vals = a.indices[a.indptr[i]:a.indptr[i + 1]], a.data[a.indptr[i]:a.indptr[i + 1]]
-        cols, vals = cols[vals != 0], vals[vals != 0]  # cvxpy keeps explicit zeros (and -0.0)
         other = seen.pop((cols.tobytes(), (-vals).tobytes()), None)
         if other is not None and abs(b[i] + b[other]) <= 1e-12 * (1 + abs(b[i])):
             keep.append(other)
