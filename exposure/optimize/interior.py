@@ -1,7 +1,8 @@
 """A first guess of a small quadratic program's active set: a dense primal-dual interior point method in numpy.
 
 cvxpy hands the solver ``minimize 1/2 x'Px + q'x  subject to  A x + s = b, s in {0}^zero x R+^rest``. For a
-problem of up to :data:`MAX_VARIABLES` variables whose ``P`` is dense (a full covariance), Clarabel's sparse
+problem of up to :data:`MAX_VARIABLES` variables whose ``P`` is dense (a full covariance: at least
+:data:`MIN_DENSITY` of its entries), Clarabel's sparse
 factorization of the dense block costs more than the whole rest of a first solve. Here the same problem is
 solved by Mehrotra's predictor-corrector method on dense matrices (a Cholesky factor of
 ``P + C' W C`` per iteration, with the bounds on the diagonal and the few general rows as a low-rank term),
@@ -21,6 +22,9 @@ from exposure.optimize.activeset import Bounds
 
 #: Problems with more variables are left to Clarabel (one dense Cholesky factor costs n^3 / 3 per iteration).
 MAX_VARIABLES = 1000
+#: Problems whose ``P`` has fewer non-zeros than this fraction of ``n^2`` are left to Clarabel: its sparse
+#: factorization is then cheaper than a dense one (a hub or risk root, a diagonal, a few names).
+MIN_DENSITY = 0.1
 #: Relative accuracy at which the active set is read (the answer itself comes from the exact KKT solve).
 TOL = 1e-10
 #: Relative residuals (primal and dual) accepted with the gap closed: the reduced Newton system loses
@@ -35,7 +39,7 @@ def guess(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.nd
     """Approximate multipliers ``z`` and slacks ``s`` of every row of ``A`` (an inequality is active where
     ``z > s``), or ``None`` when the method did not converge (infeasible, unbounded or too large)."""
     n = len(q)
-    if n > MAX_VARIABLES or n == 0:
+    if n > MAX_VARIABLES or n == 0 or p is None or p.nnz < MIN_DENSITY * n * n:
         return None
     a = sparse.csr_matrix(a, copy=True)
     a.eliminate_zeros()  # cvxpy keeps explicit zeros: a row of one variable is a bound
@@ -46,7 +50,7 @@ def guess(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.nd
     fixed = bounds.equal
     free = np.flatnonzero(~fixed)
     x_fixed = np.where(fixed, np.where(np.isfinite(bounds.lo), bounds.lo, 0.0), 0.0)
-    dense = np.zeros((n, n)) if p is None else sparse.csr_matrix(p).toarray()
+    dense = sparse.csr_matrix(p).toarray()
     general = np.flatnonzero(counts >= 2)
     keep, drop = _pairs(a, b, general[general >= zero])
     ineq = np.setdiff1d(general[general >= zero], np.concatenate([keep, drop]))
