@@ -4,10 +4,12 @@ A cached program's second and later solves (a new cap, a band, a frontier point,
 try :func:`activeset.resolve` from the last solution's multipliers and slacks; a point that passes every KKT
 check of the new problem is returned as Clarabel's answer would be (status optimal, duals included), else
 Clarabel solves from scratch as before. Only quadratic programs (zero and non-negative cones) are tried. A
-first solve of a small problem (:data:`~exposure.optimize.interior.MAX_VARIABLES`) takes its active set from a
-dense interior point method in numpy (:mod:`interior`, a Cholesky factor per iteration where Clarabel factors
-the dense covariance block sparsely) and solves that set exactly, with the same KKT checks. A Clarabel answer
-is itself polished the same way (its own active set solved exactly) when the problem is small.
+first solve of a small problem with a dense ``P`` (:mod:`interior`: a full covariance) takes its active set
+from a dense interior point method in numpy (a Cholesky factor per iteration where Clarabel factors the dense
+covariance block sparsely) and solves that set exactly, with the same KKT checks. A Clarabel answer is itself
+polished the same way (its own active set solved exactly) when the problem is small. A side solve
+(``exposure_resolve=False``: the no-dust step's re-solve with most trades fixed) neither starts from nor
+replaces the remembered active set, so the next solve of the main problem starts from the main optimum.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from cvxpy.reductions.solvers.conic_solvers.conic_solver import ConicSolver
 from exposure.optimize.activeset import HOW, PREVIOUS, KKTPoint, resolve
 from exposure.optimize.interior import guess
 
-#: ``problem.solve(..., exposure_resolve=False)`` skips the re-solve from the previous active set.
+#: ``problem.solve(..., exposure_resolve=False)``: a side solve, by Clarabel (its central multipliers), that
+#: leaves the remembered active set alone.
 RESOLVE_OPTION = "exposure_resolve"
 #: Up to this many variables, Clarabel's answer is polished: its active set solved exactly and KKT-checked
 #: (Clarabel stops at a gap of 1e-8 to 1e-12; on an ill-conditioned risk model its weights are then only
