@@ -8,6 +8,7 @@ names at the weight cap) and an infeasible one (layer floors summing past 100%) 
 
 from __future__ import annotations
 
+import functools
 import io
 
 import cvxpy as cp
@@ -70,6 +71,7 @@ def test_an_infeasible_qp_gets_no_guess():
     assert start is None or resolve(p, q, a, b, zero, *start) is None
 
 
+@functools.cache
 def web_of(n: int) -> ex.DealWeb:
     companies = ["id,name,ticker,layer,revenue_usd_bn,market_cap_usd_bn,as_of,source_url"]
     companies += [f"c{k},Company {k},T{k},{LAYERS[k % 4]},10,80,2025-01-01,https://example.com/c{k}"
