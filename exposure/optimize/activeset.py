@@ -52,7 +52,7 @@ class KKTPoint:
     steps: int
 
 
-class _Bounds:
+class Bounds:
     """Single-variable rows as bounds ``lo <= x <= hi``: the tightest row of each side and its coefficient."""
 
     def __init__(self, a: sparse.csr_matrix, b: np.ndarray, zero: int, counts: np.ndarray) -> None:
@@ -78,11 +78,12 @@ def resolve(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.
     n = len(q)
     if n > MAX_VARIABLES:
         return None
-    a = sparse.csr_matrix(a)
+    a = sparse.csr_matrix(a, copy=True)
+    a.eliminate_zeros()  # cvxpy keeps explicit zeros: a row of one variable is a bound
     p = sparse.csr_matrix((n, n)) if p is None else sparse.csr_matrix(p)
     at = a.T.tocsr()
     counts = np.diff(a.indptr)
-    bounds = _Bounds(a, b, zero, counts)
+    bounds = Bounds(a, b, zero, counts)
     general = np.flatnonzero(counts >= 2)
     active_row = z0 > s0
     active_row[:zero] = True
@@ -122,39 +123,35 @@ def resolve(p: sparse.spmatrix | None, q: np.ndarray, a: sparse.spmatrix, b: np.
 
 
 def _solve_active(p: sparse.csr_matrix, q: np.ndarray, a: sparse.csr_matrix, at: sparse.csr_matrix, b: np.ndarray,
-                  bounds: _Bounds, rows: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+                  bounds: Bounds, rows: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Solve the KKT system of an active set (``rows``: the active rows of two variables or more): fixed
-    variables at their bounds, rows with one free variable fix it (in turn), the rest by one dense solve;
-    then each fixing row's multiplier from its variable's stationarity, last fixed first."""
+    variables at their bounds, rows with one free variable fix it (in waves: every such row at once), the rest
+    by one dense solve; then each fixing row's multiplier from its variable's stationarity, last wave first."""
     x = np.where(state < 0, bounds.lo, np.where(state > 0, bounds.hi, 0.0))
     known = state != 0
-    is_active = np.zeros(len(b), dtype=bool)
-    is_active[rows] = True
-    free_count = np.zeros(len(b), dtype=int)
-    free_count[rows] = np.add.reduceat((~known[a.indices]).astype(int), a.indptr[:-1])[rows]
-    pinned: list[tuple[int, int, float]] = []  # (row, variable, coefficient), in fixing order
-    queue = [int(i) for i in rows if free_count[i] == 1]
-    while queue:
-        i = queue.pop()
-        if free_count[i] != 1:
-            continue
-        cols, vals = a.indices[a.indptr[i]:a.indptr[i + 1]], a.data[a.indptr[i]:a.indptr[i + 1]]
-        spot = int(np.flatnonzero(~known[cols])[0])
-        j, a_ij = int(cols[spot]), float(vals[spot])
-        x[j] = (b[i] - float(vals @ np.where(known[cols], x[cols], 0.0))) / a_ij
+    sub = a[rows]
+    pattern = sub.copy()
+    pattern.data = np.ones_like(pattern.data)
+    fixing = np.zeros(len(rows), dtype=bool)
+    waves: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (rows, variables, coefficients) per wave
+    while True:
+        free_count = pattern @ (~known).astype(float)
+        ready = np.flatnonzero((free_count == 1) & ~fixing)
+        if not len(ready):
+            break
+        lines = sub[ready]
+        entry_row = np.repeat(np.arange(len(ready)), np.diff(lines.indptr))
+        open_entry = ~known[lines.indices]
+        j, coef, line = lines.indices[open_entry], lines.data[open_entry], entry_row[open_entry]
+        j, first = np.unique(j, return_index=True)  # two rows fixing one variable: the first (then degenerate)
+        coef, line = coef[first], line[first]
+        x[j] = (b[rows[ready[line]]] - (lines @ np.where(known, x, 0.0))[line]) / coef
         known[j] = True
-        free_count[i] = 0
-        pinned.append((i, j, a_ij))
-        for k in at.indices[at.indptr[j]:at.indptr[j + 1]]:
-            if is_active[k] and free_count[k] > 0:
-                free_count[k] -= 1
-                if free_count[k] == 1:
-                    queue.append(int(k))
+        fixing[ready[line]] = True
+        waves.append((rows[ready[line]], j, coef))
     free = np.flatnonzero(~known)
-    kkt = rows[free_count[rows] > 0]
-    fixing = np.zeros(len(b), dtype=bool)
-    fixing[[i for i, _, _ in pinned]] = True
-    if (~fixing[rows] & (free_count[rows] == 0)).any() or len(free) + len(kkt) > MAX_SYSTEM:
+    kkt = rows[free_count > 0]
+    if (~fixing & (free_count == 0)).any() or len(free) + len(kkt) > MAX_SYSTEM:
         return None  # an active row over fixed variables only: its multiplier is not unique (degenerate)
     y = np.zeros(len(b))
     if len(free):
@@ -172,14 +169,13 @@ def _solve_active(p: sparse.csr_matrix, q: np.ndarray, a: sparse.csr_matrix, at:
             return None
         x[free], y[kkt] = solution[:len(free)], solution[len(free):]
     g = p @ x + q + at @ y
-    for i, j, a_ij in reversed(pinned):
-        y[i] = -g[j] / a_ij
-        cols = a.indices[a.indptr[i]:a.indptr[i + 1]]
-        g[cols] += a.data[a.indptr[i]:a.indptr[i + 1]] * y[i]
+    for lines, j, coef in reversed(waves):  # a wave's rows do not touch each other's variables
+        y[lines] = -g[j] / coef
+        g += a[lines].T @ y[lines]
     return x, y
 
 
-def _point(p: sparse.csr_matrix, q: np.ndarray, a: sparse.csr_matrix, b: np.ndarray, zero: int, bounds: _Bounds,
+def _point(p: sparse.csr_matrix, q: np.ndarray, a: sparse.csr_matrix, b: np.ndarray, zero: int, bounds: Bounds,
            x: np.ndarray, y: np.ndarray, g: np.ndarray, state: np.ndarray, steps: int) -> KKTPoint:
     """The certified point in Clarabel's terms: each fixed variable's multiplier on the row of its bound."""
     z = y.copy()

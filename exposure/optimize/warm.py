@@ -4,7 +4,12 @@ A cached program's second and later solves (a new cap, a band, a frontier point,
 try :func:`activeset.resolve` from the last solution's multipliers and slacks; a point that passes every KKT
 check of the new problem is returned as Clarabel's answer would be (status optimal, duals included), else
 Clarabel solves from scratch as before. Only quadratic programs (zero and non-negative cones) are tried. A
-Clarabel answer is itself polished the same way (its own active set solved exactly) when the problem is small.
+first solve of a small problem with a dense ``P`` (:mod:`interior`: a full covariance) takes its active set
+from a dense interior point method in numpy (a Cholesky factor per iteration where Clarabel factors the dense
+covariance block sparsely) and solves that set exactly, with the same KKT checks. A Clarabel answer is itself
+polished the same way (its own active set solved exactly) when the problem is small. A side solve
+(``exposure_resolve=False``: the no-dust step's re-solve with most trades fixed) neither starts from nor
+replaces the remembered active set, so the next solve of the main problem starts from the main optimum.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ import numpy as np
 from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
 from cvxpy.reductions.solvers.conic_solvers.conic_solver import ConicSolver
 
-from exposure.optimize.activeset import HOW, PREVIOUS, resolve
+from exposure.optimize.activeset import HOW, PREVIOUS, KKTPoint, resolve
+from exposure.optimize.interior import guess
 
-#: ``problem.solve(..., exposure_resolve=False)`` skips the re-solve from the previous active set.
+#: ``problem.solve(..., exposure_resolve=False)``: a side solve, by Clarabel (its central multipliers), that
+#: leaves the remembered active set alone.
 RESOLVE_OPTION = "exposure_resolve"
 #: Up to this many variables, Clarabel's answer is polished: its active set solved exactly and KKT-checked
 #: (Clarabel stops at a gap of 1e-8 to 1e-12; on an ill-conditioned risk model its weights are then only
@@ -42,26 +49,38 @@ class ResolvingClarabel(CLARABEL):
         solver_opts = dict(solver_opts)
         shortcut = bool(solver_opts.pop(RESOLVE_OPTION, True))
         previous = cache.get(PREVIOUS)
-        if shortcut and quadratic and previous is not None and len(previous[0]) == a.shape[0]:
+        if shortcut and quadratic:
             started = time.perf_counter()
-            point = resolve(data.get("P"), data["c"], a, b, dims.zero, *previous)
+            if previous is not None and len(previous[0]) == a.shape[0]:
+                point, how = resolve(data.get("P"), data["c"], a, b, dims.zero, *previous), "active set"
+            else:  # a first solve: the active set of a dense interior point (small problems only)
+                start = guess(data.get("P"), data["c"], a, b, dims.zero)
+                point = None if start is None else resolve(data.get("P"), data["c"], a, b, dims.zero, *start)
+                how = "dense interior point, exact on its active set"
             if point is not None:
-                cache[PREVIOUS], cache[HOW] = (point.z, point.s), f"active set ({point.steps} linear solve(s))"
-                return SimpleNamespace(x=point.x, z=point.z, s=point.s, status="Solved", obj_val=point.objective,
-                                       solve_time=time.perf_counter() - started, iterations=point.steps)
+                return _answer(cache, point, f"{how} ({point.steps} linear solve(s))", started)
         results = super().solve_via_data(data, False, verbose, solver_opts, None)
-        solved = str(results.status) == "Solved" and results.z is not None
-        cache[PREVIOUS] = (np.asarray(results.z), np.asarray(results.s)) if quadratic and solved else None
-        cache[HOW] = "interior point"
-        if cache[PREVIOUS] is not None and len(data["c"]) <= POLISH_MAX_VARIABLES:
-            point = resolve(data.get("P"), data["c"], a, b, dims.zero, *cache[PREVIOUS])
-            if point is not None:  # the interior point's active set solved exactly: the same optimum, exact.
-                # Its multipliers stay the interior point's: when several sets of multipliers fit (a degenerate
-                # optimum) those are the central ones, which name every constraint that holds the optimum.
-                cache[PREVIOUS], cache[HOW] = (point.z, point.s), "interior point, polished on its active set"
-                return SimpleNamespace(x=point.x, z=results.z, s=results.s, status="Solved", obj_val=point.objective,
-                                       solve_time=results.solve_time, iterations=results.iterations)
+        solved = quadratic and str(results.status) == "Solved" and results.z is not None
+        point = None
+        if solved and len(data["c"]) <= POLISH_MAX_VARIABLES:
+            point = resolve(data.get("P"), data["c"], a, b, dims.zero, np.asarray(results.z), np.asarray(results.s))
+        cache[HOW] = "interior point" if point is None else "interior point, polished on its active set"
+        if shortcut:  # a side solve (resolve=False: most trades fixed) keeps the main problem's active set
+            cache[PREVIOUS] = None if not solved else (point.z, point.s) if point is not None else (
+                np.asarray(results.z), np.asarray(results.s))
+        if point is not None:  # the interior point's active set solved exactly: the same optimum, exact.
+            # Its multipliers stay the interior point's: when several sets of multipliers fit (a degenerate
+            # optimum) those are the central ones, which name every constraint that holds the optimum.
+            return SimpleNamespace(x=point.x, z=results.z, s=results.s, status="Solved", obj_val=point.objective,
+                                   solve_time=results.solve_time, iterations=results.iterations)
         return results
+
+
+def _answer(cache: dict, point: KKTPoint, how: str, started: float) -> SimpleNamespace:
+    """A certified point as Clarabel's results (status optimal, duals included), remembered for re-solves."""
+    cache[PREVIOUS], cache[HOW] = (point.z, point.s), how
+    return SimpleNamespace(x=point.x, z=point.z, s=point.s, status="Solved", obj_val=point.objective,
+                           solve_time=time.perf_counter() - started, iterations=point.steps)
 
 
 #: The one instance (cvxpy keys its compiled-problem cache by the solver object).
