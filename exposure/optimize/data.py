@@ -117,7 +117,9 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
         compositions[fund] = (mapped.groupby("company_id")["weight"].sum() / total).to_dict()
         layer_mix[fund] = (rows.groupby("layer")["weight"].sum() / total).to_dict()
         names[fund] = f"{fund} (fund, looked through)"
-    funds = set(held.loc[held["via"] != "", "via"])
+    # looked-through funds, and funds held without bundled holdings (AGG, a broker's "... UCITS ETF"): many names
+    # each, so exempt from the single-name max_weight like every fund
+    funds = set(held.loc[held["via"] != "", "via"]) | set(direct.loc[direct["kind"] == "fund_other", "ticker"])
     notes: list[str] = []
     _add_universe(constraints, web, market, w0, compositions, layer_mix, names, funds, notes)
 
@@ -163,7 +165,7 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
     cash_lo, cash_hi = constraints.cash_band(cash0)
     return ProblemData(
         tickers=tickers, names=[names[t] for t in tickers],
-        layers=[max(layer_mix[t], key=lambda k: layer_mix[t][k]) if layer_mix[t] else "unmapped" for t in tickers],
+        layers=[_main_layer(layer_mix[t]) for t in tickers],
         w0=w0_array, cash0=cash0, cash_lo=cash_lo, cash_hi=cash_hi, company_ids=company_ids,
         loadings_all=loadings_all, hub_ids=hub_ids, cap_ids=cap_ids, caps=np.array(caps), band_layers=band_layers,
         band_lo=np.array([constraints.layer_bands[g][0] for g in band_layers]),
@@ -219,6 +221,13 @@ def _add_universe(constraints: Constraints, web: DealWeb, market: MarketData, w0
             compositions[ticker], layer_mix[ticker], names[ticker] = {}, {"unmapped": 1.0}, ""
             notes.append(f"{ticker} is not in the deal web: it loads on no hub.")
         w0[ticker] = 0.0
+
+
+def _main_layer(mix: dict[str, float]) -> str:
+    """A holding's layer for display: its largest layer, a fund's published holdings before its unpublished
+    remainder (VXUS's top holdings cover a few percent, yet it is looked through)."""
+    known = {layer: share for layer, share in mix.items() if layer != "fund, not looked through"} or mix
+    return max(known, key=known.__getitem__) if known else "unmapped"
 
 
 def _fund_mix(rows: pd.DataFrame, web: DealWeb) -> tuple[dict[str, float], dict[str, float]]:
