@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from exposure._optional import require
 from exposure.dealweb import DealWeb
 from exposure.errors import PortfolioError, located
-from exposure.holdings.identifiers import known_security
+from exposure.holdings.identifiers import described_fund, known_security
 from exposure.hubs import ai_dependence, ai_hubs
 from exposure.metrics import GRADES
 from exposure.models import AI_LAYERS, ExposureModel
@@ -137,7 +137,8 @@ def analyze_many(holdings: pd.DataFrame, web: DealWeb | None = None, model: Expo
     holdings : DataFrame with ``account``, ``ticker`` and exactly one of ``weight`` or ``market_value``
         (one row per position; repeated tickers are summed; amounts are normalized per account; cash rows
         ``CASH``/``USD`` are cash; funds with known holdings are looked through; unknown tickers count as
-        unmapped). A categorical ``ticker`` column and a sorted ``account`` column are fastest.
+        unmapped, unless an optional ``name`` column says the ticker is a fund, as analyze() reads a broker's
+        "iShares MSCI EM UCITS ETF"). A categorical ``ticker`` column and a sorted ``account`` column are fastest.
     web, model, market : as :func:`exposure.analyze` (bundled web, default model, bundled snapshot).
     hubs : restrict the hubs to these companies (ids, names or tickers); every company by default.
 
@@ -154,18 +155,19 @@ def analyze_many(holdings: pd.DataFrame, web: DealWeb | None = None, model: Expo
     >>> analyze_many(frame)[["score", "grade", "largest_hub"]]  # doctest: +SKIP
     """
     long = _prepared(holdings)
-    matrix = exposure_matrix(long.tickers, web, model, market, hubs)
+    matrix = exposure_matrix(long.tickers, web, model, market, hubs, named_funds=_named_funds(holdings))
     return matrix._scored(long.account_codes, long.accounts, long.ticker_codes, long.amounts, long.kind)
 
 
 def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: ExposureModel | None = None,
-                    market: MarketData | None = None, hubs: list[str] | None = None) -> ExposureMatrix:
+                    market: MarketData | None = None, hubs: list[str] | None = None,
+                    named_funds: Iterable[str] = ()) -> ExposureMatrix:
     """The :class:`ExposureMatrix` of a ticker universe: one hub solve for the web, one row per ticker.
 
     Tickers are trimmed and upper-cased. Look-through, cash and unmapped tickers follow
     :func:`exposure.analyze`: a fund with known holdings (``market.fund_holdings``) is replaced by them
     (the part beyond its published holdings, and its holdings outside the web, load on nothing and are not
-    unmapped).
+    unmapped); ``named_funds`` are tickers a broker names as funds, not looked through and not unmapped.
     """
     from exposure.market import SnapshotProvider
 
@@ -188,7 +190,7 @@ def exposure_matrix(tickers: Iterable[str], web: DealWeb | None = None, model: E
     n_hubs = len(hub_ids)
     values = np.zeros((len(names), n_hubs + 2))
 
-    securities: set[str] = getattr(market, "securities", set)()
+    securities: set[str] = getattr(market, "securities", set)() | set(_normalized(pd.Index(list(named_funds))))
 
     def add(row: int, ticker: str, share: float, held_directly: bool = True) -> None:
         cid = web.company_for_ticker(ticker)
@@ -368,6 +370,14 @@ def _ticker_codes(ticker: pd.Series) -> tuple[np.ndarray, pd.Index]:
     merged, distinct = pd.factorize(normal)
     remap = np.append(merged, -1)  # code -1 (missing) stays -1
     return remap.astype(np.int32)[codes], pd.Index(distinct, dtype=object)
+
+
+def _named_funds(holdings: pd.DataFrame) -> list[str]:
+    """Tickers whose optional ``name`` says they are funds (ETF, UCITS, index fund), as analyze() reads them."""
+    if "name" not in holdings.columns:
+        return []
+    names = holdings["name"].fillna("").astype(str)
+    return holdings.loc[names.map(described_fund).to_numpy(bool), "ticker"].astype(str).tolist()
 
 
 def _normalized(tickers: pd.Index) -> pd.Index:

@@ -30,7 +30,8 @@ def _long(name: str, pf: ex.Portfolio, market: SnapshotProvider) -> pd.DataFrame
     """A sample portfolio as long rows with weights (shares valued at snapshot prices, as analyze() does)."""
     prices = market.fundamentals(list(pf.positions["ticker"]))["price_usd"]
     valued = pf.valued(lambda t: float(prices[t]) if t in prices and pd.notna(prices[t]) else None)
-    return pd.DataFrame({"account": name, "ticker": valued["ticker"], "weight": valued["weight"]})
+    return pd.DataFrame({"account": name, "ticker": valued["ticker"], "weight": valued["weight"],
+                         "name": valued["name"]})
 
 
 def _assert_matches(row: pd.Series, report: ex.ExposureReport, hubs: list[str]) -> None:
