@@ -379,3 +379,62 @@ def test_inputs_survive_a_whole_hostile_session(inputs, tmp_path):
                  ["score", "holdings.csv", "--deals", "deals.csv", "--format", "csv"]):
         run_cli(*args)
     assert digests(inputs) == before
+
+
+@pytest.mark.parametrize("args, parts", [
+    (["--default", "openai=inf"], ["openai", "inf"]),
+    (["--default", "openai=-5"], ["openai", "-5"]),
+    (["--shock", "openai=2"], ["openai", "[0, 1]"]),
+    (["--method", "nonlinear", "--alpha", "nan", "--shock", "openai=0.5"], ["alpha"]),
+])
+def test_stress_refuses_impossible_shocks_and_resources(inputs, args, parts):
+    code, _, err = run_cli("stress", "holdings.csv", *args)
+    one_line(code, err, *parts)
+
+
+@pytest.mark.parametrize("row, parts", [
+    ("mine,openai,1e308", ["row 2", "shock"]),
+    ("mine,openai,nan", ["row 2", "shock"]),
+    ("mine,openai,0.5\nmine,openai,0.7", ["row 3", "twice"]),
+])
+def test_scenario_files_with_impossible_shocks_are_one_line_errors(inputs, row, parts):
+    Path("bad_scenarios.csv").write_text(f"scenario,company,shock\n{row}\n", encoding="utf-8")
+    code, _, err = run_cli("stress", "holdings.csv", "--scenario-file", "bad_scenarios.csv", "--scenario", "mine")
+    one_line(code, err, "bad_scenarios.csv", *parts)
+
+
+def test_scenario_names_are_escaped_in_csv(inputs):
+    Path("evil_scenarios.csv").write_text("scenario,company,shock\n=evil,openai,0.5\n", encoding="utf-8")
+    code, out, err = run_cli("scenarios", "--scenario-file", "evil_scenarios.csv", "--format", "csv")
+    assert code == 0, err
+    assert_no_formula(out)
+    assert "'=evil" in out
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "exposure/cli/stress.py: `--alphas 1,2,nan` says 'has a negative alpha'; it should name the value that is "
+    "not a number"))
+def test_alphas_with_nan_names_the_bad_value(inputs):
+    code, _, err = run_cli("stress", "holdings.csv", "--shock", "openai=0.5", "--alphas", "1,2,nan")
+    one_line(code, err, "nan")
+    assert "negative" not in err
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "exposure/cli: an unknown subcommand of `data` (`exposure data chek`) suggests 'check' but its Fix lists the "
+    "top-level commands (companies, data, deals, ...) instead of data's own (check)"))
+def test_typo_in_a_data_subcommand_lists_data_subcommands(inputs):
+    code, _, err = run_cli("data", "chek")
+    line = one_line(code, err, "check")
+    assert "companies" not in line.split("Fix:")[1]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "exposure/dealweb.py DealWeb.with_deals: a --deals row whose id is a bundled id (D004) silently replaces "
+    "the bundled deal ($300bn Oracle contract -> $1bn; OpenAI exposure 23.1% -> 14.5%) with no note"))
+def test_a_deals_file_reusing_a_bundled_id_says_so(inputs):
+    Path("mine.csv").write_text(DEALS.replace("X1,openai,ibm", "D004,openai,oracle").replace(",10,5,", ",1,5,"),
+                                encoding="utf-8")
+    code, out, err = run_cli("score", "holdings.csv", "--deals", "mine.csv", "--format", "json")
+    assert code == 0, err
+    assert any("D004" in note for note in json.loads(out)["notes"])
