@@ -262,3 +262,21 @@ def test_suggest_json_parses_strictly(tmp_path, monkeypatch):
     parsed = json.loads(out, parse_constant=refuse)
     assert parsed["status"] == "optimal" and all(math.isfinite(t["weight"]) for t in parsed["trades"])
     assert {row["layer"] for row in parsed["layers"]} - {"other", "cash", "fund, not looked through"} <= AI_LAYERS
+
+
+def test_live_run_keeps_known_names_known(tmp_path):
+    """With ``--live`` offline, KO (priced in the file) stays a known non-AI name, as without it: no "49% of
+    the value is not mapped" warning that the snapshot run does not give."""
+    pytest.importorskip("yfinance")
+    from exposure.market import YFinanceProvider
+
+    path = tmp_path / "shares.csv"
+    path.write_text("ticker,shares,price\nNVDA,10,180\nAAPL,20,230\nKO,100,70\nCASH,1000,1\n", encoding="utf-8")
+    provider = YFinanceProvider(cache_dir=tmp_path / "cache", timeout=2)
+    with pytest.warns(Warning):
+        live = ex.analyze(ex.Portfolio.from_csv(path), market=provider)
+    offline = ex.analyze(ex.Portfolio.from_csv(path))
+    kinds = [dict(zip(r.holdings["ticker"], r.holdings["kind"], strict=True)) for r in (live, offline)]
+    assert kinds[0] == kinds[1] and kinds[0]["KO"] == "outside_web"
+    assert not any("not mapped" in note for note in live.notes)
+    assert live.score == pytest.approx(offline.score)
