@@ -295,3 +295,11 @@ def test_live_label_only_when_figures_are_live(tmp_path, monkeypatch):
     assert code == 0, err
     assert "Live fundamentals unavailable" in out + err  # offline: every figure is the snapshot's
     assert "market figures live" not in out
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "exposure/report.py headline: a fund-only portfolio (QQQ, VOO, SMH) reads '12% held directly' for the Nvidia "
+    "it holds only through the funds; the sentence should say it is held through funds"))
+def test_fund_only_headline_does_not_claim_direct_holding():
+    report = ex.analyze(ex.Portfolio.from_weights({"QQQ": 0.4, "VOO": 0.3, "SMH": 0.3}))
+    assert "held directly" not in report.headline()
