@@ -228,8 +228,8 @@ class YFinanceProvider:
         """Tickers known as listed securities: the fallback's (the snapshot's priced and fund-held names) and
         every ticker quoted live or from the cache, so ``--live`` never turns a known name (KO) into a
         possible typo that the snapshot run counts as a known non-AI holding."""
-        known = getattr(self.fallback, "securities", set)()
-        return set(known) | self._quoted
+        known: set[str] = set(getattr(self.fallback, "securities", set)())
+        return known | self._quoted
 
     def funds(self) -> set[str]:
         """The fallback's funds with bundled holdings (or aliases of one), for "did you mean" suggestions."""
