@@ -159,15 +159,14 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | De
     in_ai = np.array([web.layer_of[c] in AI_LAYERS for c in ctx.ids])
     ai_layer_share = float(sum(w for layer, w in weight_by.items() if layer in AI_LAYERS))
     ai_share = float(ctx.weights @ ai_dependence(ctx.sensitivity, in_ai))
-    totals = table["total"].to_numpy()
     metrics = {
         "ai_share": ai_share,
         "ai_layer_share": ai_layer_share,
         "ai_network_share": ai_share - ai_layer_share,
         "ai_hubs": ai_ids,
         **_name_concentration(holdings),
-        "hub_hhi": hhi(totals),
-        "effective_hubs": effective_number(totals),
+        "hub_hhi": hhi(hub_totals),  # over the AI hubs only: a non-hub held (IBM) is no "effective hub"
+        "effective_hubs": effective_number(hub_totals),
         "largest_hub": top,
         "largest_hub_total": largest,
         "carriers": [] if top is None else _carriers(ctx, top),

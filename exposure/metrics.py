@@ -33,8 +33,13 @@ def score(largest_hub_total: float) -> float:
 
 
 def grade(value: float) -> str:
-    """``low`` < 10, ``moderate`` < 25, ``high`` < 50, else ``extreme``."""
+    """``low`` < 10, ``moderate`` < 25, ``high`` < 50, else ``extreme``, of the score as printed.
+
+    The headline shows the score as a whole number (``f"{score:.0f}/100"``), so the grade is that of the
+    same rounded number: 24.96 reads "High (25/100)", never "Moderate (25/100)".
+    """
+    shown = round(value)  # the same round-half-even as the f"{value:.0f}" of the headline
     for bound, name in GRADES:
-        if value < bound:
+        if shown < bound:
             return name
     return "extreme"

@@ -454,8 +454,9 @@ def _resolved_defaults(web: DealWeb, defaults: Mapping[str, float | None]) -> di
             except (TypeError, ValueError):
                 number = math.nan
             if not (math.isfinite(number) and number >= 0):
-                raise ScenarioError(f"resources of '{key}' are {value!r}: give the USD bn a year it can pay "
-                                    "(>= 0), or None for its latest revenue.")
+                raise ScenarioError(f"resources of '{key}' are {value!r}, not a finite amount >= 0. Fix: give "
+                                    f"the USD bn a year it can pay ({key}=13), or the company alone (None in "
+                                    "Python) for its latest revenue.")
         if cid in out:
             raise ScenarioError(f"'{key}' names {cid}, which already defaults. Fix: name each company once.")
         out[cid] = number

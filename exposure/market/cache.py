@@ -117,9 +117,12 @@ def _number(value: Any, field: str, *, low: float | None = None, strict: bool = 
             optional: bool = False, high: float | None = None) -> float:
     if value is None and optional:
         return math.nan
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise BadEntry(f"{field} is {value!r}, not a finite number")
-    number = float(value)
+    try:  # a JSON integer of hundreds of digits parses to an int that no float holds (OverflowError)
+        number = math.nan if isinstance(value, bool) or not isinstance(value, int | float) else float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise BadEntry(f"{field} is {_shown(value)}, not a finite number")
     if low is not None and (number < low or (strict and number == low)):
         raise BadEntry(f"{field} is {number:g}, must be {'>' if strict else '>='} {low:g}")
     if high is not None and number > high:
@@ -127,11 +130,17 @@ def _number(value: Any, field: str, *, low: float | None = None, strict: bool = 
     return number
 
 
+def _shown(value: Any) -> str:
+    """``repr`` of a cached value, cut to 40 characters so a planted 4,000-digit number stays one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _text(value: Any, field: str, *, optional: bool = True, longest: int = 32) -> str | None:
     if value is None and optional:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > longest:
-        raise BadEntry(f"{field} is {value!r}, not a short text")
+        raise BadEntry(f"{field} is {_shown(value)}, not a short text")
     return value
 
 
@@ -140,7 +149,7 @@ def _day(value: Any, field: str) -> str:
     try:
         date.fromisoformat(str(text)[:10])
     except ValueError:
-        raise BadEntry(f"{field} is {value!r}, not a date YYYY-MM-DD") from None
+        raise BadEntry(f"{field} is {_shown(value)}, not a date YYYY-MM-DD") from None
     return str(text)
 
 

@@ -106,6 +106,8 @@ class YFinanceProvider:
         self._offline_reason = ""
         self._unchecked_funds: list[str] = []
         self._unchecked_at: int | None = None
+        #: Tickers Yahoo (or the cache) returned a quote for: known listed securities, not possible typos.
+        self._quoted: set[str] = set()
 
     # -- public API --------------------------------------------------------------------------------
 
@@ -182,6 +184,7 @@ class YFinanceProvider:
                     raw[name], source[name] = outcome, "live"
                     self._cache_write("fundamentals", name, outcome)
         failed = {n: failed[n] for n in names if n in failed}  # request order, not completion order
+        self._quoted.update(raw)
         rates: dict[str, float] = {}
         rows = {n: self._fundamental_row(raw[n], source[n], deadline, rates) for n in raw}
         if failed:
@@ -220,6 +223,17 @@ class YFinanceProvider:
         self._say(f"Live holdings of {name} are Yahoo's top {len(records)} only "
                              f"({sum(outcome.values()):.0%} of the fund); the rest is not looked through.")
         return _holdings_frame([{**r, "source": "live"} for r in records])
+
+    def securities(self) -> set[str]:
+        """Tickers known as listed securities: the fallback's (the snapshot's priced and fund-held names) and
+        every ticker quoted live or from the cache, so ``--live`` never turns a known name (KO) into a
+        possible typo that the snapshot run counts as a known non-AI holding."""
+        known: set[str] = set(getattr(self.fallback, "securities", set)())
+        return known | self._quoted
+
+    def funds(self) -> set[str]:
+        """The fallback's funds with bundled holdings (or aliases of one), for "did you mean" suggestions."""
+        return set(getattr(self.fallback, "funds", set)())
 
     def fx(self, currency: str) -> float:
         """USD per unit of ``currency`` (live ``XXXUSD=X``, cached for a day; snapshot on failure)."""
