@@ -117,7 +117,8 @@ class ExposureMatrix:
         best = scored[totals[:, scored].argmax(axis=1)] if scored.size else np.zeros(n, dtype=np.int64)
         largest = totals[np.arange(n), best] if scored.size else np.zeros(n)
         score = 100.0 * largest
-        grade = np.searchsorted(np.array([bound for bound, _ in GRADES]), score, side="right")
+        # the grade of the score as printed (a whole number, round half even as metrics.grade): 24.96 is High
+        grade = np.searchsorted(np.array([bound for bound, _ in GRADES]), np.round(score), side="right")
         frame = pd.DataFrame(totals, index=accounts.rename("account"), columns=list(self.hubs), copy=False)
         frame.insert(0, "score", score)
         frame.insert(1, "grade", pd.Categorical.from_codes(grade, categories=_GRADE_NAMES, ordered=True))

@@ -169,3 +169,11 @@ def test_synthetic_accounts_are_distinct_normalized_and_deterministic() -> None:
     np.testing.assert_allclose(frame.groupby("account")["weight"].sum(), 1.0)
     with pytest.raises(ValueError, match="universe"):
         synthetic_accounts(1, 51, universe)
+
+
+def test_grade_at_a_boundary_is_the_printed_scores_as_in_analyze(web: ex.DealWeb, market: SnapshotProvider) -> None:
+    """24.96% NVDA prints 25/100, so both analyze() and analyze_many grade it High, not Moderate."""
+    frame = pd.DataFrame({"account": ["a", "a"], "ticker": ["NVDA", "CASH"], "weight": [0.2496, 0.7504]})
+    row = analyze_many(frame, web, market=market).loc["a"]
+    report = ex.analyze(ex.Portfolio.from_weights({"NVDA": 0.2496, "CASH": 0.7504}), web, market=market)
+    assert row["score"] == pytest.approx(24.96) and row["grade"] == report.grade == "high"

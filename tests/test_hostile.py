@@ -143,9 +143,6 @@ def refuses_without_hanging(args: list[object], seconds: float = 3.0) -> tuple[i
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
-@pytest.mark.xfail(strict=True, reason=(
-    "exposure/optimize/inputs.py load_universe reads --universe with Path.read_bytes instead of "
-    "exposure.files.read_text: a FIFO hangs and /dev/zero reads without end (issue 13, item 2)"))
 def test_universe_fifo_is_refused_without_hanging(inputs, tmp_path):
     path = special(tmp_path, "fifo")
     code, err = refuses_without_hanging(["suggest", "holdings.csv", "--universe", path])
@@ -440,10 +437,6 @@ def test_a_deals_file_reusing_a_bundled_id_says_so(inputs):
     assert any("D004" in note for note in json.loads(out)["notes"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "exposure/optimize/inputs.py load_universe: a --universe ticker nobody knows (ZZZZQ, a typo) is bought "
-    "with layer 'unmapped' and only the note every real fund gets ('not in the deal web'); bundled funds named "
-    "there (XLP, AGG) lose their name and layer"))
 def test_a_universe_typo_is_not_bought_silently(inputs):
     Path("typo_universe.csv").write_text("ticker\nZZZZQ\nXLP\nBND\nVXUS\nAGG\n", encoding="utf-8")
     code, out, err = run_cli("suggest", "holdings.csv", "--universe", "typo_universe.csv", "--format", "json")

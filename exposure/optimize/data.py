@@ -189,12 +189,12 @@ def _add_universe(constraints: Constraints, web: DealWeb, market: MarketData, w0
     bundled diversifier funds (none with ``new_names=False``)."""
     if not constraints.new_names:
         return
-    listed = pd.DataFrame(columns=["name", "category", "layer"])
+    listed = load_universe()  # the bundled funds' names and layers, also for a user's universe that names them
     if constraints.universe is not None:
         extra = [str(t).strip().upper() for t in constraints.universe]
     else:
-        listed = load_universe()
         extra = list(web.listed["ticker"]) + list(listed.index)
+    securities: set[str] = getattr(market, "securities", set)()
     held_companies = {cid for comp in compositions.values() for cid, s in comp.items() if s == 1.0}
     layer_of, name_of = web.companies["layer"].to_dict(), web.companies["name"].to_dict()  # .at is slow per name
     for ticker in extra:
@@ -217,9 +217,13 @@ def _add_universe(constraints: Constraints, web: DealWeb, market: MarketData, w0
             names[ticker] = str(listed.at[ticker, "name"])
             if str(listed.at[ticker, "category"]).endswith("fund"):
                 funds.add(ticker)
-        else:
-            compositions[ticker], layer_mix[ticker], names[ticker] = {}, {"unmapped": 1.0}, ""
+        elif ticker in securities:  # a listed name the market data knows, outside the web (COST)
+            compositions[ticker], layer_mix[ticker], names[ticker] = {}, {"other": 1.0}, ticker
             notes.append(f"{ticker} is not in the deal web: it loads on no hub.")
+        else:  # nobody knows it: a typo is never bought
+            notes.append(f"{ticker} (universe) is not a ticker the deal web, the bundled funds or the market data "
+                         "know (a typo?): not bought. Fix: check the ticker in the universe file.")
+            continue
         w0[ticker] = 0.0
 
 

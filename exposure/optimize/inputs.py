@@ -36,16 +36,10 @@ def load_universe(path: str | Path | None = None) -> pd.DataFrame:
         text = (resources.files("exposure") / "data" / "universe.csv").read_text(encoding="utf-8")
         source = "exposure/data/universe.csv"
     else:
-        file = Path(path)
-        try:
-            if file.stat().st_size > _MAX_UNIVERSE_BYTES:
-                raise ConstraintError(f"{file}: larger than {_MAX_UNIVERSE_BYTES // 1_000_000} MB. Fix: give a "
-                                      "universe of tickers, one per row.")
-            text = file.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ConstraintError(f"{file}: cannot read the universe ({type(error).__name__}). Fix: give a UTF-8 "
-                                  "CSV with a 'ticker' column.") from None
-        source = str(file)
+        from exposure.files import read_text  # a regular file only, size checked before reading (no FIFO hang)
+
+        text = read_text(path, what="universe", error=ConstraintError, max_bytes=_MAX_UNIVERSE_BYTES).text
+        source = str(path)
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows or "ticker" not in {(k or "").strip().lower() for k in rows[0]}:
         raise ConstraintError(f"{source}: no 'ticker' column. Fix: give a CSV whose header has 'ticker'.")
