@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("scipy", "cvxpy", "matplotlib", "networkx", "yfinance", "pydantic", "typer._adapters")
+HEAVY = ("scipy", "cvxpy", "matplotlib", "networkx", "yfinance", "pydantic", "typer._adapters", "rich")
 
 
 def _loaded(code: str) -> dict[str, object]:
