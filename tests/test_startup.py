@@ -38,7 +38,8 @@ def test_cold_score_loads_no_heavy_library_and_no_other_command():
                     "print(json.dumps({'code': code, 'heavy': heavy, 'commands': commands}))")
     assert found["code"] == 0
     assert found["heavy"] == []
-    assert found["commands"] == ["exposure.cli._coercion", "exposure.cli.common", "exposure.cli.output",
+    assert found["commands"] == ["exposure.cli._coercion", "exposure.cli._render", "exposure.cli.common",
+                                 "exposure.cli.output",
                                  "exposure.cli.score"]
 
 
