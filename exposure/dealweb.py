@@ -7,8 +7,6 @@ that promise with one line naming the file, row (line number in the file), colum
 from __future__ import annotations
 
 import bisect
-import difflib
-import html
 import re
 from datetime import date
 from functools import cached_property
@@ -167,6 +165,8 @@ class DealWeb:
         """Company id for an id, name, ticker or alias (case-insensitive); DealWebError with close matches."""
         found = self._lookup.get(str(key).strip().upper())
         if found is None:
+            import difflib  # only for a name that resolves to nothing
+
             close = difflib.get_close_matches(str(key).strip().upper(), list(self._lookup), n=3, cutoff=0.6)
             hint = f" Did you mean {', '.join(sorted({self._lookup[c] for c in close}))}?" if close else ""
             raise DealWebError(f"unknown company '{key}'.{hint} Fix: use a company id, name or ticker from "
@@ -243,6 +243,8 @@ class DealWeb:
 
     def _repr_html_(self) -> str:
         """Notebook view: the counts, deals by status, and the ten largest disclosed deals (USD bn)."""
+        import html
+
         from exposure.report import frame_html
 
         names = self.companies["name"]
