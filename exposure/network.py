@@ -157,7 +157,7 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     payee_f = at(forward, payee[contracts])
     ok = payee_f > 0  # False for NaN
     pieces.append((contracts[ok], payee[contracts[ok]], payer[contracts[ok]], "revenue",
-                   model.kappa * annual[contracts[ok]] / payee_f[ok]))
+                   _divided(model.kappa * annual[contracts[ok]], payee_f[ok])))
     left_out.append((contracts[~ok], "revenue", np.full((~ok).sum(), "payee revenue unknown: cannot normalize",
                                                         dtype=object)))
     if model.theta > 0:
@@ -167,14 +167,15 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
         payer_base = at(base, payer[contracts])
         ok = payer_base > 0
         pieces.append((contracts[ok], payer[contracts[ok]], payee[contracts[ok]], "supply",
-                       model.theta * annual[contracts[ok]] / payer_base[ok]))
+                       _divided(model.theta * annual[contracts[ok]], payer_base[ok])))
         left_out.append((contracts[~ok], "supply", np.full((~ok).sum(), "payer revenue unknown: cannot normalize",
                                                            dtype=object)))
 
     equity = np.flatnonzero(usable & (d["type"] == "equity_investment"))
     payer_mcap = at(mcap, payer[equity])
     ok = ~np.isnan(payer_mcap)
-    pieces.append((equity[ok], payer[equity[ok]], payee[equity[ok]], "value", amount[equity[ok]] / payer_mcap[ok]))
+    pieces.append((equity[ok], payer[equity[ok]], payee[equity[ok]], "value",
+                   _divided(amount[equity[ok]], payer_mcap[ok])))
     left_out.append((equity[~ok], "value", np.full((~ok).sum(), "investor has no market cap (private): no listed "
                                                     "value at stake", dtype=object)))
     if model.phi > 0:
@@ -184,7 +185,7 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
         payee_sources = at(sources, payee[equity])
         ok = payee_sources > 0
         pieces.append((equity[ok], payee[equity[ok]], payer[equity[ok]], "funding",
-                       model.phi * amount[equity[ok]] / payee_sources[ok]))
+                       _divided(model.phi * amount[equity[ok]], payee_sources[ok])))
         left_out.append((equity[~ok], "funding", np.full((~ok).sum(), "investee revenue unknown: cannot normalize",
                                                          dtype=object)))
 
@@ -235,6 +236,12 @@ def _contributions(d: dict[str, np.ndarray], pieces: list[tuple[np.ndarray, np.n
 def _objects(values: Any) -> np.ndarray:
     """Text values as an object array, which the frame reads as text (pandas infers its string dtype)."""
     return np.asarray(values, dtype=object)
+
+
+def _divided(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator`` without numpy's warnings (a zero market cap gives inf, as pandas gave)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return numerator / denominator
 
 
 def _channels(values: Any) -> pd.Series:
@@ -290,16 +297,16 @@ def _prepared_deals(companies: pd.DataFrame, deals: pd.DataFrame,
     per_gw = np.array([float(model.usd_per_gw.get(layers[k], np.nan)) if k >= 0 and layers[k] is not None
                        else np.nan for k in payee.tolist()], dtype=float)
     capacity = number("capacity_gw")
-    gw_amount = capacity * per_gw
-    estimate = np.isnan(headline) & ~np.isnan(gw_amount) & bool(model.use_estimates)
     weights = {str(k): v for k, v in model.status_weights.items()}
     weight = np.array([float(weights.get(status, np.nan)) for status in text("status")], dtype=float)
-    amount = np.where(estimate, gw_amount, headline) * weight
     duration = number("duration_years")
     assumed = np.isnan(duration)
     default = np.array([float(model.default_duration_years.get(kind, np.nan)) for kind in kinds], dtype=float)
-    duration = np.where(assumed, np.where(estimate, model.gw_duration_years, default), duration)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # an overflow is reported below
+        gw_amount = capacity * per_gw
+        estimate = np.isnan(headline) & ~np.isnan(gw_amount) & bool(model.use_estimates)
+        amount = np.where(estimate, gw_amount, headline) * weight
+        duration = np.where(assumed, np.where(estimate, model.gw_duration_years, default), duration)
         annual = amount / duration
     overflow = np.isinf(amount) | np.isinf(annual)
     deal_ids = np.array(text("id"), dtype=object)
