@@ -100,7 +100,7 @@ def test_the_terminal_gets_rich_escape_codes(monkeypatch, capsys):
     say("[bold]a.csv[/bold]: some text [bold red]WARNING x[/bold red] [yellow]note:[/yellow] end")
     assert capsys.readouterr().out == ("\x1b[1ma.csv\x1b[0m: some text \x1b[1;31mWARNING x\x1b[0m \n"
                                        "\x1b[33mnote:\x1b[0m end\n")
-    monkeypatch.setenv("NO_COLOR", "1")  # no colour, bold stays (as rich does)
+    monkeypatch.setenv("NO_COLOR", "1")  # no color, bold stays (as rich does)
     say("[bold red]W[/bold red] [yellow]n[/yellow]")
     assert capsys.readouterr().out == "\x1b[1mW\x1b[0m n\n"
 

@@ -21,9 +21,9 @@ import re
 import sys
 from dataclasses import dataclass
 
-#: Style words the markup knows and their SGR codes, attributes before colours as rich writes them.
+#: Style words the markup knows and their SGR codes, attributes before colors as rich writes them.
 ATTRIBUTES = {"bold": "1", "italic": "3"}
-COLOURS = {"red": "31", "yellow": "33"}
+COLORS = {"red": "31", "yellow": "33"}
 _TAG = re.compile(r"\[(/?)([a-z]+(?: [a-z]+)*)?\]")
 _WORD = re.compile(r"\s*\S+\s*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -37,11 +37,11 @@ Line = list[tuple[str, str]]  # (text, SGR codes or "") pieces of one output lin
 
 @dataclass(frozen=True)
 class Screen:
-    """Where the output goes: its width in cells, and whether styles and colours are written."""
+    """Where the output goes: its width in cells, and whether styles and colors are written."""
 
     width: int
     styled: bool
-    coloured: bool
+    colored: bool
 
     @classmethod
     def detect(cls) -> Screen | None:
@@ -54,15 +54,15 @@ class Screen:
         env = os.environ
         terminal = _is_terminal(out, env)
         dumb = terminal and env.get("TERM", "").lower() in ("dumb", "unknown")
-        return cls(width=_width(env, dumb), styled=terminal and not dumb, coloured=env.get("NO_COLOR", "") == "")
+        return cls(width=_width(env, dumb), styled=terminal and not dumb, colored=env.get("NO_COLOR", "") == "")
 
     def codes(self, style: str) -> str:
         """The SGR codes of ``style`` (style words, e.g. "bold red"), "" when plain."""
         if not self.styled:
             return ""
         words = style.split()
-        colour = [COLOURS[w] for w in words if w in COLOURS][-1:] if self.coloured else []
-        return ";".join([code for name, code in ATTRIBUTES.items() if name in words] + colour)
+        color = [COLORS[w] for w in words if w in COLORS][-1:] if self.colored else []
+        return ";".join([code for name, code in ATTRIBUTES.items() if name in words] + color)
 
     def write(self, lines: list[Line]) -> None:
         """Print ``lines``, each cropped to the screen's width as rich crops them."""
@@ -117,7 +117,7 @@ def markup(text: str) -> tuple[str, list[str]]:
     position = 0
     for match in _TAG.finditer(text):
         closing, style = match.group(1), match.group(2) or ""
-        known = bool(style) and all(w in ATTRIBUTES or w in COLOURS for w in style.split())
+        known = bool(style) and all(w in ATTRIBUTES or w in COLORS for w in style.split())
         if not (known or (closing and not style and stack)) or (closing and style and style not in stack):
             continue
         piece = text[position:match.start()]
