@@ -311,7 +311,7 @@ def print_table(columns: list[Column], rows: list[list[str]], title: str | None 
             extra = [blank] * (height - len(lines))
             rendered[k] = extra + lines if index == 0 else lines + extra  # the header sits at the bottom
         kind = "head" if index == 0 else ("foot" if index == len(cells) - 1 else "mid")
-        left_edge, _, divider, right_edge = box[kind]
+        left_edge, divider, right_edge = box[kind][0], box[kind][2], box[kind][3]
         for k in range(height):
             line: Line = [(left_edge, "")]
             for j, lines in enumerate(rendered):
@@ -325,8 +325,7 @@ def print_table(columns: list[Column], rows: list[list[str]], title: str | None 
 
 
 def _rule(chars: str, widths: list[int]) -> str:
-    left, horizontal, divider, right = chars
-    return left + divider.join(horizontal * w for w in widths) + right
+    return chars[0] + chars[2].join(chars[1] * w for w in widths) + chars[3]
 
 
 def _measure(cells: list[str], column: Column, pad: int, max_width: int) -> tuple[int, int]:
