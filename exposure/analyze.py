@@ -286,16 +286,18 @@ def _deal_labels(ctx: Context) -> dict[str, str]:
     """Deal id -> ``$300bn, reported`` (headline amount, status) or ``10 GW ~ $350bn est., announced``."""
     counted = ctx.sensitivity.contributions.drop_duplicates("deal_id").set_index("deal_id")
     labels = {}
-    for deal in ctx.web.deals.to_dict("records"):
-        amount, status = deal["amount_usd_bn"], deal["status"]
+    deals = ctx.web.deals  # column lists, not to_dict("records"): a cold `exposure score` runs this once
+    capacities = deals["capacity_gw"].tolist() if "capacity_gw" in deals else [None] * len(deals)
+    for deal, amount, status, capacity in zip(deals["id"].tolist(), deals["amount_usd_bn"].tolist(),
+                                              deals["status"].tolist(), capacities, strict=True):
         if pd.notna(amount):
-            labels[deal["id"]] = f"${amount:,.4g}bn, {status}"
-        elif deal["id"] in counted.index and counted.at[deal["id"], "estimate"]:
+            labels[deal] = f"${amount:,.4g}bn, {status}"
+        elif deal in counted.index and counted.at[deal, "estimate"]:
             weight = ctx.model.status_weights.get(status, 1.0)
-            estimate = counted.at[deal["id"], "amount_usd_bn"] / weight if weight else float("nan")
-            labels[deal["id"]] = f"{deal['capacity_gw']:g} GW ~ ${estimate:,.4g}bn est., {status}"
+            estimate = counted.at[deal, "amount_usd_bn"] / weight if weight else float("nan")
+            labels[deal] = f"{capacity:g} GW ~ ${estimate:,.4g}bn est., {status}"
         else:
-            labels[deal["id"]] = f"undisclosed, {status}"
+            labels[deal] = f"undisclosed, {status}"
     return labels
 
 

@@ -7,9 +7,9 @@ that promise with one line naming the file, row (line number in the file), colum
 from __future__ import annotations
 
 import bisect
-import difflib
-import html
+import functools
 import re
+from collections.abc import Callable
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -40,7 +40,8 @@ class DealWeb:
         blank). Lapsed and terminated deals stay listed; they count 0 under the default model.
     aliases : extra names and tickers (upper case) that resolve to a company id.
     cutoff : the as-of date the deals and figures were taken at, or None.
-    financials : dated revenue and market-cap rows (``exposure/data/financials.csv``), or None.
+    financials : dated revenue and market-cap rows (``exposure/data/financials.csv``), or None. The bundled
+        web reads them on first use (:meth:`as_of`): a score of today's web never needs them.
     notes : what :meth:`as_of` could not date (figures taken from after the cutoff).
     """
 
@@ -51,17 +52,27 @@ class DealWeb:
         self.deals = deals.reset_index(drop=True)
         self.aliases = dict(aliases or {})
         self.cutoff = cutoff
-        self.financials = financials
+        self._financials = financials
+        self._read_financials: Callable[[], pd.DataFrame] | None = None
         self.notes = list(notes or [])
         self._sensitivity: dict[str, Sensitivity] = {}
+
+    @property
+    def financials(self) -> pd.DataFrame | None:
+        """Dated revenue and market-cap rows, or None (see the class docstring)."""
+        if self._read_financials is not None:
+            self._financials, self._read_financials = self._read_financials(), None
+        return self._financials
 
     # ----------------------------------------------------------------------------------------- loading
     @classmethod
     def bundled(cls) -> DealWeb:
         """The web shipped with the package (``exposure/data``), sourced and dated; see its SOURCES.md."""
-        dated = data_file("financials.csv")
-        return cls._read(data_file("companies.csv"), data_file("deals.csv"), data_file("aliases.csv"),
-                         financials=dated if dated.exists() else None, plain=True)
+        web = cls._read(data_file("companies.csv"), data_file("deals.csv"), data_file("aliases.csv"), plain=True)
+        dated, ids = data_file("financials.csv"), set(web.companies.index)
+        if dated.exists():  # read once, when a web of this load first needs it
+            web._read_financials = functools.cache(lambda: read_financials(dated, ids))
+        return web
 
     @classmethod
     def from_csv(cls, companies: Source, deals: Source, aliases: Source | None = None,
@@ -145,9 +156,11 @@ class DealWeb:
 
     def _replace(self, companies: pd.DataFrame | None = None, deals: pd.DataFrame | None = None,
                  cutoff: date | None = None, notes: list[str] | None = None) -> DealWeb:
-        """A new web with the given parts changed (aliases and financials kept)."""
-        return DealWeb(self.companies if companies is None else companies, self.deals if deals is None else deals,
-                       self.aliases, cutoff or self.cutoff, self.financials, self.notes if notes is None else notes)
+        """A new web with the given parts changed (aliases and financials kept, still unread if unread)."""
+        web = DealWeb(self.companies if companies is None else companies, self.deals if deals is None else deals,
+                      self.aliases, cutoff or self.cutoff, self._financials, self.notes if notes is None else notes)
+        web._read_financials = self._read_financials
+        return web
 
     def future_deals_note(self, today: date | None = None) -> str | None:
         """A note naming the deals announced after ``today`` (default: the date today), or None.
@@ -167,6 +180,8 @@ class DealWeb:
         """Company id for an id, name, ticker or alias (case-insensitive); DealWebError with close matches."""
         found = self._lookup.get(str(key).strip().upper())
         if found is None:
+            import difflib  # only for a name that resolves to nothing
+
             close = difflib.get_close_matches(str(key).strip().upper(), list(self._lookup), n=3, cutoff=0.6)
             hint = f" Did you mean {', '.join(sorted({self._lookup[c] for c in close}))}?" if close else ""
             raise DealWebError(f"unknown company '{key}'.{hint} Fix: use a company id, name or ticker from "
@@ -243,6 +258,8 @@ class DealWeb:
 
     def _repr_html_(self) -> str:
         """Notebook view: the counts, deals by status, and the ten largest disclosed deals (USD bn)."""
+        import html
+
         from exposure.report import frame_html
 
         names = self.companies["name"]

@@ -128,59 +128,68 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
     money, ``phi * amount / (equity received in the web + revenue)``) and supply (contracts: the payer depends
     on its supplier, ``theta * annual / max(revenue, annual spend in the web)``). A channel whose denominator
     lacks a figure (revenue, market cap) is left out of L and listed in ``coverage``, never computed as zero.
+
+    The deals are a few hundred rows read on every cold start, so the arithmetic is on numpy arrays (pandas'
+    per-operation overhead was most of the time); sums per company add in deal order with pandas' compensated
+    summation (:func:`_sums_by`), so every value is the same to the last bit as the frame version gave.
     """
     from exposure.defaults import DefaultModel  # ExposureModel()'s values without loading pydantic
 
     model = model or DefaultModel()
     ids = list(companies.index)
-    position = {cid: k for k, cid in enumerate(ids)}
+    n = len(ids)
     d = _prepared_deals(companies, deals, model)
-    revenue = companies["revenue_usd_bn"].astype(float)
-    mcap = companies["market_cap_usd_bn"].astype(float)
+    revenue = companies["revenue_usd_bn"].to_numpy(dtype=float, na_value=np.nan)
+    mcap = companies["market_cap_usd_bn"].to_numpy(dtype=float, na_value=np.nan)
+    payer, payee = d["payer_at"], d["payee_at"]
 
-    pieces: list[pd.DataFrame] = []
-    left_out: list[pd.DataFrame] = [_rows(d[d["reason"].notna()], "all", d["reason"])]
-    usable = d[d["reason"].isna()]
+    def at(values: np.ndarray, where: np.ndarray) -> np.ndarray:  # values[where], NaN for an unknown company
+        return np.where(where >= 0, values[np.maximum(where, 0)], np.nan) if n else np.full(len(where), np.nan)
 
-    contracts = usable[usable["type"].isin(CONTRACT_TYPES)]
-    received = contracts.groupby("payee")["annual"].sum()
-    forward = revenue + received.reindex(revenue.index).fillna(0.0)
-    payee_f = contracts["payee"].map(forward).astype(float)
-    ok = payee_f.notna() & (payee_f > 0)
-    pieces.append(_piece(contracts[ok], "payee", "payer", "revenue",
-                         model.kappa * contracts.loc[ok, "annual"] / payee_f[ok]))
-    left_out.append(_rows(contracts[~ok], "revenue", "payee revenue unknown: cannot normalize"))
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, str, np.ndarray]] = []
+    left_out: list[tuple[np.ndarray, str, np.ndarray]] = []
+    usable = np.array([r is None for r in d["reason"]], dtype=bool)
+    left_out.append((np.flatnonzero(~usable), "all", d["reason"][~usable]))
+
+    contracts = np.flatnonzero(usable & np.isin(d["type"], sorted(CONTRACT_TYPES)))
+    annual, amount = d["annual"], d["amount"]
+    forward = revenue + _sums_by(payee[contracts], annual[contracts], n)
+    payee_f = at(forward, payee[contracts])
+    ok = payee_f > 0  # False for NaN
+    pieces.append((contracts[ok], payee[contracts[ok]], payer[contracts[ok]], "revenue",
+                   _divided(model.kappa * annual[contracts[ok]], payee_f[ok])))
+    left_out.append((contracts[~ok], "revenue", np.full((~ok).sum(), "payee revenue unknown: cannot normalize",
+                                                        dtype=object)))
     if model.theta > 0:
-        spent = contracts.groupby("payer")["annual"].sum()
-        base = np.maximum(revenue.reindex(spent.index), spent).reindex(revenue.index)  # NaN revenue stays NaN
-        payer_base = contracts["payer"].map(base).astype(float)
-        ok = payer_base.notna() & (payer_base > 0)
-        pieces.append(_piece(contracts[ok], "payer", "payee", "supply",
-                             model.theta * contracts.loc[ok, "annual"] / payer_base[ok]))
-        left_out.append(_rows(contracts[~ok], "supply", "payer revenue unknown: cannot normalize"))
+        spends = np.zeros(n, dtype=bool)
+        spends[payer[contracts][payer[contracts] >= 0]] = True
+        base = np.where(spends, np.maximum(revenue, _sums_by(payer[contracts], annual[contracts], n)), np.nan)
+        payer_base = at(base, payer[contracts])
+        ok = payer_base > 0
+        pieces.append((contracts[ok], payer[contracts[ok]], payee[contracts[ok]], "supply",
+                       _divided(model.theta * annual[contracts[ok]], payer_base[ok])))
+        left_out.append((contracts[~ok], "supply", np.full((~ok).sum(), "payer revenue unknown: cannot normalize",
+                                                           dtype=object)))
 
-    equity = usable[usable["type"] == "equity_investment"]
-    payer_mcap = equity["payer"].map(mcap).astype(float)
-    ok = payer_mcap.notna()
-    pieces.append(_piece(equity[ok], "payer", "payee", "value", equity.loc[ok, "amount"] / payer_mcap[ok]))
-    left_out.append(_rows(equity[~ok], "value", "investor has no market cap (private): no listed value at stake"))
+    equity = np.flatnonzero(usable & (d["type"] == "equity_investment"))
+    payer_mcap = at(mcap, payer[equity])
+    ok = ~np.isnan(payer_mcap)
+    pieces.append((equity[ok], payer[equity[ok]], payee[equity[ok]], "value",
+                   _divided(amount[equity[ok]], payer_mcap[ok])))
+    left_out.append((equity[~ok], "value", np.full((~ok).sum(), "investor has no market cap (private): no listed "
+                                                    "value at stake", dtype=object)))
     if model.phi > 0:
         # The investee's money sources: equity it received in the web plus its revenue. Without a revenue
         # figure the denominator is unknown (a stake would look like all of its money): left out, listed.
-        equity_in = equity.groupby("payee")["amount"].sum()
-        sources = equity_in.reindex(revenue.index).fillna(0.0) + revenue
-        payee_sources = equity["payee"].map(sources).astype(float)
-        ok = payee_sources.notna() & (payee_sources > 0)
-        pieces.append(_piece(equity[ok], "payee", "payer", "funding",
-                             model.phi * equity.loc[ok, "amount"] / payee_sources[ok]))
-        left_out.append(_rows(equity[~ok], "funding", "investee revenue unknown: cannot normalize"))
+        sources = _sums_by(payee[equity], amount[equity], n) + revenue
+        payee_sources = at(sources, payee[equity])
+        ok = payee_sources > 0
+        pieces.append((equity[ok], payee[equity[ok]], payer[equity[ok]], "funding",
+                       _divided(model.phi * amount[equity[ok]], payee_sources[ok])))
+        left_out.append((equity[~ok], "funding", np.full((~ok).sum(), "investee revenue unknown: cannot normalize",
+                                                         dtype=object)))
 
-    contributions = _concat(pieces)
-    contributions = contributions[contributions["value"] > 0].reset_index(drop=True)
-    rows = contributions["affected"].map(position).to_numpy(dtype=np.int64)
-    cols = contributions["source"].map(position).to_numpy(dtype=np.int64)
-    n = len(ids)
-    values = contributions["value"].to_numpy(float)
+    contributions, rows, cols, values = _contributions(d, pieces)
     if n <= DENSE_LIMIT:
         matrix = np.zeros((n, n))
         np.add.at(matrix, (rows, cols), values)  # the pieces of one entry add up, in the order of the rows
@@ -189,8 +198,72 @@ def build_sensitivity(companies: pd.DataFrame, deals: pd.DataFrame,
 
         matrix = sp.coo_matrix((values, (rows, cols)), shape=(n, n)).tocsr()
         matrix.sum_duplicates()
-    coverage = _concat(left_out)
+    coverage = pd.DataFrame({
+        "deal_id": _objects(np.concatenate([d["id"][where] for where, _, _ in left_out])),
+        "channel": _channels([channel for where, channel, _ in left_out for _ in where]),
+        "reason": _objects(np.concatenate([reasons for _, _, reasons in left_out]))})
     return Sensitivity(ids=ids, L=matrix, contributions=contributions, coverage=coverage)
+
+
+def _contributions(d: dict[str, np.ndarray], pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, str, np.ndarray]]
+                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The (deal, channel) rows that enter L (value > 0) as a frame, with their rows, columns and values."""
+    where = np.concatenate([p[0] for p in pieces])
+    affected = np.concatenate([p[1] for p in pieces])
+    source = np.concatenate([p[2] for p in pieces])
+    channel = np.array([p[3] for p in pieces for _ in p[0]], dtype=object)
+    value = np.concatenate([p[4] for p in pieces]).astype(float)
+    flows = np.array([p[3] in ("revenue", "supply") for p in pieces for _ in p[0]], dtype=bool)
+    keep = value > 0
+    where, affected, source, channel, value, flows = (a[keep] for a in (where, affected, source, channel, value,
+                                                                        flows))
+    if (affected < 0).any() or (source < 0).any():
+        raise ValueError("a deal's payer or payee is not a company of the web")
+    frame = pd.DataFrame({
+        "deal_id": _objects(d["id"][where]),
+        "affected": _objects(d["ids"][affected]) if len(affected) else _objects([]),
+        "source": _objects(d["ids"][source]) if len(source) else _objects([]),
+        "channel": _channels(channel),
+        "value": value,
+        "amount_usd_bn": d["amount"][where],
+        "annual_usd_bn": np.where(flows, d["annual"][where], np.nan),
+        "estimate": d["estimate"][where],
+        "assumed_duration": d["assumed_duration"][where] & flows,
+    })
+    return frame, affected, source, value
+
+
+def _objects(values: Any) -> np.ndarray:
+    """Text values as an object array, which the frame reads as text (pandas infers its string dtype)."""
+    return np.asarray(values, dtype=object)
+
+
+def _divided(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator`` without numpy's warnings (a zero market cap gives inf, as pandas gave)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return numerator / denominator
+
+
+def _channels(values: Any) -> pd.Series:
+    """The channel column: pandas' string dtype even when empty (as a constant column gets)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype="str")
+
+
+def _sums_by(where: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per company position (``where``; -1 skipped) the sum of ``values`` in their order, NaN skipped, 0 for
+    none: pandas' ``groupby().sum()`` bit for bit (Kahan-compensated, as ``pandas._libs.groupby.group_sum``)."""
+    total = [0.0] * n
+    compensation = [0.0] * n
+    for k, value in zip(where.tolist(), values.tolist(), strict=True):
+        if k < 0 or value != value:
+            continue
+        y = value - compensation[k]
+        t = total[k] + y
+        compensation[k] = t - total[k] - y
+        if compensation[k] != compensation[k]:  # an infinite value: keep the sum infinite, not NaN
+            compensation[k] = 0.0
+        total[k] = t
+    return np.array(total, dtype=float)
 
 
 _DEAL_INPUTS = ("id", "payer", "payee", "type", "amount_usd_bn", "duration_years", "status", "capacity_gw",
@@ -198,72 +271,63 @@ _DEAL_INPUTS = ("id", "payer", "payee", "type", "amount_usd_bn", "duration_years
 
 
 def _prepared_deals(companies: pd.DataFrame, deals: pd.DataFrame,
-                    model: ExposureModel | DefaultModel) -> pd.DataFrame:
-    """Add ``amount`` (status-weighted USD bn), ``annual``, ``estimate``, ``assumed_duration`` and ``reason``."""
-    # Only the columns the channels read, text as plain objects: every filter below copies them, and pandas'
-    # Arrow-backed strings are slow to copy a few rows at a time (a history rebuilds L for ~100 dates).
-    d = deals[[c for c in _DEAL_INPUTS if c in deals]].astype({c: object for c in ("id", "payer", "payee")})
-    for optional in ("capacity_gw", "firm_usd_bn", "duration_years"):
-        if optional not in d:
-            d[optional] = np.nan
-    headline = d["amount_usd_bn"].astype(float)
+                    model: ExposureModel | DefaultModel) -> dict[str, np.ndarray]:
+    """The deals as arrays: ``id, type`` (text), ``payer_at, payee_at`` (company positions, -1 unknown),
+    ``amount`` (status-weighted USD bn), ``annual``, ``estimate``, ``assumed_duration`` and ``reason`` (None
+    when the deal can enter L); ``ids`` holds the company ids."""
+    count = len(deals)
+    position = {cid: k for k, cid in enumerate(companies.index)}
+
+    def number(column: str) -> np.ndarray:
+        if column not in deals:
+            return np.full(count, np.nan)
+        return deals[column].astype(float).to_numpy(dtype=float, na_value=np.nan)
+
+    def text(column: str) -> list[str]:
+        return [str(value) for value in deals[column].tolist()]
+
+    kinds = text("type")
+    payer = np.array([position.get(c, -1) for c in deals["payer"].tolist()], dtype=np.int64)
+    payee = np.array([position.get(c, -1) for c in deals["payee"].tolist()], dtype=np.int64)
+    headline = number("amount_usd_bn")
     if model.use_firm:
-        headline = d["firm_usd_bn"].astype(float).fillna(headline)
-    payee_layer = d["payee"].map(companies["layer"].astype(str))
-    per_gw = payee_layer.map(model.usd_per_gw).astype(float)
-    gw_amount = d["capacity_gw"].astype(float) * per_gw
-    d["estimate"] = headline.isna() & gw_amount.notna() & model.use_estimates
-    amount = headline.where(~d["estimate"], gw_amount)
-    weight = d["status"].astype(str).map({str(k): v for k, v in model.status_weights.items()}).astype(float)
-    d["amount"] = amount * weight
-    duration = d["duration_years"].astype(float)
-    d["assumed_duration"] = duration.isna()
-    default = d["type"].astype(str).map(model.default_duration_years).astype(float)
-    duration = duration.fillna(default.where(~d["estimate"], model.gw_duration_years))
-    with np.errstate(over="ignore", invalid="ignore"):
-        d["annual"] = d["amount"] / duration
-    overflow = np.isinf(d["amount"].to_numpy(float)) | np.isinf(d["annual"].to_numpy(float))
+        firm = number("firm_usd_bn")
+        headline = np.where(np.isnan(firm), headline, firm)
+    layers = [None if not isinstance(v, str) else v for v in companies["layer"].astype(str).tolist()]
+    per_gw = np.array([float(model.usd_per_gw.get(layers[k], np.nan)) if k >= 0 and layers[k] is not None
+                       else np.nan for k in payee.tolist()], dtype=float)
+    capacity = number("capacity_gw")
+    weights = {str(k): v for k, v in model.status_weights.items()}
+    weight = np.array([float(weights.get(status, np.nan)) for status in text("status")], dtype=float)
+    duration = number("duration_years")
+    assumed = np.isnan(duration)
+    default = np.array([float(model.default_duration_years.get(kind, np.nan)) for kind in kinds], dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # an overflow is reported below
+        gw_amount = capacity * per_gw
+        estimate = np.isnan(headline) & ~np.isnan(gw_amount) & bool(model.use_estimates)
+        amount = np.where(estimate, gw_amount, headline) * weight
+        duration = np.where(assumed, np.where(estimate, model.gw_duration_years, default), duration)
+        annual = amount / duration
+    overflow = np.isinf(amount) | np.isinf(annual)
+    deal_ids = np.array(text("id"), dtype=object)
     if overflow.any():  # never a silently dropped deal: an infinite amount would become NaN downstream
-        ids = ", ".join(d.loc[overflow, "id"].astype(str).head(5))
+        ids = ", ".join(deal_ids[overflow][:5])
         raise DealWebError(f"deal(s) {ids}: the amount, or the amount a year, overflows (a stray exponent, or a "
                            "huge capacity_gw?). Fix: check amount_usd_bn, capacity_gw and duration_years.")
 
-    reason = pd.Series(None, index=d.index, dtype=object)
-    reason[d["type"].astype(str) == "other"] = "type 'other' (e.g. warrants) has no dependence channel"
-    gw_only = headline.isna() & d["capacity_gw"].notna()
-    reason[reason.isna() & gw_only & ~model.use_estimates] = "stated in GW only; estimates are off"
-    reason[reason.isna() & gw_only & per_gw.isna()] = "stated in GW only; no USD-per-GW figure for the payee's layer"
-    reason[reason.isna() & d["amount"].isna()] = "amount undisclosed"
-    reason[reason.isna() & (d["amount"] <= 0)] = "status weight is 0"
-    d["reason"] = reason
-    return d
-
-
-def _piece(rows: pd.DataFrame, affected: str, source: str, channel: str, value: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame({
-        "deal_id": rows["id"].to_numpy(),
-        "affected": rows[affected].to_numpy(),
-        "source": rows[source].to_numpy(),
-        "channel": channel,
-        "value": value.to_numpy(dtype=float),
-        "amount_usd_bn": rows["amount"].to_numpy(dtype=float),
-        "annual_usd_bn": rows["annual"].to_numpy(dtype=float) if channel in ("revenue", "supply")
-        else np.full(len(rows), np.nan),
-        "estimate": rows["estimate"].to_numpy(dtype=bool),
-        "assumed_duration": (rows["assumed_duration"].to_numpy(dtype=bool) if channel in ("revenue", "supply")
-                             else np.zeros(len(rows), dtype=bool)),
-    })
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate, keeping the columns when every frame is empty."""
-    non_empty = [f for f in frames if len(f)]
-    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0].iloc[:0]
-
-
-def _rows(rows: pd.DataFrame, channel: str, reason: str | pd.Series) -> pd.DataFrame:
-    reasons = reason[rows.index].to_numpy(dtype=object) if isinstance(reason, pd.Series) else reason
-    return pd.DataFrame({"deal_id": rows["id"].to_numpy(), "channel": channel, "reason": reasons})
+    kinds_array = np.array(kinds, dtype=object)
+    reason = np.full(count, None, dtype=object)
+    gw_only = np.isnan(headline) & ~np.isnan(capacity)
+    for why, where in (
+            ("type 'other' (e.g. warrants) has no dependence channel", kinds_array == "other"),
+            ("stated in GW only; estimates are off", gw_only & (not model.use_estimates)),
+            ("stated in GW only; no USD-per-GW figure for the payee's layer", gw_only & np.isnan(per_gw)),
+            ("amount undisclosed", np.isnan(amount)),
+            ("status weight is 0", amount <= 0)):
+        reason[where & np.array([r is None for r in reason], dtype=bool)] = why
+    return {"id": deal_ids, "type": kinds_array, "payer_at": payer, "payee_at": payee, "amount": amount,
+            "annual": annual, "estimate": estimate, "assumed_duration": assumed, "reason": reason,
+            "ids": np.array(list(companies.index), dtype=object)}
 
 
 def working(matrix: sp.spmatrix | np.ndarray) -> np.ndarray | sp.csr_matrix:

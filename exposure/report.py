@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -165,6 +164,8 @@ class ExposureReport:
                 f"{', as of ' + self.as_of if self.as_of else ''}>")
 
     def _repr_html_(self) -> str:
+        import html  # notebooks only: a cold `exposure score` does not load it
+
         top = self.hubs[self.hubs["total"] > 0]
         cov = self.coverage
         return (

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("scipy", "cvxpy", "matplotlib", "networkx", "yfinance", "pydantic", "typer._adapters")
+HEAVY = ("scipy", "cvxpy", "matplotlib", "networkx", "yfinance", "pydantic", "typer._adapters", "rich")
 
 
 def _loaded(code: str) -> dict[str, object]:
@@ -38,7 +38,8 @@ def test_cold_score_loads_no_heavy_library_and_no_other_command():
                     "print(json.dumps({'code': code, 'heavy': heavy, 'commands': commands}))")
     assert found["code"] == 0
     assert found["heavy"] == []
-    assert found["commands"] == ["exposure.cli._coercion", "exposure.cli.common", "exposure.cli.output",
+    assert found["commands"] == ["exposure.cli._coercion", "exposure.cli._render", "exposure.cli.common",
+                                 "exposure.cli.output",
                                  "exposure.cli.score"]
 
 

@@ -36,17 +36,14 @@ def emit_csv(frame: pd.DataFrame) -> None:
 
 def print_table(frame: pd.DataFrame, title: str | None = None, percent_columns: tuple[str, ...] = (),
                 max_rows: int | None = None, compact: bool = False, right: tuple[str, ...] = ()) -> None:
-    """Print a frame as a rich table; fractions in ``percent_columns`` as percents, ``right`` right-aligned.
+    """Print a frame as a table (rich's layout, :mod:`exposure.cli._render`); fractions in ``percent_columns``
+    as percents, numbers and ``right`` right-aligned.
 
     ``compact`` drops the vertical rules and edge padding and keeps each row on one line (a cell too long
     for the terminal ends in an ellipsis), for long listings that must fit 100 columns.
     """
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
+    from exposure.cli import _render
 
-    table = Table(title=title, title_justify="left", show_lines=False,
-                  box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD, pad_edge=not compact, collapse_padding=compact)
     shown = frame if max_rows is None else frame.head(max_rows)
     index_name = shown.index.name
     rows = [([str(key)] if index_name is not None else [])
@@ -55,12 +52,27 @@ def print_table(frame: pd.DataFrame, title: str | None = None, percent_columns: 
     headers = ([str(index_name)] if index_name is not None else []) + [str(c) for c in shown.columns]
     kinds = ([False] if index_name is not None else []) + [
         pd.api.types.is_numeric_dtype(shown[c]) or c in right for c in shown.columns]
-    widths = _fitted_widths(headers, rows, kinds, Console().width) if compact else [None] * len(headers)
-    for header, numeric, width in zip(headers, kinds, widths, strict=True):
-        table.add_column(header, justify="right" if numeric else "left", overflow="ellipsis" if compact else "fold",
-                         no_wrap=compact, width=width)
+    widths = _fitted_widths(headers, rows, kinds, _render.screen_width()) if compact else [None] * len(headers)
+    columns = [_render.Column(header, "right" if numeric else "left", ellipsis=compact, width=width)
+               for header, numeric, width in zip(headers, kinds, widths, strict=True)]
+    if not _render.print_table(columns, rows, title=title, compact=compact):
+        _rich_table(columns, rows, title, compact)
+
+
+def _rich_table(columns: list[Any], rows: list[list[str]], title: str | None, compact: bool) -> None:
+    """The table through rich, where :func:`exposure.cli._render.print_table` leaves it to rich."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text  # cells as text, never markup
+
+    table = Table(title=Text(title, style="table.title") if title else None, title_justify="left", show_lines=False,
+                  box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD, pad_edge=not compact, collapse_padding=compact)
+    for column in columns:
+        table.add_column(Text(column.header), justify=column.justify, overflow="ellipsis" if compact else "fold",
+                         no_wrap=compact, width=column.width)
     for cells in rows:
-        table.add_row(*cells)
+        table.add_row(*(Text(cell) for cell in cells))
     Console().print(table)
 
 
@@ -80,10 +92,10 @@ def _fitted_widths(headers: list[str], rows: list[list[str]], fixed: list[bool],
 
 
 def say(text: str) -> None:
-    """Print a line of text through rich (wraps in narrow terminals)."""
-    from rich.console import Console
+    """Print a line of text (``[bold]`` and the like style it; wraps in narrow terminals)."""
+    from exposure.cli._render import print_text
 
-    Console().print(text, highlight=False)
+    print_text(text)
 
 
 def _cell(value: Any, as_percent: bool) -> str:
