@@ -92,10 +92,17 @@ class DealWeb:
         return cls(company_frame, deal_frame, alias_map, financials=dated)
 
     def with_deals(self, path: Source) -> DealWeb:
-        """A new web with a user's deals file merged in (same format); a row with an existing id replaces it."""
+        """A new web with a user's deals file merged in (same format); a row with an existing id replaces it,
+        and the web's notes name every deal so replaced (a correction, or an id reused by mistake)."""
         extra = read_deals(path, set(self.companies.index))
-        kept = self.deals[~self.deals["id"].isin(extra["id"])]
-        return self._replace(deals=pd.concat([kept, extra], ignore_index=True))
+        replaced = self.deals["id"].isin(extra["id"])
+        notes = list(self.notes)
+        if replaced.any():
+            ids = self.deals.loc[replaced, "id"].astype(str).tolist()
+            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+            notes.append(f"your deals file replaces {len(ids)} bundled deal(s) with the same id: {shown} "
+                         "(give new ids to add deals instead).")
+        return self._replace(deals=pd.concat([self.deals[~replaced], extra], ignore_index=True), notes=notes)
 
     def with_fundamentals(self, figures: pd.DataFrame) -> DealWeb:
         """A new web with market caps and revenues replaced where ``figures`` (indexed by id) has them."""

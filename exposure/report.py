@@ -110,12 +110,18 @@ class ExposureReport:
         names = [c["name"] for c in self.metrics.get("carriers", [])]
         listed = _listed(names) if names else ""
         deals = (listed + ("' deals" if listed.endswith("others") else "'s deals")) if names else "deals"
-        if row["direct"] <= 0:
-            how = f"all of it through {deals}"
-        elif through <= 0:
-            how = "all of it held directly"
+        held = self.holdings[self.holdings["company_id"] == self.top_hub]
+        own = float(held.loc[held["via"] == "", "weight"].sum())
+        funds = list(dict.fromkeys(held.loc[held["via"] != "", "via"]))
+        in_funds = float(held.loc[held["via"] != "", "weight"].sum())
+        parts = [(own, "held directly"), (in_funds, f"through funds ({_listed(funds)})" if funds else ""),
+                 (through, f"through {deals}")]
+        parts = [(share, how) for share, how in parts if share > 0] or [(float(row["total"]), "held directly")]
+        if len(parts) == 1:
+            how = f"all of it {parts[0][1]}"
         else:
-            how = f"{_pct(row['direct'])} held directly and {_pct(through)} through {deals}"
+            how = ", ".join(f"{_pct(share)} {text}" for share, text in parts[:-1])
+            how += f" and {_pct(parts[-1][0])} {parts[-1][1]}"
         return f"{label}: {_pct(row['total'])} of this portfolio's value rides on {self.top_hub_name}, {how}."
 
     def concentration_line(self) -> str:

@@ -426,9 +426,6 @@ def test_typo_in_a_data_subcommand_lists_data_subcommands(inputs):
     assert "companies" not in line.split("Fix:")[1]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "exposure/dealweb.py DealWeb.with_deals: a --deals row whose id is a bundled id (D004) silently replaces "
-    "the bundled deal ($300bn Oracle contract -> $1bn; OpenAI exposure 23.1% -> 14.5%) with no note"))
 def test_a_deals_file_reusing_a_bundled_id_says_so(inputs):
     Path("mine.csv").write_text(DEALS.replace("X1,openai,ibm", "D004,openai,oracle").replace(",10,5,", ",1,5,"),
                                 encoding="utf-8")
