@@ -100,7 +100,8 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     notes.extend(price_notes(figures, held, pf.base_currency, pf.fx_rates) if held else [])
     rows = look_through(valued, market.fund_holdings)
     holdings = _mapped(rows, web, valued, getattr(market, "securities", set)())
-    notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
+    if (holdings["kind"] == "unmapped").any():  # "did you mean" searches every known ticker: only when needed
+        notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
     notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
     sensitivity = web.sensitivity(parameters)

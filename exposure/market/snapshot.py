@@ -23,7 +23,7 @@ from exposure.market.protocol import (
     _tickers,
 )
 
-_BUNDLED_CACHES: tuple[dict, dict, dict, dict, dict] = ({}, {}, {}, {}, {})
+_BUNDLED_CACHES: tuple[dict, dict, dict, dict, dict, dict] = ({}, {}, {}, {}, {}, {})
 
 
 class SnapshotProvider:
@@ -47,12 +47,13 @@ class SnapshotProvider:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.warnings: list[str] = []
         # The bundled files never change while a process runs: every default provider shares one parse.
-        caches = _BUNDLED_CACHES if data_dir is None else ({}, {}, {}, {}, {})
+        caches = _BUNDLED_CACHES if data_dir is None else ({}, {}, {}, {}, {}, {})
         self._tables: dict[str, pd.DataFrame] = caches[0]
         self._indexes: dict[tuple[str, str], dict[str, pd.Series]] = caches[1]
         self._groups: dict[tuple[str, str], dict[str, pd.DataFrame]] = caches[2]
         self._fund_rows: dict[str, list[dict[str, Any]]] = caches[3]  # fund -> its holdings, as records
         self._fund_aliases: dict[str, FundAlias] = caches[4]  # ticker -> the fund whose holdings it uses
+        self._securities: dict[str, frozenset[str]] = caches[5]  # "": securities(), computed once
 
     def prices(self, tickers: Iterable[str], start: Any = None, end: Any = None) -> pd.DataFrame:
         """The one dated snapshot price per ticker, as a one-row frame (local currency).
@@ -149,11 +150,13 @@ class SnapshotProvider:
         """Tickers the snapshot knows as listed securities outside any fund look-through: every holding named by
         a bundled fund and every priced ticker. A user holding one that is not in the deal web holds a known
         non-AI name (``outside_web``), not a possible typo (``unmapped``)."""
-        named = set()
-        for name in ("fund_holdings", "prices"):
-            table = self._table(name)
-            named |= set() if table.empty else {_ticker(t) for t in table["ticker"].dropna()}
-        return named
+        if "" not in self._securities:  # the snapshot does not change: one pass over its two tables
+            named: set[str] = set()
+            for name in ("fund_holdings", "prices"):
+                table = self._table(name)
+                named |= set() if table.empty else {_ticker(t) for t in table["ticker"].dropna().tolist()}
+            self._securities[""] = frozenset(named)
+        return set(self._securities[""])
 
     def fx(self, currency: str) -> float:
         """USD per unit of ``currency`` from ``fx.csv``; sub-units (``GBp``) are scaled."""
