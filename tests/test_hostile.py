@@ -408,9 +408,6 @@ def test_scenario_names_are_escaped_in_csv(inputs):
     assert "'=evil" in out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "exposure/cli/stress.py: `--alphas 1,2,nan` says 'has a negative alpha'; it should name the value that is "
-    "not a number"))
 def test_alphas_with_nan_names_the_bad_value(inputs):
     code, _, err = run_cli("stress", "holdings.csv", "--shock", "openai=0.5", "--alphas", "1,2,nan")
     one_line(code, err, "nan")

@@ -337,7 +337,7 @@ def test_cli_scenario_file_with_a_single_scenario_runs(holdings_file, tmp_path):
     (["--shock", "opnai=0.5"], "unknown company 'opnai'"),
     (["--shock", "openai=1.5"], r"\[0, 1\]"),
     (["--shock", "openai"], "COMPANY=FRACTION"),
-    (["--shock", "openai=0.5", "--alphas=-1,0"], "negative alpha"),
+    (["--shock", "openai=0.5", "--alphas=-1,0"], "-1 is not a finite number >= 0"),
     (["--shock", "openai=0.5", "--method", "nonlinear", "--alpha=-1"], "alpha"),
     (["--scenario", "nope"], "unknown scenario"),
     ([], "nothing to stress"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -149,7 +150,8 @@ def _alphas(text: str) -> list[float]:
         values = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise ScenarioError(f"--alphas '{text}' must be comma-separated numbers >= 0, e.g. 0,1,5.") from None
-    if any(not v >= 0 for v in values):
-        raise ScenarioError(f"--alphas '{text}' has a negative alpha. Fix: every alpha must be >= 0 "
-                            "(0 is linear DebtRank).")
+    bad = [v for v in values if not (math.isfinite(v) and v >= 0)]
+    if bad:
+        raise ScenarioError(f"--alphas '{text}': {bad[0]:g} is not a finite number >= 0. Fix: give alphas such as "
+                            "0,1,5 (0 is linear DebtRank).")
     return values
