@@ -282,9 +282,6 @@ def test_live_run_keeps_known_names_known(tmp_path):
     assert live.score == pytest.approx(offline.score)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "exposure/cli/score.py + exposure/datacheck.py Freshness: `score --live` prints 'market figures live (--live)' "
-    "from the flag, even when every live fetch failed and all figures are the snapshot's"))
 def test_live_label_only_when_figures_are_live(tmp_path, monkeypatch):
     pytest.importorskip("yfinance")
     monkeypatch.setenv("EXPOSURE_CACHE_DIR", str(tmp_path / "cache"))

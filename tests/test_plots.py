@@ -234,7 +234,7 @@ def test_cli_report_writes_one_self_contained_html(tmp_path, monkeypatch, capsys
     assert not re.search(r"<(script|link)\b", page) and 'src="http' not in page
     # The page shows the score the API computes (it moves whenever the bundled deals are updated).
     for needle in (f"Score {report.score:.0f}", "Deals and their sources", "As-of dates", "The model's parameters", "kappa",
-                   "Why: the chains to Nvidia", "2026-06-30"):
+                   "Why: the chains to Nvidia", "2026-06-30", "Data: newest deal ", "market figures median "):
         assert needle in page, needle
     assert page.count('<a href="https://') >= len(web.deals) - 5
 

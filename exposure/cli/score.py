@@ -26,8 +26,9 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
     from exposure.datacheck import data_freshness
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
-    freshness = data_freshness(web, live=live)  # how old the deals and market figures are (issue 16)
     report = analyze(portfolio, web, hubs=hub_list(hubs), market=market)
+    # how old the deals and market figures are (issue 16); "live" only when some figure really came from Yahoo
+    freshness = data_freshness(web, live=bool(getattr(market, "quoted", None)))
     if format != Format.table:  # the JSON document is built only when it is printed
         emit_machine(format, {**report.to_dict(), "data": freshness.to_dict()}, report.hubs)
         return

@@ -224,6 +224,12 @@ class YFinanceProvider:
                              f"({sum(outcome.values()):.0%} of the fund); the rest is not looked through.")
         return _holdings_frame([{**r, "source": "live"} for r in records])
 
+    @property
+    def quoted(self) -> frozenset[str]:
+        """Tickers whose fundamentals came from Yahoo (now or from the on-disk cache), not from the snapshot: an
+        output may call its market figures live only when this is not empty."""
+        return frozenset(self._quoted)
+
     def securities(self) -> set[str]:
         """Tickers known as listed securities: the fallback's (the snapshot's priced and fund-held names) and
         every ticker quoted live or from the cache, so ``--live`` never turns a known name (KO) into a
