@@ -414,9 +414,6 @@ def test_alphas_with_nan_names_the_bad_value(inputs):
     assert "negative" not in err
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "exposure/cli: an unknown subcommand of `data` (`exposure data chek`) suggests 'check' but its Fix lists the "
-    "top-level commands (companies, data, deals, ...) instead of data's own (check)"))
 def test_typo_in_a_data_subcommand_lists_data_subcommands(inputs):
     code, _, err = run_cli("data", "chek")
     line = one_line(code, err, "check")

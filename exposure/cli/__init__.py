@@ -233,10 +233,11 @@ def _usage_line(error: click_errors.UsageError) -> str:
         return _no_such_option(error.option_name, ctx.command, command)
     if isinstance(error, click_errors.BadOptionUsage):
         return f"{message}. Fix: give a value after {error.option_name}; see `exposure COMMAND --help`."
-    if "No such command" in message:
-        commands = sorted(COMMANDS)
+    if "No such command" in message:  # of the group that was asked: `exposure data chek` lists data's own
+        group = getattr(ctx.command, "commands", None) if ctx is not None and ctx.parent is not None else None
+        commands = sorted(group) if group else sorted(COMMANDS)
         end = "?" if "Did you mean" in message else "."
-        return f"{message}{end} Fix: use one of {', '.join(commands)} (`exposure --help` says what each does)."
+        return f"{message}{end} Fix: use one of {', '.join(commands)} (`{command} --help` says what each does)."
     usage = ctx.command.get_usage(ctx).replace("Usage: ", "") if ctx is not None else "exposure COMMAND"
     return f"{command}: {message}. Fix: usage is `{usage}`; see `{command} --help`."
 
