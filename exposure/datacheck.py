@@ -108,6 +108,12 @@ class Freshness:
                 "today": self.today.isoformat(), "line": self.line()}
 
 
+def live_figures(market: object) -> bool:
+    """Whether a market-data provider served any figure from Yahoo (its ``quoted`` tickers, now or from the
+    cache): only then may an output call its market figures live, whatever ``--live`` asked for."""
+    return bool(getattr(market, "quoted", None))
+
+
 def data_freshness(web: DealWeb, today: date | None = None, live: bool = False) -> Freshness:
     """The web's newest deal date and the median age in days of its listed companies' market-cap dates.
 

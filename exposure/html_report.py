@@ -64,7 +64,7 @@ def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", mode
     """
     from exposure import __version__
     from exposure.analyze import analyze
-    from exposure.datacheck import data_freshness
+    from exposure.datacheck import data_freshness, live_figures
 
     report = analyze(pf, web, model=model, market=market, hubs=hubs)
     hub_id = web.resolve(hub) if hub else report.top_hub
@@ -83,8 +83,7 @@ def render_report(pf: Portfolio, web: DealWeb, *, title: str = "Portfolio", mode
         "metrics": _metrics(report), "coverage": _coverage(report), "figures": figures,
         "figures_note": figures_note, "hub_name": str(web.companies.at[hub_id, "name"]) if hub_id else "",
         "tables": tables, "market_error": market_error,
-        # how old the figures are, and --live when stale (issue 16); "live" only when Yahoo answered
-        "freshness": data_freshness(web, live=bool(getattr(market, "quoted", None))).line(),
+        "freshness": data_freshness(web, live=live_figures(market)).line(),  # how old the figures are
         "stress": _stress_section(stress_result) if stress_result is not None else None,
         "suggestion": _suggestion_section(suggestion) if suggestion is not None else None,
     }

@@ -111,10 +111,10 @@ class ExposureReport:
         listed = _listed(names) if names else ""
         deals = (listed + ("' deals" if listed.endswith("others") else "'s deals")) if names else "deals"
         held = self.holdings[self.holdings["company_id"] == self.top_hub]
-        own = float(held.loc[held["via"] == "", "weight"].sum())
-        funds = list(dict.fromkeys(held.loc[held["via"] != "", "via"]))
-        in_funds = float(held.loc[held["via"] != "", "weight"].sum())
-        parts = [(own, "held directly"), (in_funds, f"through funds ({_listed(funds)})" if funds else ""),
+        own, in_funds = held[held["via"] == ""], held[held["via"] != ""]  # sums, not a difference: no 1e-17 "<1%"
+        funds = list(dict.fromkeys(in_funds["via"]))
+        parts = [(float(own["weight"].sum()), "held directly"),
+                 (float(in_funds["weight"].sum()), f"through funds ({_listed(funds)})" if funds else ""),
                  (through, f"through {deals}")]
         parts = [(share, how) for share, how in parts if share > 0] or [(float(row["total"]), "held directly")]
         if len(parts) == 1:

@@ -23,12 +23,11 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
     Example: exposure score portfolios/ai_heavy.csv --format json
     """
     from exposure.analyze import analyze
-    from exposure.datacheck import data_freshness
+    from exposure.datacheck import data_freshness, live_figures
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     report = analyze(portfolio, web, hubs=hub_list(hubs), market=market)
-    # how old the deals and market figures are (issue 16); "live" only when some figure really came from Yahoo
-    freshness = data_freshness(web, live=bool(getattr(market, "quoted", None)))
+    freshness = data_freshness(web, live=live_figures(market))  # how old the deals and market figures are
     if format != Format.table:  # the JSON document is built only when it is printed
         emit_machine(format, {**report.to_dict(), "data": freshness.to_dict()}, report.hubs)
         return
