@@ -190,7 +190,8 @@ class DealWeb:
             import difflib  # only for a name that resolves to nothing
 
             close = difflib.get_close_matches(str(key).strip().upper(), list(self._lookup), n=3, cutoff=0.6)
-            hint = f" Did you mean {', '.join(sorted({self._lookup[c] for c in close}))}?" if close else ""
+            ids = list(dict.fromkeys(self._lookup[c] for c in close))  # closest first, each company once
+            hint = f" Did you mean {', '.join(ids)}?" if close else ""
             raise DealWebError(f"unknown company '{key}'.{hint} Fix: use a company id, name or ticker from "
                                "`exposure companies`.")
         return found

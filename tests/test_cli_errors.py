@@ -179,6 +179,7 @@ def _script(*args: object, **kwargs) -> subprocess.CompletedProcess[str]:
     (["stress", SAMPLE, "--method", "quadratic"], ["'quadratic' is not one of", "linear"]),
     (["suggest", SAMPLE, "--risk", "maybe"], ["'maybe' is not one of", "history"]),
     (["paths", SAMPLE, "--hub", "opnai"], ["unknown company 'opnai'", "Did you mean openai"]),
+    (["paths", SAMPLE, "--hub", "nvdia"], ["Did you mean nvidia, nokia?"]),  # the closest first
     (["score", SAMPLE, "extra"], ["unexpected extra argument"]),
 ])
 def test_usage_mistakes_through_the_console_script(args, parts):
