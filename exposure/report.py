@@ -105,12 +105,17 @@ class ExposureReport:
         label = f"{self.grade.capitalize()} AI concentration ({self.score:.0f}/100)"
         if self.top_hub is None or self.score <= 0:
             return f"{label}: no part of this portfolio's value rides on the deal web's AI hubs."
-        row = self.hubs.loc[self.top_hub]
+        return f"{label}: {self._rides_on(self.top_hub)}."
+
+    def _rides_on(self, hub: str) -> str:
+        """"31% of this portfolio's value rides on Nvidia, 22% held directly and 9% through ...'s deals"."""
+        row = self.hubs.loc[hub]
         through = float(row["first_order"] + row["network"])
-        names = [c["name"] for c in self.metrics.get("carriers", [])]
+        carriers = self.metrics.get("carriers", []) if hub == self.top_hub else []
+        names = [c["name"] for c in carriers]
         listed = _listed(names) if names else ""
         deals = (listed + ("' deals" if listed.endswith("others") else "'s deals")) if names else "deals"
-        held = self.holdings[self.holdings["company_id"] == self.top_hub]
+        held = self.holdings[self.holdings["company_id"] == hub]
         own, in_funds = held[held["via"] == ""], held[held["via"] != ""]  # sums, not a difference: no 1e-17 "<1%"
         funds = list(dict.fromkeys(in_funds["via"]))
         parts = [(float(own["weight"].sum()), "held directly"),
@@ -122,7 +127,7 @@ class ExposureReport:
         else:
             how = ", ".join(f"{_pct(share)} {text}" for share, text in parts[:-1])
             how += f" and {_pct(parts[-1][0])} {parts[-1][1]}"
-        return f"{label}: {_pct(row['total'])} of this portfolio's value rides on {self.top_hub_name}, {how}."
+        return f"{_pct(row['total'])} of this portfolio's value rides on {row['name']}, {how}"
 
     def concentration_line(self) -> str:
         """AI share and single-name concentration, reported beside the score (never driving its grade)."""
@@ -133,8 +138,13 @@ class ExposureReport:
                 f"{percent(m['ai_network_share'])} network dependence of the rest); single names: {largest}"
                 f"HHI {m['name_hhi']:.3f}, effective N {m['effective_names']:.1f}.")
 
-    def explain(self) -> str:
-        """The headline, then what the number is: a wiped-out hub's exposure, not a small shock's loss."""
+    def explain(self, hub: str | None = None) -> str:
+        """The headline, then what the number is: a wiped-out hub's exposure, not a small shock's loss.
+
+        With ``hub`` (an id, name or ticker): that company's exposure, how it is held, and its largest chains
+        of deals (:meth:`paths`)."""
+        if hub is not None:
+            return self._explain_hub(self._resolve(hub))
         shock = self.metrics.get("small_shock")
         if self.top_hub is None or shock is None or self.score <= 0:
             return self.headline()
@@ -145,6 +155,19 @@ class ExposureReport:
                                                     f"{hub} itself." if round(shock, 3) > round(total, 3) else
                                                     f"about the same: little of the loss feeds back "
                                                     f"through {hub} itself."))
+
+    def _explain_hub(self, hub: str) -> str:
+        """One company's reading: its total, how it is held, and the largest chains behind the deal part."""
+        if float(self.hubs.at[hub, "total"]) <= 0:
+            return f"No part of this portfolio's value rides on {self.hubs.at[hub, 'name']}."
+        text = self._rides_on(hub) + ". That is the loss if it were wiped out, every chain of deals stopping at it."
+        chains = self.paths(hub, 10)
+        chains = chains[chains["deals"] != ""].head(3)  # the held-directly row is already in the sentence
+        if len(chains):
+            listed = "; ".join(f"{r.holding}: {r.chain}, {percent(r.exposure)} of value (deals {r.deals})"
+                               for r in chains.itertuples())
+            text += f" Largest chains of deals: {listed}."
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain Python (stable keys, for ``--format json``)."""

@@ -45,6 +45,26 @@ def test_paths_add_up_to_the_total(small_web):
     assert "D1" in paths.iloc[0]["deals"] and "D2" in paths.iloc[2]["deals"]
 
 
+def test_explain_one_hub_by_hand(small_web):
+    report = ex.analyze(ex.Portfolio.from_weights({"CLD": 0.5, "CHP": 0.5}), small_web)
+    # Lab: 0.2 + 0.5 x 0.11396 + 0.5 x 0.10067 x 0.4 = 0.2771, none of it held: 28% through deals.
+    text = report.explain("Lab")
+    assert text.startswith("28% of this portfolio's value rides on Lab, all of it through deals.")
+    assert "Largest chains of deals: CLD: Cloud Co -> Lab, 20.0% of value (deals D1" in text
+    assert "CHP: Chip Co -> Lab, 5.7% of value" in text and "Chip Co -> Cloud Co -> Lab, 2.0% of value" in text
+    # Chip Co: 50% held, 5% through Cloud Co -> Lab -> Chip Co; the held row is not repeated as a chain.
+    chip = report.explain("CHP")
+    assert chip.startswith("55% of this portfolio's value rides on Chip Co, 50% held directly and 5% through deals.")
+    assert "(held directly)" not in chip
+    # Lab depends on Investor's funding (D4, 0.125): 0.2771 / (1 - 0.25 x 0.11396) x 0.125 = 0.036, 4%.
+    assert report.explain("inv").startswith("4% of this portfolio's value rides on Investor, all of it through deals")
+    # Coca-Cola is outside the web: nothing rides on Apple.
+    outside = ex.analyze(ex.Portfolio.from_weights({"KO": 1.0}))
+    assert outside.explain("AAPL") == "No part of this portfolio's value rides on Apple."
+    with pytest.raises(ex.DealWebError, match="Did you mean"):
+        report.explain("Labb")
+
+
 def test_cash_unmapped_and_normalization(small_web):
     pf = ex.Portfolio.from_weights({"cld": 4, "CHP": 4, "CASH": 1, "ZZZZ": 1})
     report = ex.analyze(pf, small_web)
