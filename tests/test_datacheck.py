@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import date
 
 import pandas as pd
+import pytest
 from conftest import PORTFOLIOS, SMALL_COMPANIES, SMALL_DEALS, run_cli
 
 from exposure.datacheck import check_data, data_freshness
 from exposure.dealweb import DealWeb
+from exposure.webfiles import data_file
 
 HEADER = "id,payer,payee,type,amount_usd_bn,duration_years,announced,status,source_url,notes\n"
 
@@ -99,6 +102,16 @@ def test_score_output_says_how_old_the_data_is():
     assert "Data: newest deal" in " ".join(table.stdout.split())
     data = json.loads(run_cli("score", PORTFOLIOS / "ai_heavy.csv", "--format", "json").stdout)["data"]
     assert data["newest_deal"] >= "2026" and data["market_median_age_days"] > 0
+
+
+@pytest.mark.parametrize("command", [["paths", "--hub", "openai"], ["stress", "--default", "openai"]])
+def test_paths_and_stress_say_how_old_the_data_is(command):
+    newest = max(r["announced"] for r in csv.DictReader(data_file("deals.csv").open(encoding="utf-8")))
+    name, *options = command
+    table = run_cli(name, PORTFOLIOS / "sixty_forty.csv", *options)
+    assert f"Data: newest deal {newest}" in " ".join(table.stdout.split())
+    data = json.loads(run_cli(name, PORTFOLIOS / "sixty_forty.csv", *options, "--format", "json").stdout)["data"]
+    assert data["newest_deal"] == newest and data["market_median_age_days"] > 0
 
 
 def test_optional_provenance_columns_are_checked_where_filled():

@@ -11,6 +11,7 @@ from exposure.cli import Format
 from exposure.errors import ConstraintError, ExposureError
 
 if TYPE_CHECKING:
+    from exposure.datacheck import Freshness
     from exposure.holdings.fx import FxSource
     from exposure.portfolio import Portfolio
 
@@ -56,6 +57,13 @@ def load_inputs(file: Path, as_of: str | None, live: bool, deals: Path | None, a
     if as_of:
         web = web.as_of(as_of)
     return portfolio, web, market
+
+
+def freshness_of(web, market) -> Freshness:
+    """How old the web's deals and market figures are, for every output's "Data:" line and JSON ``data``."""
+    from exposure.datacheck import data_freshness, live_figures
+
+    return data_freshness(web, live=live_figures(market))
 
 
 def with_live_fx(file: Path, base_currency: str, market: FxSource) -> Portfolio:

@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import Account, AsOf, BaseCurrency, Deals, FileArg, Fmt, HubsOpt, Live, hub_list, load_inputs
+from exposure.cli.common import (
+    Account,
+    AsOf,
+    BaseCurrency,
+    Deals,
+    FileArg,
+    Fmt,
+    HubsOpt,
+    Live,
+    freshness_of,
+    hub_list,
+    load_inputs,
+)
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.report import ExposureReport
 
@@ -23,11 +35,10 @@ def score(file: FileArg, as_of: AsOf = None, hubs: HubsOpt = None,
     Example: exposure score portfolios/ai_heavy.csv --format json
     """
     from exposure.analyze import analyze
-    from exposure.datacheck import data_freshness, live_figures
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     report = analyze(portfolio, web, hubs=hub_list(hubs), market=market)
-    freshness = data_freshness(web, live=live_figures(market))  # how old the deals and market figures are
+    freshness = freshness_of(web, market)  # how old the deals and market figures are
     if format != Format.table:  # the JSON document is built only when it is printed
         emit_machine(format, {**report.to_dict(), "data": freshness.to_dict()}, report.hubs)
         return
@@ -113,7 +124,9 @@ def paths(file: FileArg, hub: Annotated[str, typer.Option("--hub", help="Hub id,
     report = analyze(portfolio, web, market=market)
     hub_id = web.resolve(hub)
     table = report.paths(hub_id, top=top)
-    if emit_machine(format, {"hub": hub_id, "total": report.hubs.at[hub_id, "total"], "paths": table}, table):
+    freshness = freshness_of(web, market)
+    if emit_machine(format, {"hub": hub_id, "total": report.hubs.at[hub_id, "total"], "paths": table,
+                             "data": freshness.to_dict()}, table):
         return
     row = report.hubs.loc[hub_id]
     say(f"[bold]{row['name']}[/bold]: total {100 * row['total']:.2f}% of portfolio value "
@@ -121,6 +134,7 @@ def paths(file: FileArg, hub: Annotated[str, typer.Option("--hub", help="Hub id,
         f"network {100 * row['network']:.2f}%).")
     if table.empty:
         say("No chain of deals links this portfolio to that hub.")
-        return
-    print_table(table, title=f"Top {len(table)} chains to {row['name']} (deal id, channel, dependence per hop)",
-                percent_columns=("exposure", "share"))
+    else:
+        print_table(table, title=f"Top {len(table)} chains to {row['name']} (deal id, channel, dependence per hop)",
+                    percent_columns=("exposure", "share"))
+    say(freshness.line())

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from exposure.cli import Format, app
-from exposure.cli.common import Account, BaseCurrency, FileArg, Fmt, load_inputs, parse_pair
+from exposure.cli.common import Account, BaseCurrency, FileArg, Fmt, freshness_of, load_inputs, parse_pair
 from exposure.cli.output import emit_machine, print_table, say
 from exposure.errors import ScenarioError
 
@@ -77,7 +77,8 @@ def stress_command(
     result = stress(portfolio, web, shocks=shocks or None, defaults=defaults or None, method=method.value,
                     alphas=sweep, market=market, alpha=alpha, scenario=chosen)
 
-    if emit_machine(format, result.to_dict(), result.holdings):
+    freshness = freshness_of(web, market)
+    if emit_machine(format, {**result.to_dict(), "data": freshness.to_dict()}, result.holdings):
         return
     say(f"[bold]{file.name}[/bold]: {result.summary()}")
     if result.description:
@@ -98,6 +99,7 @@ def stress_command(
                                                           result.sensitivity["portfolio_loss"], strict=True)))
     for note in result.notes:
         say(f"[yellow]note:[/yellow] {note}")
+    say(freshness.line())
 
 
 @app.command("scenarios")
