@@ -208,3 +208,68 @@ def test_blue_owl_revenue_and_micron_ttm_match_their_sources():
     assert rows[("blue_owl", "revenue", "2025-12-31")] == 2.87
     # Micron's four quarters to 2026-05-28 in its releases, USD mn: 11,315 + 13,643 + 23,860 + 41,456.
     assert rows[("micron", "revenue", "2026-05-28")] == pytest.approx(90.274)
+
+
+def _financial_rows() -> pd.Series:
+    rows = read("financials.csv")
+    return rows.set_index(["company_id", "metric", "date"])["value_usd_bn"].astype(float)
+
+
+@pytest.mark.parametrize("company, price, shares", [
+    # The daggerok/Stocks feed (asOfDate 2026-10-02): each company's price and sharesOutstanding, as printed there.
+    ("nvidia", 233.95, 24_147_000_000), ("microsoft", 517.53, 7_425_545_491), ("apple", 333.69, 14_594_180_000),
+    ("amazon", 251.52, 10_786_313_572), ("tsmc", 472.78, 5_186_474_013), ("broadcom", 355.14, 4_773_629_865),
+    ("micron", 1074.89, 1_129_393_151), ("amd", 633.91, 1_632_475_042), ("oracle", 142.3, 3_031_501_149),
+])
+def test_october_2026_market_caps_are_the_feeds_price_times_its_share_count(company, price, shares):
+    # Issue 16: the biggest names' market caps were January-June 2026; the 2026-10-02 rows are Yahoo's marketCap,
+    # which for these single-class companies is the printed price times the printed share count (to 0.01bn).
+    assert _financial_rows()[(company, "market_cap", "2026-10-02")] == pytest.approx(price * shares / 1e9, abs=0.006)
+
+
+def test_newer_market_caps_are_appended_and_as_of_picks_the_latest_row_on_or_before_the_date():
+    import exposure as ex
+
+    rows = _financial_rows()
+    # History is kept: Nvidia's March and April 2026 rows stay beside the October one.
+    assert rows[("nvidia", "market_cap", "2026-03-18")] == 4450
+    assert rows[("nvidia", "market_cap", "2026-04-06")] == 4320
+    web = ex.DealWeb.bundled()
+    assert web.as_of("2026-09-01").companies.at["nvidia", "market_cap_usd_bn"] == 4320
+    assert web.as_of("2026-11-01").companies.at["nvidia", "market_cap_usd_bn"] == pytest.approx(5649.19)
+
+
+def test_fiscal_years_that_ended_in_2026_have_their_revenue():
+    rows = _financial_rows()
+    # SEC XBRL 10-K revenue (USD) as compiled in the daggerok/Stocks feed: Microsoft FY ended 2026-06-30
+    # 331,839,000,000; Cisco 2026-07-25 63,325,000,000; KLA 2026-06-30 13,579,476,000; Supermicro 2026-06-30
+    # 39,063,072,000; Snowflake 2026-01-31 4,683,946,000.
+    assert rows[("microsoft", "revenue", "2026-06-30")] == 331.839
+    assert rows[("cisco", "revenue", "2026-07-25")] == 63.325
+    assert rows[("kla", "revenue", "2026-06-30")] == 13.579
+    assert rows[("supermicro", "revenue", "2026-06-30")] == 39.063
+    assert rows[("snowflake", "revenue", "2026-01-31")] == 4.684
+
+
+def test_yearly_history_blanks_do_not_grow():
+    # Issue 14, item 5: listed company x {revenue, market_cap} x 2023-2026, a cell is blank when financials.csv has
+    # no row dated in that calendar year. 130 were blank before the HF pass of 2026-12-07, 94 after it
+    # (SOURCES_MARKET.md lists them); a later pass may only lower the count.
+    companies = read("companies.csv")
+    rows = read("financials.csv")
+    years = rows["date"].str[:4]
+    have = set(zip(rows["company_id"], rows["metric"], years, strict=True))
+    listed = companies.loc[companies["ticker"] != "", "id"]
+    blank = [(c, m, y) for c in listed for m in ("revenue", "market_cap") for y in ("2023", "2024", "2025", "2026")
+             if (c, m, y) not in have]
+    assert len(blank) <= 94
+
+
+def test_stock_prices_refreshed_to_october_2026_keep_their_feed_dates():
+    prices = read("prices.csv").set_index("ticker")
+    # The daggerok/Stocks feed's prices: MSFT 517.53 and ORCL 142.3 on 2026-10-02; DigitalBridge's last quote is
+    # 2026-09-29 ($16). NVDA keeps its 2026-07-01 close (tests/test_brokers.py works a value out from it).
+    assert (prices.at["MSFT", "price"], prices.at["MSFT", "as_of"]) == ("517.53", "2026-10-02")
+    assert (prices.at["ORCL", "price"], prices.at["ORCL", "as_of"]) == ("142.3", "2026-10-02")
+    assert (prices.at["DBRG", "price"], prices.at["DBRG", "as_of"]) == ("16", "2026-09-29")
+    assert prices.at["NVDA", "as_of"] == "2026-07-01"
