@@ -45,8 +45,14 @@ class Constraints(BaseModel):
     preset : a named set of settings from :data:`PRESETS`, e.g. ``"balanced-ai"``; explicit settings win.
     max_turnover : the largest sum of ``|target - current|`` over names (cash is the residual); default none.
     frozen : tickers not to trade. ``exclude`` : tickers not to buy (held ones may be kept or sold).
-    universe : tickers the suggestion may buy besides the holdings. Default: the web's listed companies and
-        the bundled diversifier list (``exposure/data/universe.csv``: broad, sector, ex-US and bond funds).
+    universe : tickers the suggestion may buy besides the holdings. Default (see the README's suggest section):
+        sale proceeds go to ONE diversifier fund of ``exposure/data/universe.csv`` listed in the account's
+        ``currency``: the first broad-market fund, else (when its own loading on a capped hub is above the cap)
+        the first ex-US fund, else the first bond fund; a fund of that category already held takes the proceeds
+        instead. The web's listed companies are added only in the layers of ``layer_bands`` (bands need them).
+    currency : the account's currency (``USD``, ``GBP``, ``EUR``), which picks the diversifier funds: a GBP or
+        EUR account is offered UCITS funds listed in its currency. Default: USD (the CLI reads it from the
+        holdings, :func:`exposure.optimize.inputs.account_currency`).
     new_names : when false, trade only what is held (no name outside the holdings is bought).
     long_only : no short positions (default true); when false a name may go to ``-max_weight``.
     stress_caps : ``{scenario: max loss}`` for the bundled scenarios (linear DebtRank losses, linear in weights).
@@ -84,6 +90,7 @@ class Constraints(BaseModel):
     frozen: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     universe: list[str] | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     new_names: bool = True
     long_only: bool = True
     stress_caps: dict[str, float] = Field(default_factory=dict)
