@@ -237,12 +237,15 @@ def _add_universe(constraints: Constraints, web: DealWeb, market: MarketData, w0
 
 def _reinvestment(constraints: Constraints, web: DealWeb, market: MarketData, listed: pd.DataFrame,
                   w0: dict[str, float], notes: list[str]) -> list[str]:
-    """The one fund that takes sale proceeds, as a list (empty when none fits), with a note saying why.
+    """The funds that take sale proceeds (empty when none fits), with a note saying why.
 
-    Rule: among universe.csv's funds listed in the account's currency (USD when it has none, with a note), the
-    first category of :data:`REINVEST_ORDER` whose fund keeps every hub cap on its own (its loading on each
-    capped hub at most the cap, so that it can take any amount of proceeds); within the category a fund
-    already held, else the first row of the file. Funds without bundled holdings load on no hub.
+    Rule: among universe.csv's funds listed in the account's currency (USD when it has none, with a note), one
+    fund per category of :data:`REINVEST_ORDER` (a fund already held, else the first row of the file), kept
+    only when it keeps every hub cap on its own (its loading on each capped hub at most the cap, so that it
+    can take any amount of proceeds). Without layer bands or stress caps only the first such fund is
+    offered, so the proceeds go to one broad fund; with them every category's fund is offered, since a broad
+    fund alone carries AI names in every layer and may not fit the bands. Funds without bundled holdings load
+    on no hub.
     """
     from exposure.loadings import hub_loadings
 
@@ -258,6 +261,8 @@ def _reinvestment(constraints: Constraints, web: DealWeb, market: MarketData, li
     loads = (hub_loadings(web, candidates, hubs=list(caps), market=market) if caps and candidates
              else pd.DataFrame(index=candidates))
     skipped: list[str] = []
+    chosen: list[str] = []
+    every = bool(constraints.layer_bands or constraints.stress_caps)  # one fund per category, see the docstring
     for category in REINVEST_ORDER:
         rows = list(home.index[home["category"] == category])
         held = [t for t in rows if t in w0]
@@ -267,12 +272,19 @@ def _reinvestment(constraints: Constraints, web: DealWeb, market: MarketData, li
             if over:
                 skipped.append(f"{ticker} ({', '.join(over)})")
                 continue
-            kind = category.replace("_", " ")
-            which = f"the {kind} you hold" if held else f"the first {kind} listed in {home.at[ticker, 'currency']}"
-            why = f"; skipped {'; '.join(skipped)}: above a cap it cannot take all the proceeds" if skipped else ""
-            notes.append(f"reinvestment: sale proceeds go to one fund, {ticker} ({home.at[ticker, 'name']}), "
-                         f"{which} in universe.csv (order: broad market, ex-US, bonds){why}.")
-            return [ticker]
+            chosen.append(ticker)
+        if chosen and not every:
+            break
+    if chosen:
+        named = ", ".join(f"{t} ({home.at[t, 'name']}{', held' if t in w0 else ''})" for t in chosen)
+        rule = ("with layer bands or stress caps, the first fund of each category (a broad fund alone carries AI "
+                "names in every layer; the objective's hub term sends the proceeds to the least AI-exposed of them)"
+                if every else "the first category whose fund keeps every hub cap")
+        why = f"; skipped {'; '.join(skipped)}: above a cap it cannot take all the proceeds" if skipped else ""
+        notes.append(f"reinvestment: sale proceeds go to {named}: universe.csv's funds listed in "
+                     f"{home['currency'].iloc[0]}, in the order broad market, ex-US, bonds, one fund per category "
+                     f"(a held one first), {rule}{why}.")
+        return chosen
     notes.append(f"reinvestment: no diversifier fund keeps every hub cap ({'; '.join(skipped)}): proceeds can go "
                  "only to held names. Fix: loosen the cap, allow cash with --max-cash or give --universe.")
     return []
