@@ -83,8 +83,9 @@ def suggest(
                                                        "(default none).")] = None,
     frozen: Annotated[str | None, typer.Option("--frozen", help="Comma-separated tickers not to trade.")] = None,
     exclude: Annotated[str | None, typer.Option("--exclude", help="Comma-separated tickers not to buy.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the target holdings CSV here "
-                                             "(never over the input).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the target holdings CSV here, in the "
+                                             "input's units (shares, values or weights; never over the input).")]
+    = None,
     risk: Annotated[Risk, typer.Option("--risk", help="Risk term: none, prior (the documented layer prior) or "
                                        "history (a year of prices; live with --live, else the prior).")] = Risk.none,
     risk_aversion: Annotated[float | None, typer.Option("--risk-aversion", help="Weight of the risk term "
@@ -147,6 +148,10 @@ def suggest(
         check_out(out, file, deals, universe)
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
+    if constraints.currency is None:  # the account's currency picks the diversifier funds (UCITS for GBP/EUR)
+        from exposure.optimize.inputs import account_currency
+
+        constraints = constraints.model_copy(update={"currency": account_currency(portfolio)})
     model = None if risk is Risk.none else _risk_model(risk.value, portfolio, web, market)
     result = run_suggest(portfolio, web, constraints, risk=model, market=market)
     if out is not None:

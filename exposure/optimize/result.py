@@ -19,6 +19,7 @@ from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
 from exposure.optimize.discrete import TRADE_TOL
 from exposure.optimize.explain import binding
+from exposure.optimize.inputs import positions
 from exposure.portfolio import Portfolio
 from exposure.report import ExposureReport, frame_html, jsonable, percent
 
@@ -180,8 +181,8 @@ def _in_units(pf: Portfolio, data: ProblemData, solved: Solved,
     file, or when a traded name has no price to turn its weight into shares (the notes say so)."""
     if pf.kind not in ("shares", "market_value") or not data.value_usd:
         return None, "weight"
-    table = pf.positions if "ticker" in pf.positions.columns else pf.positions.reset_index()
-    held = table.groupby("ticker", sort=False)["amount"].sum()
+    table = positions(pf)
+    held = pd.Series(table["amount"].to_numpy(dtype=float)).groupby(table["ticker"].to_numpy(), sort=False).sum()
     trade = solved.weights - data.w0
     moved = np.abs(trade) > TRADE_TOL
     rows = []
