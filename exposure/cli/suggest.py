@@ -179,7 +179,9 @@ def _risk_model(kind: str, portfolio: Portfolio, web: DealWeb, market: MarketDat
 
 def _print(result: Suggestion, file: Path, out: Path | None) -> None:
     say(f"[bold]{file.name}[/bold]: {result.summary()}")
-    if result.trades.empty:
+    if result.trades.empty and any(note.startswith("nothing to do for AI") for note in result.notes):
+        say("No trade: nothing to do for AI concentration (see the note on single names).")
+    elif result.trades.empty:
         say("No trade needed: the portfolio already meets every constraint.")
     else:
         shown = result.trades.dropna(axis=1, how="all")

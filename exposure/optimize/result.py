@@ -148,6 +148,8 @@ def hub_change(before: ExposureReport, after: ExposureReport) -> pd.DataFrame:
 def assemble(ctx: Context, data: ProblemData, constraints: Constraints, solved: Solved,
              market: MarketData | None, started: float) -> Suggestion:
     """The :class:`Suggestion` of a solve: tables, the reports before and after, binding constraints, notes."""
+    if _nothing_for_ai(data, constraints):
+        _keep_holdings(data, constraints, solved)
     fit_cash(data, constraints, solved)
     target = solved.weights
     weights = pd.DataFrame({"name": data.names, "layer": data.layers, "current": data.w0, "target": target},
@@ -172,6 +174,29 @@ def assemble(ctx: Context, data: ProblemData, constraints: Constraints, solved: 
         timings={"solve": solved.seconds, "compiled": solved.compiled, "total": time.perf_counter() - started},
         holdings=holdings, units=units,
     )
+
+
+def _nothing_for_ai(data: ProblemData, constraints: Constraints) -> bool:
+    """Whether the suggestion has nothing to do for AI concentration: no AI-layer weight held (companies and
+    funds' looked-through holdings), no hub cap, layer band, stress cap or risk model asked for, the default
+    ``max_weight`` (not given) and cash already within its band. Then the default single-stock cap, meant for
+    AI names, does not make a KO/PG portfolio trade a third of its value; an explicit ``max_weight`` does."""
+    asked = (constraints.hub_caps or constraints.layer_bands or constraints.stress_caps
+             or "max_weight" in constraints.model_fields_set or data.risk_matrix is not None
+             or data.risk_root is not None)
+    return (not asked and float(data.ai_share @ data.w0) <= TRADE_TOL
+            and data.cash_lo - TRADE_TOL <= data.cash0 <= data.cash_hi + TRADE_TOL)
+
+
+def _keep_holdings(data: ProblemData, constraints: Constraints, solved: Solved) -> None:
+    """Replace the solve by "no trade" (in place), with a note reporting single-name concentration apart."""
+    solved.weights, solved.cash, solved.shares, solved.duals, solved.objective = (
+        data.w0.copy(), data.cash0, None, {}, 0.0)
+    over = [f"{t} {w:.1%}" for t, w, fund in zip(data.tickers, data.w0, data.is_fund, strict=True)
+            if not fund and w > constraints.max_weight + TRADE_TOL]
+    single = (f"; single names above {constraints.max_weight:.0%}: {', '.join(over[:8])} (not an AI risk; pass "
+              f"--max-weight {constraints.max_weight:g} to trim them)" if over else "")
+    solved.notes.append(f"nothing to do for AI concentration: the holdings have no weight in the AI layers{single}.")
 
 
 def _in_units(pf: Portfolio, data: ProblemData, solved: Solved,
