@@ -104,3 +104,33 @@ def test_out_on_a_share_file_writes_share_counts_that_score_reads_back(tmp_path)
     assert (names == names.round()).all()
     back = ex.Portfolio.from_csv(out)
     assert back.kind == "shares"
+
+
+def test_a_portfolio_without_ai_has_nothing_to_do_unless_a_single_stock_cap_is_asked(web):
+    """no_ai.csv holds KO, PG, JNJ, XOM at 15% each (no AI layer): by default no trade, and a note names the
+    single names above 10%; with max_weight=0.10 given, each is trimmed by 5 points: 4 x 5% = 20% sold."""
+    pf = ex.Portfolio.from_csv(conftest.PORTFOLIOS / "no_ai.csv")
+    quiet = suggest(pf, web, Constraints())
+    assert quiet.trades.empty and quiet.turnover == 0.0
+    note = next(n for n in quiet.notes if n.startswith("nothing to do for AI concentration"))
+    assert "KO 15.0%" in note and "--max-weight 0.1" in note
+    asked = suggest(pf, web, Constraints(max_weight=0.10))
+    sold = asked.trades[asked.trades["action"] == "sell"]["weight"]
+    assert sold.sum() == pytest.approx(0.20, abs=1e-6)
+    assert asked.weights.drop("CASH").loc[["KO", "PG", "JNJ", "XOM"], "target"].max() <= 0.10 + 1e-6
+
+
+def test_cash_a_zero_width_band_cannot_meet_is_reported_with_the_constraint_that_stops_it(web, tmp_path):
+    """ai_heavy as values on $100,000: cash 5% with a 5% floor is a band of zero width. No hub cap is asked, so
+    one more share of VTI (a fund, exempt from max_weight) breaks nothing but min_cash: cash ends at the floor
+    or above it by less than one VTI share, and a residual above the floor comes with a note saying what one
+    more share would break."""
+    weights = pd.read_csv(conftest.PORTFOLIOS / "ai_heavy.csv").set_index("ticker")["weight"]
+    path = tmp_path / "values.csv"
+    pd.DataFrame({"ticker": weights.index, "market_value": weights.to_numpy() * 100_000}).to_csv(path, index=False)
+    sug = suggest(ex.Portfolio.from_csv(path), web, Constraints())
+    cash = sug.weights.at["CASH", "target"]
+    one_vti = float(sug.trades.at["VTI", "price_usd"]) / 100_000
+    assert 0.05 - 1e-9 <= cash < 0.05 + one_vti
+    assert (cash <= 0.05 + 1e-7) or any("past its ceiling 5.00%" in note and "would break" in note
+                                        for note in sug.notes)

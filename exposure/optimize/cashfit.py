@@ -85,7 +85,7 @@ def fit_cash(data: ProblemData, constraints: Constraints, solved: Solved) -> Non
         side = "ceiling" if cash > data.cash_hi else "floor"
         limit = data.cash_hi if side == "ceiling" else data.cash_lo
         solved.notes.append(f"whole shares: cash ends at {cash:.2%}, {abs(cash - limit):.2%} of value past its "
-                            f"{side} {limit:.2%}: one share more or less of any traded name would break "
+                            f"{side} {limit:.2%}: one share more or less of a traded name would break "
                             f"{stop or 'another constraint'}. Use --fractional to meet the band exactly.")
 
 
@@ -97,16 +97,16 @@ def _best_step(data: ProblemData, constraints: Constraints, w: np.ndarray, whole
     cash = 1.0 - float(w.sum())
     room = cash - data.cash_lo if direction > 0 else data.cash_hi - cash
     options = []
-    reason = None
+    reasons: dict[str, list[str]] = {}  # constraint -> the names whose one-share step would break it
     for k in np.flatnonzero(whole & (np.abs(trade) > TRADE_TOL)):
         delta = direction  # +1 share: buy one more or sell one fewer (spends cash); -1 the reverse
         after = trade[k] + delta * unit[k]
         if np.sign(after) != np.sign(trade[k]) or 0 < abs(after) < data.min_trade * (1 - 1e-6):
-            reason = reason or f"min_trade {data.min_trade:.2%}"
+            reasons.setdefault(f"min_trade {data.min_trade:.2%}", []).append(data.tickers[k])
             continue  # never turn a trade around or below min_trade
         if unit[k] > room + CHECK_TOL:
-            reason = reason or (f"min_cash {data.cash_lo:.2%}" if direction > 0 else f"the cash ceiling "
-                                                                                       f"{data.cash_hi:.2%}")
+            bound = f"min_cash {data.cash_lo:.2%}" if direction > 0 else f"the cash ceiling {data.cash_hi:.2%}"
+            reasons.setdefault(bound, []).append(data.tickers[k])
             continue
         options.append((unit[k], k, delta))
     for _, k, delta in sorted(options, reverse=True):
@@ -115,5 +115,5 @@ def _best_step(data: ProblemData, constraints: Constraints, w: np.ndarray, whole
         why = broken(data, constraints, trial)
         if why is None:
             return (int(k), int(delta)), None
-        reason = why
-    return None, reason
+        reasons.setdefault(why.split(" (")[0], []).append(data.tickers[k])
+    return None, " or ".join(f"{bound} ({', '.join(names)})" for bound, names in reasons.items()) or None
