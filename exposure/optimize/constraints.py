@@ -23,10 +23,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "balanced-ai": {"layer_bands": {"semiconductor": (0.10, 0.25), "hyperscaler_cloud": (0.10, 0.25),
                                     "neocloud": (0.03, 0.10)}},
 }
-#: The "stay invested" ceiling sits this far above max(current cash, min_cash). The solver tightens every bound
+#: The "stay invested" ceiling sits this far above max(current cash, min_cash): the solver tightens every bound
 #: by 1e-7 (``program.MARGIN``); at a ceiling of exactly the current cash that forced a few 1e-9 of buys on every
 #: name, which on a small account was dust the no-dust re-solve could not remove (wealthsimple_1.csv failed).
-STAY_INVESTED_SLACK = 1e-6
+STAY_INVESTED_SLACK = 1e-7
 #: Default smallest trade: a quarter of a percent of the portfolio's value (a $250 trade on $100,000).
 DEFAULT_MIN_TRADE = 0.0025
 
@@ -163,9 +163,12 @@ class Constraints(BaseModel):
 
     def cash_band(self, current_cash: float) -> tuple[float, float]:
         """``(floor, ceiling)`` of target cash: the ceiling is ``max_cash`` or, to stay invested,
-        ``max(current_cash, min_cash)`` (plus :data:`STAY_INVESTED_SLACK`)."""
-        ceiling = (self.max_cash if self.max_cash is not None
-                   else max(current_cash, self.min_cash) + STAY_INVESTED_SLACK)
+        ``max(current_cash, min_cash)`` (plus :data:`STAY_INVESTED_SLACK` above the floor)."""
+        if self.max_cash is not None:
+            return self.min_cash, float(self.max_cash)
+        ceiling = max(current_cash, self.min_cash)
+        # a band of zero width (cash at its floor) is kept exactly by the solver; a wider one gets the slack
+        ceiling += STAY_INVESTED_SLACK if ceiling > self.min_cash else 0.0
         return self.min_cash, float(ceiling)
 
     def trade_fee_fraction(self, value: float | None) -> float:
