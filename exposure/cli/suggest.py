@@ -75,8 +75,8 @@ def suggest(
     tax_rate: Annotated[float | None, typer.Option("--tax-rate", help="Tax on realized gains, with the holdings' "
                                                    "cost_basis (default 0).")] = None,
     universe: Annotated[Path | None, typer.Option("--universe", help="CSV with a 'ticker' column: the names "
-                                                  "that may be bought (default: the web's listed companies and "
-                                                  "the bundled funds).")] = None,
+                                                  "that may be bought (default: one fund of universe.csv in the "
+                                                  "account's currency, broad market first; see README).")] = None,
     no_new_names: Annotated[bool, typer.Option("--no-new-names", help="Trade only what is held.")] = False,
     layer: Bands = None,
     max_turnover: Annotated[float | None, typer.Option("--max-turnover", help="Largest sum of |trades| "
