@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import exposure as ex
-from exposure.optimize import Constraints, problem_data, solve
+from exposure.optimize import Constraints, load_universe, problem_data, solve
 from exposure.optimize.reduce import restrict
 
 solve_module = sys.modules["exposure.optimize.solve"]
@@ -58,8 +58,10 @@ def test_three_names_folded_by_hand():
 
 @pytest.mark.parametrize("risk", [False, True])
 def test_restricted_re_solve_equals_the_full_one(bundled, ai_heavy, monkeypatch, risk):
+    # the web's listed companies and every bundled fund as the universe: a wide problem whose optimum has dust
+    universe = list(bundled.listed["ticker"]) + list(load_universe().index)
     c = Constraints(hub_caps={"openai": float(ex.analyze(ai_heavy, bundled).hub("openai")["total"]) / 2},
-                    preset="balanced-ai")
+                    preset="balanced-ai", universe=universe)
     covariance = None
     if risk:  # a full covariance over every name of the problem (so the fold of a dense matrix is used)
         tickers = problem_data(ai_heavy, bundled, c).tickers

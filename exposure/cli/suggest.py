@@ -75,16 +75,17 @@ def suggest(
     tax_rate: Annotated[float | None, typer.Option("--tax-rate", help="Tax on realized gains, with the holdings' "
                                                    "cost_basis (default 0).")] = None,
     universe: Annotated[Path | None, typer.Option("--universe", help="CSV with a 'ticker' column: the names "
-                                                  "that may be bought (default: the web's listed companies and "
-                                                  "the bundled funds).")] = None,
+                                                  "that may be bought (default: one fund of universe.csv in the "
+                                                  "account's currency, broad market first; see README).")] = None,
     no_new_names: Annotated[bool, typer.Option("--no-new-names", help="Trade only what is held.")] = False,
     layer: Bands = None,
     max_turnover: Annotated[float | None, typer.Option("--max-turnover", help="Largest sum of |trades| "
                                                        "(default none).")] = None,
     frozen: Annotated[str | None, typer.Option("--frozen", help="Comma-separated tickers not to trade.")] = None,
     exclude: Annotated[str | None, typer.Option("--exclude", help="Comma-separated tickers not to buy.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the target holdings CSV here "
-                                             "(never over the input).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the target holdings CSV here, in the "
+                                             "input's units (shares, values or weights; never over the input).")]
+    = None,
     risk: Annotated[Risk, typer.Option("--risk", help="Risk term: none, prior (the documented layer prior) or "
                                        "history (a year of prices; live with --live, else the prior).")] = Risk.none,
     risk_aversion: Annotated[float | None, typer.Option("--risk-aversion", help="Weight of the risk term "
@@ -147,6 +148,10 @@ def suggest(
         check_out(out, file, deals, universe)
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
+    if constraints.currency is None:  # the account's currency picks the diversifier funds (UCITS for GBP/EUR)
+        from exposure.optimize.inputs import account_currency
+
+        constraints = constraints.model_copy(update={"currency": account_currency(portfolio)})
     model = None if risk is Risk.none else _risk_model(risk.value, portfolio, web, market)
     result = run_suggest(portfolio, web, constraints, risk=model, market=market)
     if out is not None:
@@ -174,7 +179,9 @@ def _risk_model(kind: str, portfolio: Portfolio, web: DealWeb, market: MarketDat
 
 def _print(result: Suggestion, file: Path, out: Path | None) -> None:
     say(f"[bold]{file.name}[/bold]: {result.summary()}")
-    if result.trades.empty:
+    if result.trades.empty and any(note.startswith("nothing to do for AI") for note in result.notes):
+        say("No trade: nothing to do for AI concentration (see the note on single names).")
+    elif result.trades.empty:
         say("No trade needed: the portfolio already meets every constraint.")
     else:
         shown = result.trades.dropna(axis=1, how="all")

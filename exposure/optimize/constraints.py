@@ -23,6 +23,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "balanced-ai": {"layer_bands": {"semiconductor": (0.10, 0.25), "hyperscaler_cloud": (0.10, 0.25),
                                     "neocloud": (0.03, 0.10)}},
 }
+#: The "stay invested" ceiling sits this far above max(current cash, min_cash): the solver tightens every bound
+#: by 1e-7 (``program.MARGIN``); at a ceiling of exactly the current cash that forced a few 1e-9 of buys on every
+#: name, which on a small account was dust the no-dust re-solve could not remove (wealthsimple_1.csv failed).
+STAY_INVESTED_SLACK = 1e-7
 #: Default smallest trade: a quarter of a percent of the portfolio's value (a $250 trade on $100,000).
 DEFAULT_MIN_TRADE = 0.0025
 
@@ -45,8 +49,14 @@ class Constraints(BaseModel):
     preset : a named set of settings from :data:`PRESETS`, e.g. ``"balanced-ai"``; explicit settings win.
     max_turnover : the largest sum of ``|target - current|`` over names (cash is the residual); default none.
     frozen : tickers not to trade. ``exclude`` : tickers not to buy (held ones may be kept or sold).
-    universe : tickers the suggestion may buy besides the holdings. Default: the web's listed companies and
-        the bundled diversifier list (``exposure/data/universe.csv``: broad, sector, ex-US and bond funds).
+    universe : tickers the suggestion may buy besides the holdings. Default (see the README's suggest section):
+        sale proceeds go to ONE diversifier fund of ``exposure/data/universe.csv`` listed in the account's
+        ``currency``: the first broad-market fund, else (when its own loading on a capped hub is above the cap)
+        the first ex-US fund, else the first bond fund; a fund of that category already held takes the proceeds
+        instead. The web's listed companies are added only in the layers of ``layer_bands`` (bands need them).
+    currency : the account's currency (``USD``, ``GBP``, ``EUR``), which picks the diversifier funds: a GBP or
+        EUR account is offered UCITS funds listed in its currency. Default: USD (the CLI reads it from the
+        holdings, :func:`exposure.optimize.inputs.account_currency`).
     new_names : when false, trade only what is held (no name outside the holdings is bought).
     long_only : no short positions (default true); when false a name may go to ``-max_weight``.
     stress_caps : ``{scenario: max loss}`` for the bundled scenarios (linear DebtRank losses, linear in weights).
@@ -84,6 +94,7 @@ class Constraints(BaseModel):
     frozen: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     universe: list[str] | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     new_names: bool = True
     long_only: bool = True
     stress_caps: dict[str, float] = Field(default_factory=dict)
@@ -152,8 +163,12 @@ class Constraints(BaseModel):
 
     def cash_band(self, current_cash: float) -> tuple[float, float]:
         """``(floor, ceiling)`` of target cash: the ceiling is ``max_cash`` or, to stay invested,
-        ``max(current_cash, min_cash)``."""
-        ceiling = self.max_cash if self.max_cash is not None else max(current_cash, self.min_cash)
+        ``max(current_cash, min_cash)`` (plus :data:`STAY_INVESTED_SLACK` above the floor)."""
+        if self.max_cash is not None:
+            return self.min_cash, float(self.max_cash)
+        ceiling = max(current_cash, self.min_cash)
+        # a band of zero width (cash at its floor) is kept exactly by the solver; a wider one gets the slack
+        ceiling += STAY_INVESTED_SLACK if ceiling > self.min_cash else 0.0
         return self.min_cash, float(ceiling)
 
     def trade_fee_fraction(self, value: float | None) -> float:

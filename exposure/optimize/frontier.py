@@ -9,6 +9,7 @@ import pandas as pd
 
 from exposure.analyze import build_context
 from exposure.errors import InfeasibleError
+from exposure.optimize.cashfit import fit_cash
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import build, resolve_hub
 from exposure.optimize.explain import binding
@@ -70,6 +71,7 @@ def frontier(pf: Portfolio, web: DealWeb | None, hub: str, caps: list[float] | n
             rows.append({"cap": cap, "turnover": np.nan, "score": np.nan, "hub_exposure": np.nan,
                          "status": f"infeasible: {error}", "cap_binds": False, "binding": ""})
             continue
+        fit_cash(data, current, solved)  # whole shares: cash back within its band, as in suggest
         exposure_all = data.loadings_all.T @ solved.weights
         bound = binding(solved, data, current)["constraint"]
         rows.append({"cap": cap, "turnover": float(np.abs(solved.weights - data.w0).sum()),

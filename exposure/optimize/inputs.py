@@ -1,14 +1,17 @@
 """What the optimizer reads besides the engine: the diversifier universe, prices, values and cost basis.
 
 Kept apart from the maths so the problem builder sees plain numbers. The bundled universe is
-``exposure/data/universe.csv`` (``ticker, name, category, layer, source_url, as_of``): broad, sector, ex-US and
-bond funds an investor can buy to diversify away from the AI web, each with where and when it was listed.
+``exposure/data/universe.csv`` (``ticker, name, category, layer, currency, source_url, as_of``): broad, sector,
+ex-US and bond funds an investor can buy to diversify away from the AI web, each with the currency of its
+listing and where and when it was listed. Rows are in order of preference within a category and currency (the
+first broad fund is the one sale proceeds go to, see ``data._add_universe``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +24,11 @@ from exposure.portfolio import CASH_TICKERS, Portfolio
 if TYPE_CHECKING:
     from exposure.market import MarketData
 
-UNIVERSE_COLUMNS = ["ticker", "name", "category", "layer", "source_url", "as_of"]
+UNIVERSE_COLUMNS = ["ticker", "name", "category", "layer", "currency", "source_url", "as_of"]
+#: Exchange suffixes of held tickers that say which currency an account trades in (London in GBP; Xetra,
+#: Euronext Amsterdam, Paris, Milan in EUR), used when the holdings were not converted from another currency.
+_SUFFIX_CURRENCY = {".L": "GBP", ".DE": "EUR", ".AS": "EUR", ".PA": "EUR", ".MI": "EUR"}
+_CONVERTED = re.compile(r"converted to [A-Z]{3}: ([A-Z]{3}) at")
 #: Largest universe file read (bytes): a universe is a list of names, not a data dump.
 _MAX_UNIVERSE_BYTES = 20_000_000
 
@@ -29,7 +36,8 @@ _MAX_UNIVERSE_BYTES = 20_000_000
 def load_universe(path: str | Path | None = None) -> pd.DataFrame:
     """The diversifier universe indexed by ticker: the bundled list, or a user's CSV with at least ``ticker``.
 
-    A user's file may omit every other column; ``layer`` defaults to ``other`` (outside the AI web).
+    A user's file may omit every other column; ``layer`` defaults to ``other`` (outside the AI web), ``currency``
+    to blank (any account).
     Raises :class:`ConstraintError` naming the file, row and fix for a file that cannot be used.
     """
     if path is None:
@@ -53,6 +61,7 @@ def load_universe(path: str | Path | None = None) -> pd.DataFrame:
         records.append({column: clean.get(column, "") for column in UNIVERSE_COLUMNS} | {"ticker": ticker})
     frame = pd.DataFrame(records, columns=UNIVERSE_COLUMNS)
     frame["layer"] = frame["layer"].replace("", "other")
+    frame["currency"] = frame["currency"].str.upper()
     return frame.drop_duplicates("ticker").set_index("ticker")
 
 
@@ -129,3 +138,26 @@ def cost_basis(pf: Portfolio) -> pd.Series | None:
         return None
     basis = pd.to_numeric(table["cost_basis"], errors="coerce")
     return basis.groupby(table["ticker"]).sum(min_count=1)
+
+
+def account_currency(pf: Portfolio) -> str:
+    """The currency the account trades in, which decides the diversifier funds offered (a UK account is offered
+    UCITS funds listed in GBP, not US ETFs it may not be allowed to buy).
+
+    In order: a base currency other than USD; the currency the holdings' values were converted from (a
+    Hargreaves Lansdown or interactive investor export in GBP, a DEGIRO one in EUR: the reader's note says so);
+    the exchange suffix most of the held tickers carry (``.L``: GBP); else USD.
+    """
+    if pf.base_currency.upper() != "USD":
+        return pf.base_currency.upper()
+    for note in pf.notes:
+        if found := _CONVERTED.search(note):
+            return found.group(1)
+    votes: dict[str, int] = {}
+    for ticker in positions(pf)["ticker"]:
+        for suffix, currency in _SUFFIX_CURRENCY.items():
+            if str(ticker).upper().endswith(suffix):
+                votes[currency] = votes.get(currency, 0) + 1
+    held = int((~positions(pf)["ticker"].isin(CASH_TICKERS)).sum())
+    best = max(votes, key=votes.__getitem__, default=None)
+    return best if best is not None and 2 * votes[best] > held else "USD"

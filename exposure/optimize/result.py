@@ -14,10 +14,12 @@ import pandas as pd
 from exposure.analyze import Context, analyze
 from exposure.files import frame_to_csv
 from exposure.holdings import Holdings
+from exposure.optimize.cashfit import fit_cash
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
 from exposure.optimize.discrete import TRADE_TOL
 from exposure.optimize.explain import binding
+from exposure.optimize.inputs import positions
 from exposure.portfolio import Portfolio
 from exposure.report import ExposureReport, frame_html, jsonable, percent
 
@@ -61,6 +63,10 @@ class Suggestion:
     objective: float
     timings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: The target in the holdings file's own units (``ticker, amount, name`` and the unit: ``shares``,
+    #: ``market_value`` or ``weight``), for :meth:`target_csv`.
+    holdings: pd.DataFrame | None = None
+    units: str = "weight"
 
     @property
     def target(self) -> pd.Series:
@@ -100,10 +106,17 @@ class Suggestion:
         return json.dumps(self.to_dict(), indent=indent)
 
     def target_csv(self) -> str:
-        """The target as a holdings CSV (``ticker,weight,name``) that ``exposure score`` reads back."""
-        kept = self.weights[self.weights["target"] > 0]
-        frame = pd.DataFrame({"ticker": kept.index, "weight": kept["target"].round(10).to_numpy(),
-                              "name": kept["name"].to_numpy()})
+        """The target as a holdings CSV that ``exposure score`` reads back, in the input's own units:
+        ``ticker,shares,name`` for a share-count file (cash as an amount), ``ticker,market_value,name`` for
+        values, else ``ticker,weight,name``."""
+        if self.holdings is not None:
+            kept = self.holdings[self.holdings["amount"] > 0]
+            frame = pd.DataFrame({"ticker": kept["ticker"].to_numpy(), self.units: kept["amount"].round(6).to_numpy(),
+                                  "name": kept["name"].to_numpy()})
+        else:
+            kept = self.weights[self.weights["target"] > 0]
+            frame = pd.DataFrame({"ticker": kept.index, "weight": kept["target"].round(10).to_numpy(),
+                                  "name": kept["name"].to_numpy()})
         return frame_to_csv(frame, index=False)  # names and tickers cannot start a spreadsheet formula
 
     def __str__(self) -> str:
@@ -135,6 +148,9 @@ def hub_change(before: ExposureReport, after: ExposureReport) -> pd.DataFrame:
 def assemble(ctx: Context, data: ProblemData, constraints: Constraints, solved: Solved,
              market: MarketData | None, started: float) -> Suggestion:
     """The :class:`Suggestion` of a solve: tables, the reports before and after, binding constraints, notes."""
+    if _nothing_for_ai(data, constraints):
+        _keep_holdings(data, constraints, solved)
+    fit_cash(data, constraints, solved)
     target = solved.weights
     weights = pd.DataFrame({"name": data.names, "layer": data.layers, "current": data.w0, "target": target},
                            index=pd.Index(data.tickers, name="ticker"))
@@ -148,6 +164,7 @@ def assemble(ctx: Context, data: ProblemData, constraints: Constraints, solved: 
     before = analyze(ctx.portfolio, ctx.web, ctx.model, market=market)
     after = analyze(target_pf, ctx.web, ctx.model, market=market)
     notes = list(data.notes) + solved.notes
+    holdings, units = _in_units(ctx.portfolio, data, solved, notes)
     if solved.status == "optimal_inaccurate":
         notes.append("the solver reported an inaccurate optimum; check the constraints in .after.")
     return Suggestion(
@@ -155,7 +172,61 @@ def assemble(ctx: Context, data: ProblemData, constraints: Constraints, solved: 
         binding=binding(solved, data, constraints), constraints=constraints.described(),
         turnover=float(np.abs(target - data.w0).sum()), objective=solved.objective, notes=notes,
         timings={"solve": solved.seconds, "compiled": solved.compiled, "total": time.perf_counter() - started},
+        holdings=holdings, units=units,
     )
+
+
+def _nothing_for_ai(data: ProblemData, constraints: Constraints) -> bool:
+    """Whether the suggestion has nothing to do for AI concentration: no AI-layer weight held (companies and
+    funds' looked-through holdings), no hub cap, layer band, stress cap or risk model asked for, the default
+    ``max_weight`` (not given) and cash already within its band. Then the default single-stock cap, meant for
+    AI names, does not make a KO/PG portfolio trade a third of its value; an explicit ``max_weight`` does."""
+    asked = (constraints.hub_caps or constraints.layer_bands or constraints.stress_caps
+             or "max_weight" in constraints.model_fields_set or data.risk_matrix is not None
+             or data.risk_root is not None)
+    return (not asked and float(data.ai_share @ data.w0) <= TRADE_TOL
+            and data.cash_lo - TRADE_TOL <= data.cash0 <= data.cash_hi + TRADE_TOL)
+
+
+def _keep_holdings(data: ProblemData, constraints: Constraints, solved: Solved) -> None:
+    """Replace the solve by "no trade" (in place), with a note reporting single-name concentration apart."""
+    solved.weights, solved.cash, solved.shares, solved.duals, solved.objective = (
+        data.w0.copy(), data.cash0, None, {}, 0.0)
+    over = [f"{t} {w:.1%}" for t, w, fund in zip(data.tickers, data.w0, data.is_fund, strict=True)
+            if not fund and w > constraints.max_weight + TRADE_TOL]
+    single = (f"; single names above {constraints.max_weight:.0%}: {', '.join(over[:8])} (not an AI risk; pass "
+              f"--max-weight {constraints.max_weight:g} to trim them)" if over else "")
+    solved.notes.append(f"nothing to do for AI concentration: the holdings have no weight in the AI layers{single}.")
+
+
+def _in_units(pf: Portfolio, data: ProblemData, solved: Solved,
+              notes: list[str]) -> tuple[pd.DataFrame | None, str]:
+    """The target in the input's units: share counts (held shares plus whole shares traded; cash an amount) or
+    values (value x target weight; untouched names keep their exact amounts). None (weights) for a weights
+    file, or when a traded name has no price to turn its weight into shares (the notes say so)."""
+    if pf.kind not in ("shares", "market_value") or not data.value_usd:
+        return None, "weight"
+    table = positions(pf)
+    held = pd.Series(table["amount"].to_numpy(dtype=float)).groupby(table["ticker"].to_numpy(), sort=False).sum()
+    trade = solved.weights - data.w0
+    moved = np.abs(trade) > TRADE_TOL
+    rows = []
+    for k, ticker in enumerate(data.tickers):
+        if not moved[k]:
+            if ticker in held.index:
+                rows.append((ticker, float(held[ticker]), data.names[k]))
+            continue
+        if pf.kind == "market_value":
+            rows.append((ticker, float(solved.weights[k] * data.value_usd), data.names[k]))
+            continue
+        count = solved.shares[k] if solved.shares is not None else trade[k] * data.value_usd / data.prices[k]
+        if not np.isfinite(count):
+            notes.append(f"--out written as weights: {ticker} has no price to turn its trade into shares.")
+            return None, "weight"
+        rows.append((ticker, float(held.get(ticker, 0.0)) + float(count), data.names[k]))
+    rows.append((CASH, max(float(solved.cash), 0.0) * data.value_usd, "Cash"))
+    frame = pd.DataFrame(rows, columns=["ticker", "amount", "name"])
+    return frame, "shares" if pf.kind == "shares" else "market_value"
 
 
 def _portfolio(target: pd.Series, source: str) -> Portfolio:
