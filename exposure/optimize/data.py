@@ -106,9 +106,9 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
     direct = held[(held["via"] == "") & (held["kind"] != "cash")]
     firsts = direct.groupby("ticker", sort=False).agg(weight=("weight", "sum"), company_id=("company_id", "first"),
                                                       layer=("layer", "first"), name=("name", "first"))
-    for ticker, weight, cid, layer, name in zip(firsts.index, firsts["weight"].to_numpy(dtype=float),
-                                                firsts["company_id"].to_numpy(object), firsts["layer"].to_numpy(object),
-                                                firsts["name"].to_numpy(object), strict=True):
+    for ticker, weight, cid, layer, name in zip(firsts.index.tolist(), firsts["weight"].tolist(),
+                                                firsts["company_id"].tolist(), firsts["layer"].tolist(),
+                                                firsts["name"].tolist(), strict=True):
         w0[ticker] = float(weight)
         compositions[ticker] = {cid: 1.0} if isinstance(cid, str) else {}
         layer_mix[ticker] = {str(layer): 1.0}

@@ -94,14 +94,18 @@ def groups(data: ProblemData, constraints: Constraints) -> list[Group]:
     at = np.flatnonzero(eligible)
     if len(at) < MIN_GROUP:
         return []
-    keys, which = np.unique(np.column_stack([data.buy_costs[at], data.sell_costs[at], kappa[at]]), axis=0,
-                            return_inverse=True)
+    code = np.zeros(len(at), dtype=np.int64)  # one integer per (buy cost, sell cost, kappa)
+    for column in (data.buy_costs[at], data.sell_costs[at], kappa[at]):
+        distinct, inverse = np.unique(column, return_inverse=True)
+        code = code * len(distinct) + inverse.ravel()
+    _, which, sizes = np.unique(code, return_inverse=True, return_counts=True)
     out = []
-    for k, (buy, sell, kap) in enumerate(keys):
-        members = at[np.ravel(which) == k]
-        if len(members) >= MIN_GROUP:
-            members = members[np.argsort(data.w0[members], kind="stable")]
-            out.append(Group(members, data.w0[members], float(kap), float(buy), float(sell), lower, upper))
+    for k in np.flatnonzero(sizes >= MIN_GROUP):
+        members = at[which.ravel() == k]
+        members = members[np.argsort(data.w0[members], kind="stable")]
+        first = members[0]
+        out.append(Group(members, data.w0[members], float(kappa[first]), float(data.buy_costs[first]),
+                         float(data.sell_costs[first]), lower, upper))
     return out
 
 
