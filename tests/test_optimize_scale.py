@@ -1,16 +1,19 @@
 """Suggestions at scale (``exposure.optimize.levels``): a water level worked by hand, the level search against
-the plain cvxpy + Clarabel solve of the unreduced problem, and a 5,000-holding suggestion whose every
-constraint holds on re-analysis, with the same trades as without the level search."""
+the plain cvxpy + Clarabel solve of the unreduced problem, a 5,000-holding suggestion whose every
+constraint holds on re-analysis, with the same trades as without the level search, and whole shares over
+the traded names only."""
 
 from __future__ import annotations
 
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import exposure as ex
-from exposure.optimize import Constraints, problem_data
+from exposure.optimize import Constraints, problem_data, solve
+from exposure.optimize.discrete import whole_shares
 from exposure.optimize.levels import LEVEL_OPTIONS, groups, solve_levels
 from exposure.optimize.program import constants, objective_scale, program_for, shape_of
 from exposure.optimize.running import run
@@ -71,13 +74,17 @@ def large() -> tuple[ex.Portfolio, ex.DealWeb, Constraints]:
     return pf, web, Constraints(hub_caps={"openai": cap})
 
 
-@pytest.mark.parametrize("turnover", [None, 0.5])
+@pytest.mark.parametrize("turnover", [None, 0.6])
 def test_level_search_equals_the_plain_solve(large, turnover):
+    # the defaults; and free trades under a turnover budget that binds: the concentration term would bring every
+    # name to one level, so the groups both buy and sell, and the budget's price moves both levels
     pf, web, c = large
-    c = c.model_copy(update={"max_turnover": turnover})
+    if turnover is not None:
+        c = c.model_copy(update={"max_turnover": turnover, "transaction_costs": 0.0})
     data = problem_data(pf, web, c)
     leveled = solve_levels(data, c)
     assert leveled is not None and leveled.data.n < 200
+    assert (float(leveled.duals["max_turnover"][0][0]) > 1e-6) == (turnover is not None)
     full, objective = plain(data, c)
     assert float(leveled.program.main.value) / leveled.program.scale == pytest.approx(objective, rel=1e-9)
     # the objective is nearly flat along the funds (concentration 0.0001 each): weights agree to 1e-4, the
@@ -108,3 +115,23 @@ def test_five_thousand_holdings_keep_every_constraint(large, monkeypatch):
     assert trades["weight"].to_numpy() == pytest.approx(plain_sug.trades.loc[trades.index, "weight"].to_numpy(),
                                                         abs=1e-7)
     assert sug.objective == pytest.approx(plain_sug.objective, rel=1e-8)
+
+
+def test_whole_shares_over_the_traded_names_only(large):
+    # a value portfolio ($10m): the whole-share step over the traded names only, the others folded, gives the
+    # same share counts and weights as over all 5,000 names (which it holds at their weights anyway)
+    pf, web, c = large
+    frame = pf.positions.reset_index() if "ticker" not in pf.positions.columns else pf.positions
+    valued = ex.Portfolio.from_frame(pd.DataFrame({"ticker": frame["ticker"], "value": frame["amount"] * 1e7}))
+    fractional = c.model_copy(update={"fractional": True})
+    data = problem_data(valued, web, fractional)
+    weights = solve(data, fractional).weights
+    scale = objective_scale(data, c)
+    small = solve_module._whole_shares(data, c, shape_of(data), weights, scale)
+    full = whole_shares(data, c, shape_of(data), weights, scale)
+    assert small is not None and full is not None
+    traded = np.isfinite(full.shares)
+    assert traded.sum() == np.isfinite(small.shares).sum() >= 3
+    assert small.shares[traded] == pytest.approx(full.shares[traded], abs=0)
+    assert small.weights == pytest.approx(full.weights, abs=1e-12)
+    assert full.shares[traded] == pytest.approx(np.round(full.shares[traded]), abs=0)  # whole shares

@@ -11,7 +11,16 @@ from exposure._optional import require
 from exposure.errors import ExposureError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
-from exposure.optimize.discrete import TRADE_TOL, Choice, choose_trades, dust, keep_largest, trade_bounds, whole_shares
+from exposure.optimize.discrete import (
+    TRADE_TOL,
+    Choice,
+    Rounded,
+    choose_trades,
+    dust,
+    keep_largest,
+    trade_bounds,
+    whole_shares,
+)
 from exposure.optimize.explain import explain_infeasible
 from exposure.optimize.levels import Group, lowest_first, solve_levels
 from exposure.optimize.program import Program, Shape, constants, objective_scale, program_for, shape_of
@@ -86,7 +95,7 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
         notes.append(f"trade fee: {count} trade(s) x {fee:,.2f} = {count * fee:,.2f} ({count * data.trade_fee:.4%} "
                      "of value), counted in the objective; the MILP chose the trades with the fee.")
     shares = None
-    rounded = whole_shares(data, constraints, shape, weights, scale)
+    rounded = _whole_shares(data, constraints, shape, weights, scale)
     if rounded is not None:
         weights, shares = rounded.weights, rounded.shares
         notes.append(rounded.note)
@@ -122,6 +131,21 @@ def _milp_choice(data: ProblemData, constraints: Constraints, shape: Shape, w_st
     if groups is not None:
         buy, sell = lowest_first(groups, buy, sell)
     return Choice(buy, sell, picked.status, picked.seconds)
+
+
+def _whole_shares(data: ProblemData, constraints: Constraints, shape: Shape, weights: np.ndarray,
+                  scale: float) -> Rounded | None:
+    """Whole shares (:func:`~exposure.optimize.discrete.whole_shares`); for large problems over the traded names
+    only, the others folded exactly (they do not trade in that step either)."""
+    if data.n < REDUCE_MIN_N:
+        return whole_shares(data, constraints, shape, weights, scale)
+    small, at = restrict(data, np.abs(weights - data.w0) > TRADE_TOL)
+    rounded = whole_shares(small, constraints, shape_of(small), np.append(weights[at], small.w0[len(at):]), scale)
+    if rounded is None:
+        return None
+    full, shares = weights.copy(), np.full(data.n, np.nan)
+    full[at], shares[at] = rounded.weights[:len(at)], rounded.shares[:len(at)]
+    return Rounded(full, shares, rounded.note)
 
 
 @dataclass
