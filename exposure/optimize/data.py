@@ -79,6 +79,9 @@ class ProblemData:
     trade_fee: float = 0.0
     #: ``Constraints.max_turnover`` (None: no turnover budget); with none and no costs, trades need no variables.
     max_turnover: float | None = None
+    #: How many identical names each row stands for (the level groups of :mod:`~exposure.optimize.levels`,
+    #: whose row is their total weight: bounds scale with it); None: one each.
+    multiplicity: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -103,9 +106,9 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
     direct = held[(held["via"] == "") & (held["kind"] != "cash")]
     firsts = direct.groupby("ticker", sort=False).agg(weight=("weight", "sum"), company_id=("company_id", "first"),
                                                       layer=("layer", "first"), name=("name", "first"))
-    for ticker, weight, cid, layer, name in zip(firsts.index, firsts["weight"].to_numpy(dtype=float),
-                                                firsts["company_id"].to_numpy(object), firsts["layer"].to_numpy(object),
-                                                firsts["name"].to_numpy(object), strict=True):
+    for ticker, weight, cid, layer, name in zip(firsts.index.tolist(), firsts["weight"].tolist(),
+                                                firsts["company_id"].tolist(), firsts["layer"].tolist(),
+                                                firsts["name"].tolist(), strict=True):
         w0[ticker] = float(weight)
         compositions[ticker] = {cid: 1.0} if isinstance(cid, str) else {}
         layer_mix[ticker] = {str(layer): 1.0}
@@ -125,9 +128,12 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
 
     tickers = list(w0)
     n, company_ids = len(tickers), list(ctx.ids)
-    composition = np.zeros((n, len(company_ids)))
-    for row, ticker in enumerate(tickers):
-        for cid, share in compositions[ticker].items():
+    # Only the names on the web (companies, looked-through funds) have a composition: the thousands of names
+    # outside it stay zero rows, never multiplied (np.zeros leaves their pages untouched).
+    on_web = np.array([row for row, ticker in enumerate(tickers) if compositions[ticker]], dtype=int)
+    composition = np.zeros((len(on_web), len(company_ids)))
+    for row, at in enumerate(on_web):
+        for cid, share in compositions[tickers[at]].items():
             composition[row, ctx.index[cid]] += share
     cap_ids, caps = [], []
     for key, cap in constraints.hub_caps.items():
@@ -138,7 +144,8 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
         caps.append(float(cap))
     if constraints.gamma > 0 or cap_ids:
         network = hub_exposures(ctx.L, list(range(len(company_ids))))
-        loadings_all = composition @ (np.eye(len(company_ids)) + network)
+        loadings_all = np.zeros((n, len(company_ids)))
+        loadings_all[on_web] = composition @ (np.eye(len(company_ids)) + network)
         reach = network.sum(axis=0)
         ranked = [company_ids[k] for k in np.argsort(-reach, kind="stable") if reach[k] > 0]
         hub_ids = list(dict.fromkeys(ranked[: constraints.gamma_hubs] + cap_ids)) if constraints.gamma > 0 else []
@@ -148,13 +155,14 @@ def build(ctx: Context, constraints: Constraints, risk: Any, market: MarketData)
     band_layers = list(constraints.layer_bands)
     all_layers = sorted({layer for mix in layer_mix.values() for layer in mix} | set(band_layers))
     layer_shares = np.zeros((n, len(all_layers)))
+    column = {layer: k for k, layer in enumerate(all_layers)}
     for row, ticker in enumerate(tickers):
         for layer, share in layer_mix[ticker].items():
-            layer_shares[row, all_layers.index(layer)] = share
+            layer_shares[row, column[layer]] = share
     ai_share = layer_shares[:, [k for k, layer in enumerate(all_layers) if layer in AI_LAYERS]].sum(axis=1)
     band_shares = layer_shares[:, [all_layers.index(layer) for layer in band_layers]]
 
-    scenario_names, losses = _scenario_losses(ctx, constraints, composition)
+    scenario_names, losses = _scenario_losses(ctx, constraints, composition, on_web, n)
     position = {t: k for k, t in enumerate(tickers)}
     value = portfolio_value(ctx.portfolio, market)
     w0_array = np.array([w0[t] for t in tickers])
@@ -293,6 +301,8 @@ def _reinvestment(constraints: Constraints, web: DealWeb, market: MarketData, li
 def _main_layer(mix: dict[str, float]) -> str:
     """A holding's layer for display: its largest layer, a fund's published holdings before its unpublished
     remainder (VXUS's top holdings cover a few percent, yet it is looked through)."""
+    if len(mix) == 1:  # a company or a name outside the web: one layer
+        return next(iter(mix))
     known = {layer: share for layer, share in mix.items() if layer != "fund, not looked through"} or mix
     return max(known, key=known.__getitem__) if known else "unmapped"
 
@@ -376,11 +386,12 @@ def _tax_costs(ctx: Context, constraints: Constraints, tickers: list[str], w0: n
     return out
 
 
-def _scenario_losses(ctx: Context, constraints: Constraints,
-                     composition: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Per ticker, the loss of value in each capped scenario (linear DebtRank, precomputed: linear in w)."""
+def _scenario_losses(ctx: Context, constraints: Constraints, composition: np.ndarray, on_web: np.ndarray,
+                     n: int) -> tuple[list[str], np.ndarray]:
+    """Per ticker, the loss of value in each capped scenario (linear DebtRank, precomputed: linear in w);
+    ``composition`` holds the rows ``on_web`` of the ``n`` tickers (the others lose nothing)."""
     if not constraints.stress_caps:
-        return [], np.zeros((composition.shape[0], 0))
+        return [], np.zeros((n, 0))
     from exposure.scenarios import load_scenarios, stress_context
 
     scenarios = {name.lower(): s for name, s in load_scenarios().items()}
@@ -396,7 +407,9 @@ def _scenario_losses(ctx: Context, constraints: Constraints,
             raise ConstraintError(f"Constraints.stress_caps: scenario '{name}': {error}") from None
         loss = result.companies["total"].reindex(ctx.ids).fillna(0.0).to_numpy()
         columns.append(composition @ loss)
-    return list(constraints.stress_caps), np.column_stack(columns)
+    losses = np.zeros((n, len(columns)))
+    losses[on_web] = np.column_stack(columns)
+    return list(constraints.stress_caps), losses
 
 
 def _risk(risk: Any, tickers: list[str], risk_aversion: float,

@@ -141,12 +141,13 @@ def values(data: ProblemData, constraints: Constraints, scale: float) -> dict[st
     lo, hi = inside(data.cash_lo, +1), inside(data.cash_hi, -1)
     if hi < lo:  # a band narrower than the margins: keep it exact
         lo, hi = data.cash_lo, data.cash_hi
+    count = 1.0 if data.multiplicity is None else data.multiplicity
     v: dict[str, Any] = {
         "w0": data.w0, "buy_cost": scale * data.buy_costs, "sell_cost": scale * data.sell_costs,
-        "lower": np.zeros(n) if constraints.long_only else np.full(n, -constraints.max_weight),
+        "lower": np.zeros(n) if constraints.long_only else np.full(n, -constraints.max_weight) * count,
         # a name held at exactly max_weight may stay there (the margin must not force a sale of 1e-7)
-        "upper": np.where(data.is_fund, 1.0, np.maximum(inside(constraints.max_weight, -1),
-                                                         np.minimum(data.w0, constraints.max_weight))),
+        "upper": np.where(data.is_fund, 1.0, count * np.maximum(inside(constraints.max_weight, -1),
+                                                                 np.minimum(data.w0 / count, constraints.max_weight))),
         "b_lo": np.zeros(n), "s_lo": np.zeros(n), "b_hi": np.full(n, _BIG),
         "spread_scale": scale * constraints.concentration, "risk_scale": scale,
         "min_cash": lo, "max_cash": hi,
@@ -326,6 +327,11 @@ class Program:
             assert problem.is_dcp(dpp=True), "elastic problem must be DPP"  # type: ignore[call-arg]
             self._elastic = (problem, built)
         return self._elastic
+
+    def duals(self) -> dict[str, list]:
+        """Each constraint group's duals of the last solve, in the objective's own (unscaled) units."""
+        return {name: [np.atleast_1d(np.asarray(c.dual_value, dtype=float)) / self.scale
+                       if c.dual_value is not None else None for c in group] for name, group in self.groups.items()}
 
     def set_values(self, data: ProblemData, constraints: Constraints, **overrides: np.ndarray) -> dict[str, Any]:
         """Write a problem's numbers (and any ``overrides``, e.g. trade bounds) into the Parameters."""

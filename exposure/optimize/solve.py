@@ -11,10 +11,20 @@ from exposure._optional import require
 from exposure.errors import ExposureError
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import ProblemData
-from exposure.optimize.discrete import TRADE_TOL, Choice, choose_trades, dust, keep_largest, trade_bounds, whole_shares
+from exposure.optimize.discrete import (
+    TRADE_TOL,
+    Choice,
+    Rounded,
+    choose_trades,
+    dust,
+    keep_largest,
+    trade_bounds,
+    whole_shares,
+)
 from exposure.optimize.explain import explain_infeasible
-from exposure.optimize.program import Program, Shape, constants, program_for, shape_of
-from exposure.optimize.reduce import MILP_CANDIDATES, REDUCE_MIN_N, expand, restrict
+from exposure.optimize.levels import Group, lowest_first, solve_levels
+from exposure.optimize.program import Program, Shape, constants, objective_scale, program_for, shape_of
+from exposure.optimize.reduce import GROUP_CANDIDATES, MILP_CANDIDATES, REDUCE_MIN_N, expand, restrict
 from exposure.optimize.running import method, run
 
 if TYPE_CHECKING:
@@ -44,20 +54,28 @@ class Solved:
 def solve(data: ProblemData, constraints: Constraints) -> Solved:
     """Solve the suggestion; on infeasibility raise the explained :class:`~exposure.errors.InfeasibleError`."""
     shape = shape_of(data)
-    program = program_for(shape, constants(data))
-    program.set_values(data, constraints)
-    compiled = program.main._cache.param_prog is None
-    status, solver, seconds = _solve_main(program, data, constraints)
-    how = method(program.main)
+    scale = objective_scale(data, constraints)
+    leveled = solve_levels(data, constraints) if data.n >= REDUCE_MIN_N else None
+    if leveled is not None:
+        program, compiled, how = leveled.program, True, ""
+        status, solver, seconds = leveled.status, leveled.solver, leveled.seconds
+        weights, duals = leveled.weights, leveled.duals
+    else:
+        program = program_for(shape, constants(data))
+        program.set_values(data, constraints)
+        compiled = program.main._cache.param_prog is None
+        status, solver, seconds = _solve_main(program, data, constraints)
+        how = method(program.main)
+        weights, duals = _clean(program, data), program.duals()
     notes = [f"solved by {solver}{f' ({how})' if how else ''} in {seconds:.3f} s ({status}"
-             f"{', compiled' if compiled else ''})."]
-    weights, duals, scale = _clean(program, data), _duals(program), program.scale
+             f"{', compiled' if compiled else ''})."] + ([leveled.note] if leveled is not None else [])
     if dust(weights, data, constraints):
         choice, how = keep_largest(data, constraints, weights), "kept the continuous optimum's largest trades"
         if data.trade_fee == 0:  # with a fee per trade, the MILP (which counts it) chooses
             on, status, solver, more = _on_trades(program, data, constraints, choice, run_main=False)
         if data.trade_fee > 0 or status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-            choice = _milp_choice(data, constraints, shape, weights, program.scale)
+            choice = _milp_choice(data, constraints, shape, weights, scale,
+                                  None if leveled is None else leveled.groups)
             on, status, solver, more = _on_trades(program, data, constraints, choice, run_main=True)
             how = f"HiGHS chose the trades (MILP, {choice.seconds:.3f} s, {choice.status})"
         seconds += choice.seconds + more
@@ -65,7 +83,7 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
         notes.append(f"no dust: {how}, {int(choice.buy.sum() + choice.sell.sum())} trade(s) of at least "
                      f"{data.min_trade:.2%}; {solver} re-solved the weights on them{names} in {more:.3f} s.")
         program = on.program
-        weights, duals = _clean(program, on.data), _duals(program)
+        weights, duals = _clean(program, on.data), program.duals()
         if on.at is not None:
             weights, duals = expand(weights, duals, data, on.at)
         weights = np.where(choice.buy | choice.sell, weights, data.w0)  # fixed at no trade: no solver noise
@@ -77,7 +95,7 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
         notes.append(f"trade fee: {count} trade(s) x {fee:,.2f} = {count * fee:,.2f} ({count * data.trade_fee:.4%} "
                      "of value), counted in the objective; the MILP chose the trades with the fee.")
     shares = None
-    rounded = whole_shares(data, constraints, shape, weights, scale)
+    rounded = _whole_shares(data, constraints, shape, weights, scale)
     if rounded is not None:
         weights, shares = rounded.weights, rounded.shares
         notes.append(rounded.note)
@@ -88,26 +106,46 @@ def solve(data: ProblemData, constraints: Constraints) -> Solved:
 
 
 def _milp_choice(data: ProblemData, constraints: Constraints, shape: Shape, w_star: np.ndarray,
-                 scale: float) -> Choice:
+                 scale: float, groups: list[Group] | None) -> Choice:
     """The MILP's trade list; for large problems over the continuous optimum's largest moves and the funds only
-    (the other names folded, held at ``w0``), so that the MILP has a few thousand booleans at most."""
+    (the other names folded, held at ``w0``), so that the MILP has a few thousand booleans at most. After the
+    level search (``groups``), every name outside its groups that moves is a candidate, and of the groups'
+    interchangeable names only the GROUP_CANDIDATES largest moves; the chosen trades of a group then go to
+    its lowest-weight names (buys) and highest (sales), :func:`~exposure.optimize.levels.lowest_first`."""
     if data.n < REDUCE_MIN_N:
         return choose_trades(data, constraints, shape, w_star, scale)
     move = np.abs(w_star - data.w0)
-    top = np.argsort(-move, kind="stable")[:MILP_CANDIDATES]
     free = data.is_fund.copy()
+    if groups is not None:
+        grouped = np.zeros(data.n, dtype=bool)
+        for group in groups:
+            grouped[group.members] = True
+        free |= ~grouped & (move > TRADE_TOL)
+        move = np.where(grouped, move, 0.0)
+    top = np.argsort(-move, kind="stable")[:MILP_CANDIDATES if groups is None else GROUP_CANDIDATES]
     free[top] |= move[top] > TRADE_TOL
     small, at = restrict(data, free)
     picked = choose_trades(small, constraints, shape_of(small), np.append(w_star[at], small.w0[len(at):]), scale)
     buy, sell = np.zeros(data.n, dtype=bool), np.zeros(data.n, dtype=bool)
     buy[at], sell[at] = picked.buy[:len(at)], picked.sell[:len(at)]
+    if groups is not None:
+        buy, sell = lowest_first(groups, buy, sell)
     return Choice(buy, sell, picked.status, picked.seconds)
 
 
-def _duals(program: Program) -> dict[str, list]:
-    """Each constraint group's duals, in the objective's own units."""
-    return {name: [np.atleast_1d(np.asarray(c.dual_value, dtype=float)) / program.scale
-                   if c.dual_value is not None else None for c in group] for name, group in program.groups.items()}
+def _whole_shares(data: ProblemData, constraints: Constraints, shape: Shape, weights: np.ndarray,
+                  scale: float) -> Rounded | None:
+    """Whole shares (:func:`~exposure.optimize.discrete.whole_shares`); for large problems over the traded names
+    only, the others folded exactly (they do not trade in that step either)."""
+    if data.n < REDUCE_MIN_N:
+        return whole_shares(data, constraints, shape, weights, scale)
+    small, at = restrict(data, np.abs(weights - data.w0) > TRADE_TOL)
+    rounded = whole_shares(small, constraints, shape_of(small), np.append(weights[at], small.w0[len(at):]), scale)
+    if rounded is None:
+        return None
+    full, shares = weights.copy(), np.full(data.n, np.nan)
+    full[at], shares[at] = rounded.weights[:len(at)], rounded.shares[:len(at)]
+    return Rounded(full, shares, rounded.note)
 
 
 @dataclass
