@@ -17,6 +17,7 @@ import ctypes
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeAlias
 
 #: The thread-count functions an OpenBLAS build exports: plain, scipy-openblas (32-bit ints), and 64-bit ints.
 _NAMES = (("openblas_get_num_threads", "openblas_set_num_threads"),
@@ -24,7 +25,8 @@ _NAMES = (("openblas_get_num_threads", "openblas_set_num_threads"),
           ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
           ("openblas_get_num_threads64_", "openblas_set_num_threads64_"))
 
-Getter, Setter = Callable[[], int], Callable[[int], None]
+Getter: TypeAlias = Callable[[], int]
+Setter: TypeAlias = Callable[[int], None]
 
 
 class _Pool:
