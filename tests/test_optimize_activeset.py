@@ -99,3 +99,28 @@ def test_a_suggestion_re_solved_after_a_new_cap_equals_a_fresh_solve():
     assert again.weights == pytest.approx(fresh.weights, abs=1e-6)
     assert again.objective == pytest.approx(fresh.objective, abs=1e-8)
     assert again.duals["hub_caps"][0] == pytest.approx(fresh.duals["hub_caps"][0], rel=1e-5)
+
+
+def test_a_re_solve_whose_trades_need_the_milp_equals_a_fresh_solve():
+    """min_trade 8%: the continuous optimum has dust, rounding it is infeasible, so HiGHS chooses the trades;
+    the re-solve (active set from the cached program) and a fresh solve (Clarabel) choose the same trades and
+    read the same binding constraints."""
+    from exposure.optimize.explain import binding
+
+    web = ex.DealWeb.from_csv(io.StringIO(COMPANIES), io.StringIO(DEALS))
+    pf = ex.Portfolio.from_frame(VALUES)
+    constraints = Constraints(hub_caps={"lab": 0.3}, min_trade=0.08, fractional=True)
+    data = problem_data(pf, web, constraints)
+    clear_cache()
+    solve(data, constraints)
+    data.caps[0] = 0.2
+    again = solve(data, constraints)
+    clear_cache()
+    fresh = solve(data, constraints)
+    assert "active set" in again.notes[0] and "interior point" in fresh.notes[0]
+    assert all("HiGHS chose the trades" in solved.notes[1] for solved in (again, fresh))
+    traded = np.abs(fresh.weights - data.w0) > 1e-9
+    assert traded.any() and np.array_equal(np.abs(again.weights - data.w0) > 1e-9, traded)
+    assert np.abs(fresh.weights - data.w0)[traded].min() >= 0.08  # no dust
+    assert again.weights == pytest.approx(fresh.weights, abs=1e-9)
+    assert binding(again, data, constraints).equals(binding(fresh, data, constraints))

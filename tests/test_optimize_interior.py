@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import sys
 
 import cvxpy as cp
 import numpy as np
@@ -18,8 +19,9 @@ import pytest
 from scipy import sparse
 
 import exposure as ex
-from exposure.optimize import Constraints, clear_cache, problem_data, solve
+from exposure.optimize import Constraints, clear_cache, problem_data, solve, warm
 from exposure.optimize.activeset import resolve
+from exposure.optimize.blas import one_thread, openblas
 from exposure.optimize.interior import guess
 
 LAYERS = ["semiconductor", "hyperscaler_cloud", "neocloud", "model_lab"]
@@ -116,6 +118,7 @@ def reference(covariance: np.ndarray, max_weight: float, bands: dict[str, tuple[
     (1, 0.10, {"semiconductor": (0.25, 0.25)}, False),  # a band fixed at one value: binding exactly
     (2, 0.03, {}, False),  # 40 names at most 3% each: the cap binds on most of them
     (3, 0.10, {"model_lab": (0.30, 0.50)}, True),  # two identical names
+    (5, 0.05, dict.fromkeys(LAYERS, (0.05, 0.30)), False),  # the benchmark's shape: every layer banded, 5% cap
 ])
 def test_min_variance_first_solve_agrees_with_an_independent_cvxpy_solve(seed, max_weight, bands, tie):
     weights, covariance, solved, _ = min_variance(40, seed, max_weight, bands, tie)
@@ -140,3 +143,46 @@ def test_layer_floors_past_the_whole_portfolio_raise_infeasible_naming_them():
     with pytest.raises(ex.InfeasibleError) as caught:
         min_variance(40, 4, 0.10, bands)
     assert "layer" in str(caught.value) and "lower bound" in str(caught.value)
+
+
+@pytest.fixture
+def two_blas_threads():
+    """Every loaded OpenBLAS on two threads for the test (the suite runs them on one), restored after; yields
+    the libraries and their counts then (an old OpenBLAS started on one thread, SCS's, may stay on one)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("OpenBLAS is found through /proc/self/maps")
+    libraries = openblas()
+    assert libraries, "numpy's and scipy's wheels bundle OpenBLAS"
+    saved = [get() for get, _ in libraries]
+    for _, put in libraries:
+        put(2)
+    raised = [get() for get, _ in libraries]
+    assert 2 in raised  # numpy's and scipy's own builds at least
+    yield libraries, raised
+    for (_, put), count in zip(libraries, saved, strict=True):
+        put(count)
+
+
+def test_one_thread_runs_every_openblas_on_one_thread_and_restores_the_count(two_blas_threads):
+    libraries, raised = two_blas_threads
+    with one_thread():
+        assert [get() for get, _ in libraries] == [1] * len(libraries)
+        with one_thread():  # nested: the outer block restores
+            pass
+        assert [get() for get, _ in libraries] == [1] * len(libraries)
+    assert [get() for get, _ in libraries] == raised
+
+
+def test_the_dense_first_solve_runs_blas_on_one_thread(two_blas_threads, monkeypatch):
+    libraries, raised = two_blas_threads
+    seen: list[list[int]] = []
+
+    def spy(*args):
+        seen.append([get() for get, _ in libraries])
+        return guess(*args)
+
+    monkeypatch.setattr(warm, "guess", spy)
+    weights, covariance, solved, _ = min_variance(40, 0, 0.10, {})
+    assert seen == [[1] * len(libraries)]  # inside the solve
+    assert [get() for get, _ in libraries] == raised  # restored after
+    assert weights == pytest.approx(reference(covariance, 0.10, {}), abs=2e-6)

@@ -23,6 +23,7 @@ from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
 from cvxpy.reductions.solvers.conic_solvers.conic_solver import ConicSolver
 
 from exposure.optimize.activeset import HOW, PREVIOUS, KKTPoint, resolve
+from exposure.optimize.blas import one_thread
 from exposure.optimize.interior import guess
 
 #: ``problem.solve(..., exposure_resolve=False)``: a side solve, by Clarabel (its central multipliers), that
@@ -42,6 +43,10 @@ class ResolvingClarabel(CLARABEL):
 
     def solve_via_data(self, data: dict, warm_start: bool, verbose: bool, solver_opts: dict,
                        solver_cache: dict | None = None) -> Any:
+        with one_thread():  # small dense factorizations: OpenBLAS's threads cost more than they save
+            return self._solve(data, verbose, solver_opts, solver_cache)
+
+    def _solve(self, data: dict, verbose: bool, solver_opts: dict, solver_cache: dict | None) -> Any:
         dims = data[ConicSolver.DIMS]
         a, b = data["A"], data["b"]
         quadratic = dims.zero + dims.nonneg == a.shape[0]
