@@ -41,7 +41,7 @@ from exposure.holdings.reader import MAX_FILE_BYTES, MAX_ROWS, read_bytes
 from exposure.holdings.statement import DERIVATIVE_COLUMNS
 
 __all__ = ["AMOUNT_COLUMNS", "CASH_TICKERS", "MAX_FILE_BYTES", "MAX_ROWS", "Portfolio", "look_through",
-           "parse_number"]
+           "look_through_columns", "parse_number"]
 
 
 @dataclass
@@ -259,24 +259,50 @@ def _ticker_column(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+#: The columns of :func:`look_through`.
+LOOK_THROUGH_COLUMNS = ["ticker", "weight", "via", "looked_through"]
+
+
 def look_through(valued: pd.DataFrame, holdings_of: Callable[[str], pd.DataFrame | None]) -> pd.DataFrame:
     """Replace each fund by its holdings times its weight; the rest stays as ``<fund> other``.
 
     ``holdings_of(ticker)`` returns the fund's ``ticker, weight`` rows or None when it is not a known fund.
     Returns ``ticker, weight, via, looked_through`` rows (``via`` is the fund, or "" for a direct holding).
     """
-    rows: list[dict] = []
-    for ticker, weight, is_cash in zip(valued["ticker"].tolist(), valued["weight"].tolist(),
-                                       valued["is_cash"].tolist(), strict=True):
-        holdings = None if is_cash else holdings_of(ticker)
+    columns = look_through_columns(valued["ticker"].tolist(), valued["weight"].tolist(), valued["is_cash"].tolist(),
+                                   holdings_of)
+    return pd.DataFrame(dict(zip(LOOK_THROUGH_COLUMNS, columns, strict=True)) if columns[0] else None,
+                        columns=LOOK_THROUGH_COLUMNS)
+
+
+def look_through_columns(tickers: list[str], weights: list[float], is_cash: list[bool],
+                         holdings_of: Callable[[str], pd.DataFrame | None],
+                         ) -> tuple[list[str], list[float], list[str], list[bool]]:
+    """:func:`look_through` on the valued positions' ``ticker, weight, is_cash`` columns, returning its four
+    columns as lists (``analyze()`` works on the lists and builds one frame at the end)."""
+    out_tickers: list[str] = []
+    out_weights: list[float] = []
+    vias: list[str] = []
+    looked: list[bool] = []
+    for ticker, weight, cash in zip(tickers, weights, is_cash, strict=True):
+        holdings = None if cash else holdings_of(ticker)
         if holdings is None or holdings.empty:
-            rows.append({"ticker": ticker, "weight": weight, "via": "", "looked_through": False})
+            out_tickers.append(ticker)
+            out_weights.append(weight)
+            vias.append("")
+            looked.append(False)
             continue
-        covered = float(holdings["weight"].sum())
-        for held, share in zip(holdings["ticker"].tolist(), holdings["weight"].tolist(), strict=True):
-            rows.append({"ticker": held, "weight": weight * share, "via": ticker, "looked_through": True})
+        shares = holdings["weight"]
+        covered = float(shares.sum())
+        held = holdings["ticker"].tolist()
+        out_tickers.extend(held)
+        out_weights.extend(weight * share for share in shares.tolist())
+        vias.extend([ticker] * len(held))
+        looked.extend([True] * len(held))
         rest = max(0.0, 1.0 - covered)
         if rest > 0:
-            rows.append({"ticker": f"{ticker} other", "weight": weight * rest, "via": ticker,
-                         "looked_through": False})
-    return pd.DataFrame(rows, columns=["ticker", "weight", "via", "looked_through"])
+            out_tickers.append(f"{ticker} other")
+            out_weights.append(weight * rest)
+            vias.append(ticker)
+            looked.append(False)
+    return out_tickers, out_weights, vias, looked
