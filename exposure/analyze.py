@@ -117,12 +117,11 @@ def _build(pf: Portfolio, web: DealWeb | None, model: ExposureModel | DefaultMod
         value = figures.at[ticker, "price_usd"] if ticker in figures.index else None
         return None if value is None or pd.isna(value) else float(value)
 
-    valued = pf.valued(usd_price if pf.kind == "shares" else None)
+    valued = pf.valuation(usd_price if pf.kind == "shares" else None)
     notes.extend(price_notes(figures, held, pf.base_currency, pf.fx_rates) if held else [])
-    held_tickers, held_names, held_cash = (valued[c].tolist() for c in ("ticker", "name", "is_cash"))
-    rows = look_through_columns(held_tickers, valued["weight"].tolist(), held_cash, market.fund_holdings)
-    holdings, columns = _mapped(rows, web, dict(zip(held_tickers, held_names, strict=True)),
-                                {t for t, is_cash in zip(held_tickers, held_cash, strict=True) if is_cash},
+    rows = look_through_columns(valued.tickers, valued.weight.tolist(), valued.is_cash, market.fund_holdings)
+    holdings, columns = _mapped(rows, web, dict(zip(valued.tickers, pf.positions["name"].tolist(), strict=True)),
+                                {t for t, is_cash in zip(valued.tickers, valued.is_cash, strict=True) if is_cash},
                                 getattr(market, "securities", set)())
     if "unmapped" in columns.kind:  # "did you mean" searches every known ticker: only when needed
         notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
