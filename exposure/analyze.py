@@ -259,9 +259,10 @@ def layer_mix(ai_layer_share: float, weight_by: dict[str, float]) -> pd.DataFram
     lo, hi = np.array(list(BALANCED_AI_BANDS.values())).T
     share = weight / ai_layer_share if ai_layer_share > 0 else np.zeros_like(weight)
     status = np.where(share < lo - 1e-12, "below", np.where(share > hi + 1e-12, "above", "within"))
-    return pd.DataFrame({"weight": weight, "share": share, "lo": lo, "hi": hi,
-                         "status": _text(status.tolist()) if ai_layer_share > 0 else ""},
-                        index=pd.Index(_text(list(BALANCED_AI_BANDS)), name="layer"))
+    frame = pd.DataFrame(np.column_stack([weight, share, lo, hi]), columns=["weight", "share", "lo", "hi"],
+                         index=pd.Index(_text(list(BALANCED_AI_BANDS)), name="layer"))
+    frame["status"] = _text(status.tolist() if ai_layer_share > 0 else [""] * len(status))
+    return frame
 
 
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
@@ -436,14 +437,13 @@ def _text_dtype() -> Any:
 
 
 def _text(values: list[Any]) -> Any:
-    """A column of text (missing values None or NaN) as pandas would infer it, built in one call: inferring a
-    list of strings is much of the cost of building a frame. Anything else is returned for pandas to infer."""
+    """A column of strings (None for missing) as pandas would infer it, built in one call: inferring a list of
+    strings is much of the cost of building a frame. Anything else is returned for pandas to infer."""
     dtype = _text_dtype()
-    if dtype is None or not any(isinstance(v, str) for v in values):
+    types = set(map(type, values))
+    if dtype is None or str not in types or not types <= {str, type(None)}:
         return values
-    if not all(type(v) is str or v is None or (type(v) is float and v != v) for v in values):
-        return values
-    return pd.array(values, dtype=dtype)
+    return dtype.construct_array_type()._from_sequence(values, dtype=dtype)
 
 
 class _WebFacts(NamedTuple):
