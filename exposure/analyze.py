@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import date
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,7 +17,7 @@ from exposure.holdings.identifiers import described_fund, known_security, unmapp
 from exposure.hubs import ai_dependence, circular_structures, portfolio_structures, systemic_importance
 from exposure.metrics import effective_number, grade, hhi, score
 from exposure.network import Sensitivity, chains, check_stable, leontief_solve
-from exposure.portfolio import CASH_TICKERS, Portfolio, look_through
+from exposure.portfolio import CASH_TICKERS, Portfolio, look_through_columns
 from exposure.report import ExposureReport
 from exposure.taxonomy import AI_LAYERS, BALANCED_AI_BANDS
 from exposure.webfiles import diversifier_funds
@@ -64,6 +67,18 @@ class Context:
         return self.sensitivity.spectral_radius()
 
 
+class _Rows(NamedTuple):
+    """The look-through holdings' columns as Python lists: :func:`analyze` sums them without reading the frame
+    back column by column (each read of an Arrow-backed column costs more than the sums themselves)."""
+
+    ticker: list[str]
+    weight: list[float]
+    via: list[str]
+    company_id: list[str | None]
+    layer: list[str]
+    kind: list[str]
+
+
 def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | DefaultModel | None = None,
                   market: MarketData | None = None) -> Context:
     """Value the portfolio, look through its funds, map it onto the web and build ``L``.
@@ -71,6 +86,12 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     ``market`` defaults to the bundled snapshot; a live provider also refreshes the web's market caps
     and revenues (names it could not fetch keep the snapshot, and its warnings say which).
     """
+    return _build(pf, web, model, market)[0]
+
+
+def _build(pf: Portfolio, web: DealWeb | None, model: ExposureModel | DefaultModel | None,
+           market: MarketData | None) -> tuple[Context, _Rows]:
+    """:func:`build_context`, with the holdings' columns as lists beside the context."""
     from exposure.defaults import DefaultModel  # ExposureModel()'s values without loading pydantic
     from exposure.market import SnapshotProvider
 
@@ -82,7 +103,7 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
     seen_warnings = len(getattr(market, "warnings", []))  # a provider reused across calls keeps its old ones
     if (note := pf.normalization_note()) is not None:
         notes.append(note)
-    if (note := web.future_deals_note()) is not None:
+    if (note := _future_deals_note(web)) is not None:
         notes.append(note)
     # One batched fundamentals request for everything we may need: the web's listed companies (fresh
     # market caps and revenues) and the portfolio's own tickers (prices for shares).
@@ -96,22 +117,24 @@ def build_context(pf: Portfolio, web: DealWeb | None = None, model: ExposureMode
         value = figures.at[ticker, "price_usd"] if ticker in figures.index else None
         return None if value is None or pd.isna(value) else float(value)
 
-    valued = pf.valued(usd_price if pf.kind == "shares" else None)
+    valued = pf.valuation(usd_price if pf.kind == "shares" else None)
     notes.extend(price_notes(figures, held, pf.base_currency, pf.fx_rates) if held else [])
-    rows = look_through(valued, market.fund_holdings)
-    holdings = _mapped(rows, web, valued, getattr(market, "securities", set)())
-    if (holdings["kind"] == "unmapped").any():  # "did you mean" searches every known ticker: only when needed
+    rows = look_through_columns(valued.tickers, valued.weight.tolist(), valued.is_cash, market.fund_holdings)
+    holdings, columns = _mapped(rows, web, dict(zip(valued.tickers, pf.positions["name"].tolist(), strict=True)),
+                                {t for t, is_cash in zip(valued.tickers, valued.is_cash, strict=True) if is_cash},
+                                getattr(market, "securities", set)())
+    if "unmapped" in columns.kind:  # "did you mean" searches every known ticker: only when needed
         notes.extend(unmapped_notes(holdings, [*web.listed["ticker"], *getattr(market, "funds", set)()]))
     notes.extend(getattr(market, "warnings", [])[seen_warnings:])
 
     sensitivity = web.sensitivity(parameters)
     check_stable(sensitivity)
     weights = np.zeros(len(sensitivity.ids))
-    mapped = holdings["mapped"].to_numpy()
-    for cid, weight in _sums(holdings["company_id"][mapped].tolist(), holdings["weight"][mapped].tolist()).items():
+    mapped = [(cid, w) for cid, w in zip(columns.company_id, columns.weight, strict=True) if cid is not None]
+    for cid, weight in _sums([cid for cid, _ in mapped], [w for _, w in mapped]).items():
         weights[sensitivity.index[cid]] = weight
     return Context(weights=weights, holdings=holdings, web=web, model=parameters, portfolio=pf, sensitivity=sensitivity,
-                   notes=notes)
+                   notes=notes), columns
 
 
 def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | DefaultModel | None = None,
@@ -132,40 +155,43 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | De
     -------
     ExposureReport with fractions of portfolio value (see its docstring).
     """
-    ctx = build_context(pf, web, model, market)
+    ctx, rows = _build(pf, web, model, market)
     web = ctx.web
+    facts = _web_facts(ctx)
     if hubs:
         table_ids = ai_ids = list(dict.fromkeys(web.resolve(h) for h in hubs))
     else:
-        importance = systemic_importance(ctx.sensitivity, web.companies)
-        table_ids, ai_ids = list(ctx.ids), list(importance.index[importance["hub"]])
+        table_ids, ai_ids = list(ctx.ids), list(facts.ai_ids)
     columns = _exposure_columns(ctx, [ctx.index[h] for h in table_ids])
     order = np.lexsort((-columns["first_order"], -columns["total"]))  # by total, then first order; stable
     ordered = [table_ids[k] for k in order]
     is_hub = set(ai_ids)
     flags = np.array([h in is_hub for h in ordered], dtype=bool)
-    table = pd.DataFrame({"name": [web.name_of[h] for h in ordered], "layer": [web.layer_of[h] for h in ordered],
+    table = pd.DataFrame({"name": _text([web.name_of[h] for h in ordered]),
+                          "layer": _text([web.layer_of[h] for h in ordered]),
                           "ai_hub": flags, **{name: values[order] for name, values in columns.items()}},
-                         index=pd.Index(ordered, name="company"))
+                         index=pd.Index(_text(ordered), name="company"))
 
     holdings = ctx.holdings
-    weight_by = _sums(holdings["layer"].tolist(), holdings["weight"].tolist())
-    layers = pd.DataFrame({"weight": list(weight_by.values())},
-                          index=pd.Index(list(weight_by), name="layer")).sort_values("weight", ascending=False)
+    weight_by = _sums(rows.layer, rows.weight)
+    layer_weights = np.fromiter(weight_by.values(), dtype=float, count=len(weight_by))
+    by_weight = _descending(layer_weights)
+    layer_names = list(weight_by)
+    layers = pd.DataFrame({"weight": layer_weights[by_weight]},
+                          index=pd.Index(_text([layer_names[k] for k in by_weight]), name="layer"))
     hub_totals = columns["total"][order][flags]
     first_hub = int(np.argmax(flags)) if flags.any() else None
     largest = float(hub_totals[0]) if hub_totals.size else 0.0
     top = ordered[first_hub] if first_hub is not None and largest > 0 else None
     value = score(largest)
-    in_ai = np.array([web.layer_of[c] in AI_LAYERS for c in ctx.ids])
     ai_layer_share = float(sum(w for layer, w in weight_by.items() if layer in AI_LAYERS))
-    ai_share = float(ctx.weights @ ai_dependence(ctx.sensitivity, in_ai))
+    ai_share = float(ctx.weights @ facts.ai_dependence)
     metrics = {
         "ai_share": ai_share,
         "ai_layer_share": ai_layer_share,
         "ai_network_share": ai_share - ai_layer_share,
         "ai_hubs": ai_ids,
-        **_name_concentration(holdings),
+        **_name_concentration(rows),
         "hub_hhi": hhi(hub_totals),  # over the AI hubs only: a non-hub held (IBM) is no "effective hub"
         "effective_hubs": effective_number(hub_totals),
         "largest_hub": top,
@@ -176,7 +202,8 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | De
     }
     weights_by_id = {cid: float(w) for cid, w in zip(ctx.ids, ctx.weights, strict=True) if w > 0}
     return ExposureReport(
-        hubs=table, layers=layers, holdings=holdings, coverage=_coverage(ctx), metrics=metrics, score=value,
+        hubs=table, layers=layers, holdings=holdings, coverage=_coverage(ctx, rows, facts), metrics=metrics,
+        score=value,
         grade=grade(value), top_hub=top, top_hub_name=None if top is None else web.name_of[top],
         notes=ctx.notes, parameters=ctx.model.model_dump(mode="json"),
         as_of=None if web.cutoff is None else web.cutoff.isoformat(),
@@ -186,12 +213,13 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | De
     )
 
 
-def _name_concentration(holdings: pd.DataFrame) -> dict[str, object]:
+def _name_concentration(rows: _Rows) -> dict[str, object]:
     """Single-name concentration over non-cash look-through holdings: largest name, HHI, effective N.
 
     A fund's remainder beyond its published holdings is many names, not one, so it is left out."""
-    not_cash = ~np.isin(holdings["kind"].to_numpy(), ["cash", "fund_other"])
-    by_name = _sums(holdings["ticker"][not_cash].tolist(), holdings["weight"][not_cash].tolist())
+    named = [(t, w) for t, w, kind in zip(rows.ticker, rows.weight, rows.kind, strict=True)
+             if kind not in ("cash", "fund_other")]
+    by_name = _sums([t for t, _ in named], [w for _, w in named])
     names = np.fromiter(by_name.values(), dtype=float)
     largest = max(by_name, key=by_name.__getitem__) if by_name else None
     return {"largest_name": largest, "largest_name_weight": by_name[largest] if largest else 0.0,
@@ -231,9 +259,10 @@ def layer_mix(ai_layer_share: float, weight_by: dict[str, float]) -> pd.DataFram
     lo, hi = np.array(list(BALANCED_AI_BANDS.values())).T
     share = weight / ai_layer_share if ai_layer_share > 0 else np.zeros_like(weight)
     status = np.where(share < lo - 1e-12, "below", np.where(share > hi + 1e-12, "above", "within"))
-    return pd.DataFrame({"weight": weight, "share": share, "lo": lo, "hi": hi,
-                         "status": status if ai_layer_share > 0 else ""},
-                        index=pd.Index(list(BALANCED_AI_BANDS), name="layer"))
+    frame = pd.DataFrame(np.column_stack([weight, share, lo, hi]), columns=["weight", "share", "lo", "hi"],
+                         index=pd.Index(_text(list(BALANCED_AI_BANDS)), name="layer"))
+    frame["status"] = _text(status.tolist() if ai_layer_share > 0 else [""] * len(status))
+    return frame
 
 
 def exposure_table(ctx: Context, hub_ids: list[str]) -> pd.DataFrame:
@@ -248,11 +277,16 @@ def _exposure_columns(ctx: Context, positions: list[int]) -> dict[str, np.ndarra
     its first-order part is ``min(L[i, h], x_h[i])`` and the network part the rest, so for every hub
     ``direct + first_order + network = total = w_h + sum_i w_i x_h[i] <= 1`` exactly, with no clipping.
     """
-    x = ctx.sensitivity.exposures(positions)  # x_h per hub, including the first-order term, capped at 1
+    def split() -> tuple[np.ndarray, np.ndarray]:  # depends on the web alone
+        x = ctx.sensitivity.exposures(positions)  # x_h per hub, including the first-order term, capped at 1
+        first = np.minimum(ctx.sensitivity.column(positions), x)
+        return first, x - first
+
+    every_company = len(positions) == len(ctx.ids) and positions == list(range(len(ctx.ids)))
+    first, rest = ctx.sensitivity._cached("exposure_split", split) if every_company else split()
     direct = ctx.weights[positions]
-    first = np.minimum(ctx.sensitivity.column(positions), x)
     first_order = ctx.weights @ first
-    beyond = ctx.weights @ (x - first)
+    beyond = ctx.weights @ rest
     return {"direct": direct, "first_order": first_order, "network": beyond,
             "total": direct + first_order + beyond}
 
@@ -307,25 +341,29 @@ def _ticker(ctx: Context, cid: str) -> str:
     return str(ticker) if isinstance(ticker, str) else cid
 
 
-def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame, securities: set[str]) -> pd.DataFrame:
-    """Add ``company_id, name, layer, mapped, kind`` to look-through rows (kind: company, cash, fund_other,
-    outside_web, unmapped).
+def _mapped(rows: tuple[list[str], list[float], list[str], list[bool]], web: DealWeb, given_names: dict[str, str],
+            cash: set[str], securities: set[str]) -> tuple[pd.DataFrame, _Rows]:
+    """Add ``company_id, name, layer, mapped, kind`` to look-through rows (``ticker, weight, via, looked_through``
+    columns, :func:`~exposure.portfolio.look_through_columns`); kind: company, cash, fund_other, outside_web,
+    unmapped. ``given_names`` are the names the portfolio gives its tickers and ``cash`` its cash tickers.
 
     ``unmapped`` is only for what the user holds directly and neither the web nor the market data knows (a typo,
     an unknown identifier); a fund's published holding outside the web (a bank in VTI, a Treasury in BND) and a
     directly held listed security the market data names (``securities``: COST, NFLX) are ``outside_web`` with
     layer ``other``: known, and loading on no hub. A bundled diversifier fund held without bundled holdings (AGG)
     is ``fund_other`` with its ``universe.csv`` layer, as ``suggest`` labels it."""
-    cash = set(valued.loc[valued["is_cash"], "ticker"])
+    tickers, weights, vias, looked_through = rows
     company_ids: list[str | None] = []
     kinds: list[str] = []
     layers: list[str] = []
     names: list[str] = []
-    given_names = dict(zip(valued["ticker"], valued["name"], strict=True))
     layer_of, name_of, diversifiers = web.layer_of, web.name_of, diversifier_funds()
-    for ticker, via, looked in zip(rows["ticker"].tolist(), rows["via"].tolist(), rows["looked_through"].tolist(),
-                                   strict=True):
-        cid = None if ticker in cash else web.company_for_ticker(ticker)
+    known = _memo(web).setdefault("company_for_ticker", {})  # ticker -> company id or None, per web
+    for ticker, via, looked in zip(tickers, vias, looked_through, strict=True):
+        if ticker in cash:
+            cid = None
+        elif (cid := known.get(ticker, _UNSEEN)) is _UNSEEN:
+            cid = known[ticker] = web.company_for_ticker(ticker)
         company_ids.append(cid)
         if ticker in cash and not via:
             kind, layer, name = "cash", "cash", "Cash"
@@ -349,25 +387,26 @@ def _mapped(rows: pd.DataFrame, web: DealWeb, valued: pd.DataFrame, securities: 
         kinds.append(kind)
         layers.append(layer)
         names.append(name)
-    return pd.DataFrame({"ticker": rows["ticker"].to_numpy(), "name": names, "company_id": company_ids,
-                         "layer": layers, "weight": rows["weight"].to_numpy(dtype=float),
-                         "via": rows["via"].to_numpy(), "kind": kinds,
-                         "mapped": [cid is not None for cid in company_ids]})
+    mapped = np.array([cid is not None for cid in company_ids], dtype=bool)
+    frame = pd.DataFrame({"ticker": _text(tickers), "name": _text(names), "company_id": _text(company_ids),
+                          "layer": _text(layers), "weight": np.array(weights, dtype=float), "via": _text(vias),
+                          "kind": _text(kinds), "mapped": mapped})
+    return frame, _Rows(tickers, weights, vias, company_ids, layers, kinds)
 
 
-def _coverage(ctx: Context) -> dict[str, object]:
-    holdings = ctx.holdings
-    kind, weight, ticker = holdings["kind"].to_numpy(), holdings["weight"].to_numpy(), holdings["ticker"].to_numpy()
+def _coverage(ctx: Context, rows: _Rows, facts: _WebFacts) -> dict[str, object]:
+    weight = np.array(rows.weight, dtype=float)
+    kind = np.array(rows.kind, dtype=object)
     unmapped = kind == "unmapped"
     return {
         "unmapped_weight": float(weight[unmapped].sum()),
-        "unmapped_tickers": sorted(set(ticker[unmapped].tolist())),
+        "unmapped_tickers": sorted({t for t, k in zip(rows.ticker, rows.kind, strict=True) if k == "unmapped"}),
         "not_looked_through_weight": float(weight[kind == "fund_other"].sum()),
         "outside_web_weight": float(weight[kind == "outside_web"].sum()),
         "cash_weight": float(weight[kind == "cash"].sum()),
         "deals_in_web": int(len(ctx.web.deals)),
         "deals_left_out": len(ctx.sensitivity.left_out_deals()),
-        "channels_left_out": int((ctx.sensitivity.coverage["channel"] != "all").sum()),
+        "channels_left_out": facts.channels_left_out,
         "left_out": ctx.sensitivity.coverage,
         "estimated_deals": ctx.sensitivity.estimated_deals(),
     }
@@ -379,3 +418,71 @@ def _sums(keys: list[str], values: list[float]) -> dict[str, float]:
     for key, value in zip(keys, values, strict=True):
         sums[key] = sums.get(key, 0.0) + value
     return sums
+
+
+def _descending(values: np.ndarray) -> np.ndarray:
+    """The order of pandas' ``sort_values(ascending=False)`` (its quicksort on the reversed values, NaN last), ties
+    included, without building a frame to sort."""
+    positions = np.arange(len(values))
+    missing = np.isnan(values)
+    kept, at = values[~missing][::-1], positions[~missing][::-1]
+    return np.concatenate([at[kept.argsort(kind="quicksort")][::-1], positions[missing]])
+
+
+@cache
+def _text_dtype() -> Any:
+    """The dtype pandas gives a column of Python strings (``str`` in pandas 3), or None for plain ``object``."""
+    dtype = pd.Series(["text"]).dtype
+    return None if pd.api.types.is_object_dtype(dtype) else dtype
+
+
+def _text(values: list[Any]) -> Any:
+    """A column of strings (None for missing) as pandas would infer it, built in one call: inferring a list of
+    strings is much of the cost of building a frame. Anything else is returned for pandas to infer."""
+    dtype = _text_dtype()
+    types = set(map(type, values))
+    if dtype is None or str not in types or not types <= {str, type(None)}:
+        return values
+    return dtype.construct_array_type()._from_sequence(values, dtype=dtype)
+
+
+class _WebFacts(NamedTuple):
+    """What :func:`analyze` needs that depends on the web and model alone, kept beside the sensitivity matrix."""
+
+    companies: pd.DataFrame  # the web's frame they were computed from (guards against a reused object id)
+    ai_ids: list[str]
+    ai_dependence: np.ndarray
+    channels_left_out: int
+
+
+def _web_facts(ctx: Context) -> _WebFacts:
+    web, sensitivity = ctx.web, ctx.sensitivity
+
+    def compute() -> _WebFacts:
+        importance = systemic_importance(sensitivity, web.companies)
+        in_ai = np.array([web.layer_of[c] in AI_LAYERS for c in ctx.ids])
+        return _WebFacts(web.companies, list(importance.index[importance["hub"]]),
+                         ai_dependence(sensitivity, in_ai), int((sensitivity.coverage["channel"] != "all").sum()))
+
+    return sensitivity._cached("web_facts", compute, valid=lambda stored: stored.companies is web.companies)
+
+
+#: Per web object, values derived from it alone (a web never changes once built; the entry goes with the web).
+_WEB_MEMO: weakref.WeakKeyDictionary[DealWeb, dict[Any, Any]] = weakref.WeakKeyDictionary()
+_UNSEEN = object()
+
+
+def _memo(web: DealWeb) -> dict[Any, Any]:
+    memo = _WEB_MEMO.get(web)
+    if memo is None:
+        memo = _WEB_MEMO[web] = {}
+    return memo
+
+
+def _future_deals_note(web: DealWeb) -> str | None:
+    """:meth:`DealWeb.future_deals_note`, once per web and day."""
+    memo = _memo(web)
+    today = date.today()
+    if memo.get("future_deals_note", (None,))[0] != today:
+        memo["future_deals_note"] = (today, web.future_deals_note(today))
+    return memo["future_deals_note"][1]

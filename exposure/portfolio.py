@@ -27,6 +27,7 @@ import html
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,16 @@ from exposure.holdings.reader import MAX_FILE_BYTES, MAX_ROWS, read_bytes
 from exposure.holdings.statement import DERIVATIVE_COLUMNS
 
 __all__ = ["AMOUNT_COLUMNS", "CASH_TICKERS", "MAX_FILE_BYTES", "MAX_ROWS", "Portfolio", "look_through",
-           "parse_number"]
+           "look_through_columns", "parse_number"]
+
+
+class Valuation(NamedTuple):
+    """The columns :meth:`Portfolio.valued` adds, aligned with the positions."""
+
+    tickers: list[str]
+    is_cash: list[bool]
+    value: np.ndarray  # base currency (NaN for a weights portfolio)
+    weight: np.ndarray  # fractions summing to 1
 
 
 @dataclass
@@ -155,33 +165,42 @@ class Portfolio:
         ``price(ticker)`` gives a USD price per share; it is needed only for ``shares`` portfolios,
         where a missing price is an error naming the ticker. Cash rows count at face value.
         """
+        valuation = self.valuation(price)
         table = self.positions.reset_index(drop=True)
-        table["is_cash"] = table["ticker"].isin(CASH_TICKERS)
+        table["is_cash"] = np.array(valuation.is_cash, dtype=bool)
+        table["value"] = valuation.value
+        table["weight"] = valuation.weight
+        return table
+
+    def valuation(self, price: Callable[[str], float | None] | None = None) -> Valuation:
+        """:meth:`valued`'s new columns as arrays and lists, without the frame (``analyze()`` needs only these)."""
+        tickers = self.positions["ticker"].tolist()
+        is_cash = [t in CASH_TICKERS for t in tickers]
+        amount = self.positions["amount"]
         if self.kind == "shares":
             converter = Converter(self.base_currency) if self.fx_rates is None else Converter(self.base_currency,
                                                                                              rates=self.fx_rates)
             usd = converter.convert(1.0, "USD")
             values = []
-            for ticker, amount, is_cash in zip(table["ticker"], table["amount"], table["is_cash"], strict=True):
-                unit = 1.0 if is_cash else (price(ticker) if price else None)
+            for ticker, units, cash in zip(tickers, amount.tolist(), is_cash, strict=True):
+                unit = 1.0 if cash else (price(ticker) if price else None)
                 if unit is None or not np.isfinite(unit):
                     raise PortfolioError(located(f"no price for {ticker} to value its shares", file=self.source,
                                                  column="shares",
                                                  fix="use --live for today's prices, give market_value instead "
                                                      "of shares, or add the ticker to prices.csv."))
                 with np.errstate(over="ignore"):
-                    value = amount * (unit if is_cash else unit * usd)
+                    value = units * (unit if cash else unit * usd)
                 if not np.isfinite(value):
-                    raise PortfolioError(located(f"{amount:g} shares of {ticker} at {unit:g} overflow the "
+                    raise PortfolioError(located(f"{units:g} shares of {ticker} at {unit:g} overflow the "
                                                  "position's value", file=self.source,
                                                  column="shares", fix="check the number of shares."))
                 values.append(value)
-            table["value"] = values
-        elif self.kind == "market_value":
-            table["value"] = table["amount"]
+            basis = pd.Series(values, dtype=float)
+            value = basis.to_numpy()
         else:
-            table["value"] = np.nan
-        basis = table["value"] if self.kind != "weight" else table["amount"]
+            basis = amount
+            value = amount.to_numpy() if self.kind == "market_value" else np.full(len(tickers), np.nan)
         with np.errstate(over="ignore"):
             total = float(basis.sum())
         if np.isinf(total):
@@ -191,8 +210,7 @@ class Portfolio:
         if not total > 0:
             raise PortfolioError(located(f"the {self.kind} of the portfolio sums to {total:g}", file=self.source,
                                          column=self.kind, fix="give positions with a positive total."))
-        table["weight"] = basis / total
-        return table
+        return Valuation(tickers, is_cash, value, basis.to_numpy() / total)
 
     @property
     def weights(self) -> pd.Series:
@@ -259,24 +277,50 @@ def _ticker_column(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+#: The columns of :func:`look_through`.
+LOOK_THROUGH_COLUMNS = ["ticker", "weight", "via", "looked_through"]
+
+
 def look_through(valued: pd.DataFrame, holdings_of: Callable[[str], pd.DataFrame | None]) -> pd.DataFrame:
     """Replace each fund by its holdings times its weight; the rest stays as ``<fund> other``.
 
     ``holdings_of(ticker)`` returns the fund's ``ticker, weight`` rows or None when it is not a known fund.
     Returns ``ticker, weight, via, looked_through`` rows (``via`` is the fund, or "" for a direct holding).
     """
-    rows: list[dict] = []
-    for ticker, weight, is_cash in zip(valued["ticker"].tolist(), valued["weight"].tolist(),
-                                       valued["is_cash"].tolist(), strict=True):
-        holdings = None if is_cash else holdings_of(ticker)
+    columns = look_through_columns(valued["ticker"].tolist(), valued["weight"].tolist(), valued["is_cash"].tolist(),
+                                   holdings_of)
+    return pd.DataFrame(dict(zip(LOOK_THROUGH_COLUMNS, columns, strict=True)) if columns[0] else None,
+                        columns=LOOK_THROUGH_COLUMNS)
+
+
+def look_through_columns(tickers: list[str], weights: list[float], is_cash: list[bool],
+                         holdings_of: Callable[[str], pd.DataFrame | None],
+                         ) -> tuple[list[str], list[float], list[str], list[bool]]:
+    """:func:`look_through` on the valued positions' ``ticker, weight, is_cash`` columns, returning its four
+    columns as lists (``analyze()`` works on the lists and builds one frame at the end)."""
+    out_tickers: list[str] = []
+    out_weights: list[float] = []
+    vias: list[str] = []
+    looked: list[bool] = []
+    for ticker, weight, cash in zip(tickers, weights, is_cash, strict=True):
+        holdings = None if cash else holdings_of(ticker)
         if holdings is None or holdings.empty:
-            rows.append({"ticker": ticker, "weight": weight, "via": "", "looked_through": False})
+            out_tickers.append(ticker)
+            out_weights.append(weight)
+            vias.append("")
+            looked.append(False)
             continue
-        covered = float(holdings["weight"].sum())
-        for held, share in zip(holdings["ticker"].tolist(), holdings["weight"].tolist(), strict=True):
-            rows.append({"ticker": held, "weight": weight * share, "via": ticker, "looked_through": True})
+        shares = holdings["weight"]
+        covered = float(shares.sum())
+        held = holdings["ticker"].tolist()
+        out_tickers.extend(held)
+        out_weights.extend(weight * share for share in shares.tolist())
+        vias.extend([ticker] * len(held))
+        looked.extend([True] * len(held))
         rest = max(0.0, 1.0 - covered)
         if rest > 0:
-            rows.append({"ticker": f"{ticker} other", "weight": weight * rest, "via": ticker,
-                         "looked_through": False})
-    return pd.DataFrame(rows, columns=["ticker", "weight", "via", "looked_through"])
+            out_tickers.append(f"{ticker} other")
+            out_weights.append(weight * rest)
+            vias.append(ticker)
+            looked.append(False)
+    return out_tickers, out_weights, vias, looked
