@@ -17,9 +17,9 @@ from exposure.optimize import Constraints, load_universe, suggest
 from exposure.optimize.inputs import account_currency
 
 BROKERS = conftest.ROOT / "tests" / "fixtures" / "brokers"
-#: retail_shares.csv at the snapshot's closes: AAPL 40 x 260.48, NVDA 60 x 197.58, MSFT 15 x 370.87,
-#: AMZN 25 x 241.70, TSLA 10 x 425.30, cash 2,500: 10,419.20 + 11,854.80 + 5,563.05 + 6,042.50 + 4,253.00 + 2,500.
-RETAIL_VALUE = 40_632.55
+#: retail_shares.csv at the snapshot's prices: AAPL 40 x 333.69, NVDA 60 x 197.58, MSFT 15 x 517.53,
+#: AMZN 25 x 251.52, TSLA 10 x 370.59, cash 2,500: 13,347.60 + 11,854.80 + 7,762.95 + 6,288.00 + 3,705.90 + 2,500.
+RETAIL_VALUE = 45_459.25
 RETAIL_CASH = 2_500 / RETAIL_VALUE  # 6.15%: the ceiling of "stay invested"
 
 
@@ -40,7 +40,7 @@ def test_proceeds_go_to_one_broad_fund_not_five_sector_and_bond_funds(web):
     assert _bought_funds(sug) == {"VTI"}
     assert sug.weights.at["VTI", "target"] == pytest.approx(0.30, abs=1e-6)
     assert sug.weights.at["CASH", "target"] == pytest.approx(0.05, abs=1e-6)
-    assert any(note.startswith("reinvestment: sale proceeds go to VTI") for note in sug.notes)
+    assert any(note.startswith("reinvestment: sale proceeds may go to VTI") for note in sug.notes)
 
 
 def test_a_cap_the_broad_fund_breaks_moves_to_bonds_and_never_to_two_aggregate_funds(web):
@@ -91,15 +91,15 @@ def test_whole_share_rounding_keeps_cash_within_its_band(web):
 
 
 def test_out_on_a_share_file_writes_share_counts_that_score_reads_back(tmp_path):
-    """The 10% cap in shares at the snapshot's prices: 4,063.26 / 197.58 = 20.6 -> NVDA keeps 20 of 60,
-    / 370.87 = 10.96 -> MSFT 10 of 15, / 260.48 = 15.6 -> AAPL 15 of 40, / 241.70 = 16.8 -> AMZN 16 of 25."""
+    """The 10% cap in shares at the snapshot's prices: 4,545.93 / 197.58 = 23.0 -> NVDA keeps 23 of 60,
+    / 517.53 = 8.78 -> MSFT 8 of 15, / 333.69 = 13.6 -> AAPL 13 of 40, / 251.52 = 18.07 -> AMZN 18 of 25."""
     out = tmp_path / "target.csv"
     result = conftest.run_cli("suggest", conftest.PORTFOLIOS / "retail_shares.csv", "--out", out, "--format", "json")
     assert result.returncode == 0, result.stderr
     target = pd.read_csv(io.StringIO(out.read_text(encoding="utf-8")))
     assert list(target.columns) == ["ticker", "shares", "name"]
     held = target.set_index("ticker")["shares"]
-    assert held["NVDA"] == 20 and held["MSFT"] == 10 and held["AAPL"] == 15 and held["AMZN"] == 16
+    assert held["NVDA"] == 23 and held["MSFT"] == 8 and held["AAPL"] == 13 and held["AMZN"] == 18
     names = held.drop("CASH")
     assert (names == names.round()).all()
     back = ex.Portfolio.from_csv(out)
@@ -134,3 +134,10 @@ def test_cash_a_zero_width_band_cannot_meet_is_reported_with_the_constraint_that
     assert 0.05 - 1e-9 <= cash < 0.05 + one_vti
     assert (cash <= 0.05 + 1e-7) or any("past its ceiling 5.00%" in note and "would break" in note
                                         for note in sug.notes)
+
+
+def test_a_value_account_without_prices_says_its_trades_are_fractional():
+    # hl_2.csv: an HL account in pounds; neither Ocado (OCDO.L) nor the UCITS fund bought has a bundled price
+    sug = ex.suggest(ex.Portfolio.from_csv(BROKERS / "hl_2.csv"), None, ex.Constraints(hub_caps={"openai": 0.02}))
+    assert sug.trades["shares"].isna().all()
+    assert any(n.startswith("whole shares: no traded name has a price") and "OCDO.L" in n for n in sug.notes)

@@ -149,9 +149,9 @@ def suggest(
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
     if constraints.currency is None:  # the account's currency picks the diversifier funds (UCITS for GBP/EUR)
-        from exposure.optimize.inputs import account_currency
+        from exposure.optimize.inputs import with_account_currency
 
-        constraints = constraints.model_copy(update={"currency": account_currency(portfolio)})
+        constraints = with_account_currency(constraints, portfolio)
     model = None if risk is Risk.none else _risk_model(risk.value, portfolio, web, market)
     result = run_suggest(portfolio, web, constraints, risk=model, market=market)
     if out is not None:
@@ -187,8 +187,9 @@ def _print(result: Suggestion, file: Path, out: Path | None) -> None:
         shown = result.trades.dropna(axis=1, how="all")
         print_table(shown, title="Trades (fractions of portfolio value)", percent_columns=("weight",))
     print_table(result.weights, title="Current and target weights", percent_columns=("current", "target", "trade"))
-    print_table(result.hubs, title="Total exposure to hubs, before and after", percent_columns=("before", "after"),
-                max_rows=8)
+    if not result.hubs.empty:  # a portfolio outside the web has no hub to show
+        print_table(result.hubs, title="Total exposure to hubs, before and after",
+                    percent_columns=("before", "after"), max_rows=8)
     if not result.binding.empty:
         print_table(result.binding.set_index("constraint")[["bound", "value", "dual", "reading"]],
                     title="Binding constraints (dual: objective saved per unit of relaxation)")

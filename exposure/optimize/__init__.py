@@ -26,7 +26,7 @@ from exposure.analyze import build_context
 from exposure.optimize.constraints import DEFAULT_MIN_TRADE, PRESETS, Constraints
 from exposure.optimize.data import ProblemData, build
 from exposure.optimize.frontier import frontier
-from exposure.optimize.inputs import MemoMarket, load_universe
+from exposure.optimize.inputs import MemoMarket, load_universe, with_account_currency
 from exposure.optimize.program import _PROGRAMS, Program, Shape, clear_cache, constants, program_for, shape_of
 from exposure.optimize.result import Suggestion, assemble, hub_change
 from exposure.optimize.solve import Solved, solve
@@ -71,7 +71,7 @@ def suggest(pf: Portfolio, web: DealWeb | None = None, constraints: Constraints 
     True
     """
     started = time.perf_counter()
-    constraints = constraints or Constraints()
+    constraints = with_account_currency(constraints or Constraints(), pf)
     memo = MemoMarket(market)
     ctx = build_context(pf, web, model, memo)
     data = build(ctx, constraints, risk, memo)
@@ -84,4 +84,5 @@ def problem_data(pf: Portfolio, web: DealWeb | None = None, constraints: Constra
                  market: MarketData | None = None) -> ProblemData:
     """The arrays :func:`suggest` optimizes over (for inspection and benchmarks)."""
     memo = MemoMarket(market)
-    return build(build_context(pf, web, model, memo), constraints or Constraints(), risk, memo)
+    return build(build_context(pf, web, model, memo), with_account_currency(constraints or Constraints(), pf), risk,
+                 memo)

@@ -55,8 +55,8 @@ class Constraints(BaseModel):
         the first ex-US fund, else the first bond fund; a fund of that category already held takes the proceeds
         instead. The web's listed companies are added only in the layers of ``layer_bands`` (bands need them).
     currency : the account's currency (``USD``, ``GBP``, ``EUR``), which picks the diversifier funds: a GBP or
-        EUR account is offered UCITS funds listed in its currency. Default: USD (the CLI reads it from the
-        holdings, :func:`exposure.optimize.inputs.account_currency`).
+        EUR account is offered UCITS funds listed in its currency. Default: read from the holdings
+        (:func:`exposure.optimize.inputs.account_currency`; USD when they say nothing).
     new_names : when false, trade only what is held (no name outside the holdings is bought).
     long_only : no short positions (default true); when false a name may go to ``-max_weight``.
     stress_caps : ``{scenario: max loss}`` for the bundled scenarios (linear DebtRank losses, linear in weights).

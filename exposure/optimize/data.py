@@ -252,8 +252,9 @@ def _reinvestment(constraints: Constraints, web: DealWeb, market: MarketData, li
     only when it keeps every hub cap on its own (its loading on each capped hub at most the cap, so that it
     can take any amount of proceeds). Without layer bands or stress caps only the first such fund is
     offered, so the proceeds go to one broad fund; with them every category's fund is offered, since a broad
-    fund alone carries AI names in every layer and may not fit the bands. Funds without bundled holdings load
-    on no hub.
+    fund alone carries AI names in every layer and may not fit the bands. A bond fund is offered only to an
+    investor who holds one, or when no equity fund keeps the caps: selling AI stocks is no reason to move an
+    equity portfolio into bonds. Funds without bundled holdings load on no hub.
     """
     from exposure.loadings import hub_loadings
 
@@ -274,6 +275,8 @@ def _reinvestment(constraints: Constraints, web: DealWeb, market: MarketData, li
     for category in REINVEST_ORDER:
         rows = list(home.index[home["category"] == category])
         held = [t for t in rows if t in w0]
+        if category == "bond_fund" and chosen and not held:
+            break  # equity proceeds stay in equity: bonds only for a bond holder, or when no equity fund fits
         for ticker in held[:1] or rows[:1]:
             over = [f"{hub} {loads.at[ticker, hub]:.1%} > cap {cap:.1%}" for hub, cap in caps.items()
                     if ticker in loads.index and loads.at[ticker, hub] > cap]
@@ -289,9 +292,9 @@ def _reinvestment(constraints: Constraints, web: DealWeb, market: MarketData, li
                 "names in every layer; the objective's hub term sends the proceeds to the least AI-exposed of them)"
                 if every else "the first category whose fund keeps every hub cap")
         why = f"; skipped {'; '.join(skipped)}: above a cap it cannot take all the proceeds" if skipped else ""
-        notes.append(f"reinvestment: sale proceeds go to {named}: universe.csv's funds listed in "
-                     f"{home['currency'].iloc[0]}, in the order broad market, ex-US, bonds, one fund per category "
-                     f"(a held one first), {rule}{why}.")
+        notes.append(f"reinvestment: sale proceeds may go to {named}: universe.csv's funds listed in "
+                     f"{home['currency'].iloc[0]}, in the order broad market, ex-US, bonds (bonds only for a bond "
+                     f"holder or when no equity fund fits), one fund per category (a held one first), {rule}{why}.")
         return chosen
     notes.append(f"reinvestment: no diversifier fund keeps every hub cap ({'; '.join(skipped)}): proceeds can go "
                  "only to held names. Fix: loosen the cap, allow cash with --max-cash or give --universe.")

@@ -163,7 +163,13 @@ def whole_shares(data: ProblemData, constraints: Constraints, shape: Shape, w: n
     unit = data.prices / data.value_usd  # weight of one share
     priced = traded & np.isfinite(unit) & (unit > 0)
     if not priced.any():
-        return None
+        if not traded.any():
+            return None
+        names = [data.tickers[i] for i in np.flatnonzero(traded)]
+        return Rounded(w, np.full(data.n, np.nan),
+                       f"whole shares: no traded name has a price in the market data ({', '.join(names[:5])}"
+                       f"{' and others' if len(names) > 5 else ''}): the trades are fractional. Fix: --live fetches "
+                       "prices, or trade the amounts shown.")
     v = values(data, constraints, scale)
     fixed = traded & ~priced  # no price: the exact fractional trade
     v["b_lo"] = v["b_hi"] = np.where(fixed, np.maximum(trade, 0.0), 0.0)

@@ -13,7 +13,7 @@ from exposure.optimize.cashfit import fit_cash
 from exposure.optimize.constraints import Constraints
 from exposure.optimize.data import build, resolve_hub
 from exposure.optimize.explain import binding
-from exposure.optimize.inputs import MemoMarket
+from exposure.optimize.inputs import MemoMarket, with_account_currency
 from exposure.optimize.result import CASH
 from exposure.optimize.solve import solve
 
@@ -52,7 +52,7 @@ def frontier(pf: Portfolio, web: DealWeb | None, hub: str, caps: list[float] | n
     ``status`` naming the conflict. With ``return_weights=True`` also returns the target weights
     (tickers x caps, cash as ``CASH``).
     """
-    constraints = constraints or Constraints()
+    constraints = with_account_currency(constraints or Constraints(), pf)
     market = MemoMarket(market)
     ctx = build_context(pf, web, model, market)
     hub_id = resolve_hub(ctx.web, hub, "hub")

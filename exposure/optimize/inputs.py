@@ -23,6 +23,7 @@ from exposure.portfolio import CASH_TICKERS, Portfolio
 
 if TYPE_CHECKING:
     from exposure.market import MarketData
+    from exposure.optimize.constraints import Constraints
 
 UNIVERSE_COLUMNS = ["ticker", "name", "category", "layer", "currency", "source_url", "as_of"]
 #: Exchange suffixes of held tickers that say which currency an account trades in (London in GBP; Xetra,
@@ -138,6 +139,13 @@ def cost_basis(pf: Portfolio) -> pd.Series | None:
         return None
     basis = pd.to_numeric(table["cost_basis"], errors="coerce")
     return basis.groupby(table["ticker"]).sum(min_count=1)
+
+
+def with_account_currency(constraints: Constraints, pf: Portfolio) -> Constraints:
+    """``constraints`` with ``currency`` read from the holdings (:func:`account_currency`) when not given."""
+    if constraints.currency is not None:
+        return constraints
+    return constraints.model_copy(update={"currency": account_currency(pf)})
 
 
 def account_currency(pf: Portfolio) -> str:
