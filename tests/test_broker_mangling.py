@@ -40,8 +40,11 @@ def _variants(text: str) -> Iterator[tuple[str, bytes]]:
     yield "tabs", _rewrite(text, "\t").encode()
     yield "Excel: minimal quoting", _rewrite(text, newline="\r\n").encode()
     yield "Excel: every cell quoted", _rewrite(text, quoting=csv.QUOTE_ALL).encode()
-    yield "Excel: rows padded to the widest, Windows-1252", _rewrite(text, pad=True, newline="\r\n").encode(
-        "cp1252", errors="replace")
+    try:  # a file in a script Windows-1252 lacks (Futu's Chinese headers) cannot be re-saved in it at all
+        yield "Excel: rows padded to the widest, Windows-1252", _rewrite(text, pad=True, newline="\r\n").encode(
+            "cp1252")
+    except UnicodeEncodeError:
+        yield "Excel: rows padded to the widest", _rewrite(text, pad=True, newline="\r\n").encode()
     yield "an extra column on every line", _rewrite(text, extra=True).encode()
 
 

@@ -12,10 +12,13 @@ from exposure.holdings.brokers import (
     degiro,
     etrade,
     fidelity,
+    futu,
     hargreaves,
     ibkr,
+    ibkr_tws,
     merrill,
     schwab,
+    thinkorswim,
     trading212,
     vanguard,
     wealthsimple,
@@ -28,9 +31,11 @@ LABELS = {"schwab": "Schwab positions", "etrade": "E*TRADE PortfolioDownload", "
           "vanguard": "Vanguard OfxDownload", "fidelity": "Fidelity positions", "degiro": "DEGIRO portfolio",
           "merrill": "Merrill holdings", "wealthsimple": "Wealthsimple holdings report",
           "zerodha": "Zerodha Kite holdings", "trading212": "Trading 212 Pie",
-          "yahoo": "Yahoo Finance portfolio export", "hargreaves": "Hargreaves Lansdown account summary"}
+          "yahoo": "Yahoo Finance portfolio export", "hargreaves": "Hargreaves Lansdown account summary",
+          "thinkorswim": thinkorswim.LABEL, "ibkr_tws": ibkr_tws.LABEL,
+          "futu": futu.LABEL}
 READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro, merrill, wealthsimple, zerodha,
-                                   trading212, yahoo, hargreaves)
+                                   trading212, yahoo, hargreaves, thinkorswim, ibkr_tws, futu)
 
 
 def detect(lines: list[str]) -> ModuleType | None:
