@@ -23,7 +23,8 @@ FIXTURES = sorted(p.name for p in BROKERS.glob("*.csv"))
 
 def _rewrite(text: str, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL, pad: bool = False,
              extra: bool = False, newline: str = "\n") -> str:
-    rows = list(csv.reader(io.StringIO(text)))
+    first = text.lstrip().split("\n", 1)[0]
+    rows = list(csv.reader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ","))
     width = max(len(r) for r in rows)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator=newline)

@@ -1,4 +1,4 @@
-"""Trading-platform exports first contact found unread: thinkorswim, IBKR Trader Workstation, Futu/moomoo.
+"""Exports first contact found unread: thinkorswim, IBKR Trader Workstation, Futu/moomoo, Portfolio Performance.
 
 Fixtures and their sources are in tests/fixtures/brokers/README.md. Expected values are read off the files by
 hand (the sums are written out). Option values are quantity x mark x the contract's multiplier of 100.
@@ -16,7 +16,8 @@ import exposure as ex
 from exposure.errors import PortfolioError
 
 BROKERS = Path(__file__).parent / "fixtures" / "brokers"
-NEW = ["tos_1.csv", "tos_3.csv", "ibkr_tws_1.csv", "ibkr_tws_2.csv", "ibkr_tws_3.csv", "futu_1.csv"]
+NEW = ["tos_1.csv", "tos_3.csv", "ibkr_tws_1.csv", "ibkr_tws_2.csv", "ibkr_tws_3.csv", "futu_1.csv",
+       "portfolio_performance_1.csv"]
 with (Path(ex.__file__).parent / "data" / "fx.csv").open() as handle:  # the sourced rates, not the code's
     USD_PER = {row["currency"]: float(row["usd_per_unit"]) for row in csv.DictReader(handle)}
 
@@ -130,6 +131,25 @@ def test_futu_numeric_code_names_no_currency_and_is_refused(tmp_path):
     code, out, err = run_cli("score", path)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "00700" in err and "row 9" in err and "Fix:" in err
+
+
+def test_portfolio_performance_statement_of_assets_names_no_currency_so_it_gives_weights():
+    pf = read("portfolio_performance_1.csv")
+    assert pf.format == "portfolio_performance" and pf.kind == "weight"
+    # "10;APPLE INC;AAPL;USD 269,48;2.279,86;..." and the deposit account "Testkonto" (3.298,15), German decimals
+    assert pf.weights.to_dict() == pytest.approx({"AAPL": 2_279.86 / 5_578.01, "CASH": 3_298.15 / 5_578.01})
+    assert "reporting currency without naming it" in notes(pf) and "not as dollars" in notes(pf)
+
+
+def test_portfolio_performance_sum_rows_first_and_last_are_totals_checked_against_the_rows(tmp_path):
+    text = (BROKERS / "portfolio_performance_1.csv").read_text(encoding="utf-8").splitlines()
+    summe = '"";Summe;;;5.578,01;100,00;'  # PP writes the sum first and again last: 2.279,86 + 3.298,15
+    path = tmp_path / "Vermögensaufstellung.csv"
+    path.write_text("\n".join([text[0], summe, *text[1:], summe]) + "\n", encoding="utf-8")
+    pf = ex.Portfolio.from_csv(path)
+    assert pf.weights.to_dict() == pytest.approx({"AAPL": 2_279.86 / 5_578.01, "CASH": 3_298.15 / 5_578.01})
+    assert "row 2 ('Summe', a total)" in notes(pf) and "row 5 ('Summe', a total)" in notes(pf)
+    assert "its rows sum" not in notes(pf)
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(

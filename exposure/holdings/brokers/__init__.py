@@ -17,6 +17,7 @@ from exposure.holdings.brokers import (
     ibkr,
     ibkr_tws,
     merrill,
+    portfolio_performance,
     schwab,
     thinkorswim,
     trading212,
@@ -33,9 +34,10 @@ LABELS = {"schwab": "Schwab positions", "etrade": "E*TRADE PortfolioDownload", "
           "zerodha": "Zerodha Kite holdings", "trading212": "Trading 212 Pie",
           "yahoo": "Yahoo Finance portfolio export", "hargreaves": "Hargreaves Lansdown account summary",
           "thinkorswim": thinkorswim.LABEL, "ibkr_tws": ibkr_tws.LABEL,
-          "futu": futu.LABEL}
+          "futu": futu.LABEL, "portfolio_performance": portfolio_performance.LABEL}
 READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro, merrill, wealthsimple, zerodha,
-                                   trading212, yahoo, hargreaves, thinkorswim, ibkr_tws, futu)
+                                   trading212, yahoo, hargreaves, thinkorswim, ibkr_tws, futu,
+                                   portfolio_performance)
 
 
 def detect(lines: list[str]) -> ModuleType | None:
