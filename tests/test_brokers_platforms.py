@@ -1,4 +1,4 @@
-"""Exports first contact found unread: thinkorswim, IBKR Trader Workstation, Futu/moomoo, Portfolio Performance.
+"""Exports first contact found unread: thinkorswim, IBKR TWS, Futu/moomoo, Portfolio Performance, Avanza.
 
 Fixtures and their sources are in tests/fixtures/brokers/README.md. Expected values are read off the files by
 hand (the sums are written out). Option values are quantity x mark x the contract's multiplier of 100.
@@ -14,6 +14,8 @@ from conftest import run_cli
 
 import exposure as ex
 from exposure.errors import PortfolioError
+from exposure.holdings import read_holdings
+from exposure.holdings.fx import Rate
 
 BROKERS = Path(__file__).parent / "fixtures" / "brokers"
 NEW = ["tos_1.csv", "tos_3.csv", "ibkr_tws_1.csv", "ibkr_tws_2.csv", "ibkr_tws_3.csv", "futu_1.csv",
@@ -150,6 +152,31 @@ def test_portfolio_performance_sum_rows_first_and_last_are_totals_checked_agains
     assert pf.weights.to_dict() == pytest.approx({"AAPL": 2_279.86 / 5_578.01, "CASH": 3_298.15 / 5_578.01})
     assert "row 2 ('Summe', a total)" in notes(pf) and "row 5 ('Summe', a total)" in notes(pf)
     assert "its rows sum" not in notes(pf)
+
+
+def test_avanza_values_are_kronor_and_are_refused_in_one_line_without_a_sek_rate():
+    code, out, err = run_cli("score", BROKERS / "refused" / "avanza_1.csv")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "avanza_1.csv, row 2" in err and "no exchange rate for SEK" in err
+    assert "read as Avanza positions export" in err and "Fix:" in err
+
+
+def test_avanza_with_a_sek_rate_names_stockholm_listings_and_funds_by_isin():
+    # A round rate given here as the test's input, as --live would give Yahoo's (fx.csv has no SEK row yet).
+    rates = {"USD": Rate("USD", 1.0, "2026-01-01", "test"), "SEK": Rate("SEK", 0.1, "2026-01-01", "test input")}
+    raw = (BROKERS / "refused" / "avanza_2.csv").read_bytes()
+    table = read_holdings(raw, "avanza_2.csv", rates=rates).table.set_index("ticker")
+    # Marknadsvärde x 0.1: TELIA 180,90; Oneflow (First North) 2730,00; a certificate by ISIN 75,00; MONTDIV 1821,20
+    assert table["amount"].to_dict() == pytest.approx({"TELIA.ST": 18.09, "ONEF.ST": 273.0, "DE000VK03YN7": 7.5,
+                                                       "MONTDIV.ST": 182.12})
+    assert table.at["TELIA.ST", "cost_basis"] == pytest.approx(5 * 54.78 * 0.1)  # Volym x GAV (SEK)
+    assert table.at["TELIA.ST", "account"] == "1111-2223332"
+    consolidated = read_holdings((BROKERS / "refused" / "avanza_1.csv").read_bytes(), "avanza_1.csv",
+                                 rates=rates).table.set_index("ticker")["amount"]
+    assert consolidated["AFRY.ST"] == pytest.approx(116.41) and consolidated["AZA.ST"] == pytest.approx(224.82)
+    assert consolidated["SE0013718699"] == pytest.approx(559.224)  # Avanza Europa: no Marknad or Typ, by ISIN
+    assert consolidated.sum() == pytest.approx(0.1 * (1164.10 + 6006.05 + 6170.70 + 3891.64 + 1917.50 + 2248.20
+                                                      + 3789.59 + 5592.24))
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from exposure.holdings.brokers import (
+    avanza,
     degiro,
     etrade,
     fidelity,
@@ -34,10 +35,11 @@ LABELS = {"schwab": "Schwab positions", "etrade": "E*TRADE PortfolioDownload", "
           "zerodha": "Zerodha Kite holdings", "trading212": "Trading 212 Pie",
           "yahoo": "Yahoo Finance portfolio export", "hargreaves": "Hargreaves Lansdown account summary",
           "thinkorswim": thinkorswim.LABEL, "ibkr_tws": ibkr_tws.LABEL,
-          "futu": futu.LABEL, "portfolio_performance": portfolio_performance.LABEL}
+          "futu": futu.LABEL, "portfolio_performance": portfolio_performance.LABEL,
+          "avanza": avanza.LABEL}
 READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro, merrill, wealthsimple, zerodha,
                                    trading212, yahoo, hargreaves, thinkorswim, ibkr_tws, futu,
-                                   portfolio_performance)
+                                   portfolio_performance, avanza)
 
 
 def detect(lines: list[str]) -> ModuleType | None:
