@@ -23,7 +23,8 @@ FIXTURES = sorted(p.name for p in BROKERS.glob("*.csv"))
 
 def _rewrite(text: str, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL, pad: bool = False,
              extra: bool = False, newline: str = "\n") -> str:
-    rows = list(csv.reader(io.StringIO(text)))
+    first = text.lstrip().split("\n", 1)[0]
+    rows = list(csv.reader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ","))
     width = max(len(r) for r in rows)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator=newline)
@@ -40,8 +41,11 @@ def _variants(text: str) -> Iterator[tuple[str, bytes]]:
     yield "tabs", _rewrite(text, "\t").encode()
     yield "Excel: minimal quoting", _rewrite(text, newline="\r\n").encode()
     yield "Excel: every cell quoted", _rewrite(text, quoting=csv.QUOTE_ALL).encode()
-    yield "Excel: rows padded to the widest, Windows-1252", _rewrite(text, pad=True, newline="\r\n").encode(
-        "cp1252", errors="replace")
+    try:  # a file in a script Windows-1252 lacks (Futu's Chinese headers) cannot be re-saved in it at all
+        yield "Excel: rows padded to the widest, Windows-1252", _rewrite(text, pad=True, newline="\r\n").encode(
+            "cp1252")
+    except UnicodeEncodeError:
+        yield "Excel: rows padded to the widest", _rewrite(text, pad=True, newline="\r\n").encode()
     yield "an extra column on every line", _rewrite(text, extra=True).encode()
 
 

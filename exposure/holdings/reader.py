@@ -222,8 +222,9 @@ def _find_header(lines: list[str], name: str, is_ticker: Callable[[str], bool]) 
                 return index, candidate
     raise PortfolioError(located(f"no header row with a 'ticker' (or 'symbol') column in the first "
                                  f"{HEADER_SEARCH_LINES} lines, and not a Fidelity, Schwab, Vanguard, E*TRADE, "
-                                 "Merrill, Interactive Brokers, DEGIRO, Wealthsimple, Zerodha, Trading 212 Pie, "
-                                 "Yahoo Finance or Hargreaves Lansdown positions export", file=name,
+                                 "Merrill, Interactive Brokers (statement, Flex or TWS), thinkorswim, DEGIRO, "
+                                 "Wealthsimple, Zerodha, Futu, Trading 212 Pie, Yahoo Finance or Hargreaves Lansdown "
+                                 "positions export", file=name,
                                  fix="export your broker's positions as CSV, or add a header row such as: "
                                      "ticker,weight"))
 

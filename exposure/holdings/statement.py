@@ -64,7 +64,11 @@ class Positions:
 
 
 def to_positions(statement: Statement, converter: Converter) -> Positions:
-    """Convert a statement's rows to the base currency, resolve identifiers, fold cash, reconcile totals."""
+    """Convert a statement's rows to the base currency, resolve identifiers, fold cash, reconcile totals.
+
+    A short stock (a negative security value) is the account's own position: it counts negative, and a note
+    names it.
+    """
     notes = [f"read as {statement.label}: " + ", ".join(f"{n} {k}" for k, n in statement.counts().items() if n)
              + " line(s)."] + list(statement.notes)
     source = statement.source
@@ -93,6 +97,12 @@ def to_positions(statement: Statement, converter: Converter) -> Positions:
                 if row.cost is not None and math.isfinite(row.cost) else math.nan)
         records.append({"ticker": ticker, "amount": value, "name": row.name, "currency": converter.base,
                         "account": row.account, "row": row.line, "cost_basis": cost})
+    if not records and derivatives:
+        raise PortfolioError(located(f"the file holds only options or futures ({len(derivatives)} "
+                                     "position(s)) and no stock, fund or cash line; derivatives are kept out of "
+                                     "the weights, so there is nothing to score", file=source,
+                                     fix="export the account's positions with its stocks, funds and cash, or write "
+                                         "a CSV with ticker and value columns for what you want scored."))
     if not records:
         raise PortfolioError(located(f"no holdings found in this {statement.label} file", file=source,
                                      fix="export the positions (holdings) view, not activity or orders."))
@@ -102,8 +112,11 @@ def to_positions(statement: Statement, converter: Converter) -> Positions:
                                                                      for r in pending) + ".")
     if derivatives:
         listed = ", ".join(f"{d['ticker']} on {d['underlying']}" for d in derivatives)
-        notes.append(f"{len(derivatives)} option position(s) kept apart in .derivatives and excluded from the "
-                     f"weights: {listed}.")
+        notes.append(f"{len(derivatives)} option or future position(s) kept apart in .derivatives and excluded "
+                     f"from the weights: {listed}.")
+    if shorts := [f"{r['ticker']} {r['amount']:,.2f}" for r in records if r["amount"] < 0 and r["ticker"] != "CASH"]:
+        notes.append(f"short position(s) in the file, counted as negative weights: {', '.join(shorts)} "
+                     f"{converter.base}.")
     if unresolved:
         notes.append(f"identifiers with no known ticker (left unmapped): {', '.join(unresolved)}.")
     notes.extend(_skipped(statement))

@@ -9,13 +9,18 @@ from __future__ import annotations
 from types import ModuleType
 
 from exposure.holdings.brokers import (
+    avanza,
     degiro,
     etrade,
     fidelity,
+    futu,
     hargreaves,
     ibkr,
+    ibkr_tws,
     merrill,
+    portfolio_performance,
     schwab,
+    thinkorswim,
     trading212,
     vanguard,
     wealthsimple,
@@ -28,9 +33,13 @@ LABELS = {"schwab": "Schwab positions", "etrade": "E*TRADE PortfolioDownload", "
           "vanguard": "Vanguard OfxDownload", "fidelity": "Fidelity positions", "degiro": "DEGIRO portfolio",
           "merrill": "Merrill holdings", "wealthsimple": "Wealthsimple holdings report",
           "zerodha": "Zerodha Kite holdings", "trading212": "Trading 212 Pie",
-          "yahoo": "Yahoo Finance portfolio export", "hargreaves": "Hargreaves Lansdown account summary"}
+          "yahoo": "Yahoo Finance portfolio export", "hargreaves": "Hargreaves Lansdown account summary",
+          "thinkorswim": thinkorswim.LABEL, "ibkr_tws": ibkr_tws.LABEL,
+          "futu": futu.LABEL, "portfolio_performance": portfolio_performance.LABEL,
+          "avanza": avanza.LABEL}
 READERS: tuple[ModuleType, ...] = (schwab, etrade, ibkr, vanguard, fidelity, degiro, merrill, wealthsimple, zerodha,
-                                   trading212, yahoo, hargreaves)
+                                   trading212, yahoo, hargreaves, thinkorswim, ibkr_tws, futu,
+                                   portfolio_performance, avanza)
 
 
 def detect(lines: list[str]) -> ModuleType | None:
