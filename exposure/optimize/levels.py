@@ -22,7 +22,7 @@ search does not settle (or the restricted problem is infeasible), the caller sol
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,7 +49,7 @@ MAX_ROUNDS = 25
 #: problem's names alike: 5,000 names at 1e-8 put the level 0.6% off); at 1e-12 the level, read from the
 #: budget's price or from the block, is exact to the digits that matter, at a few more iterations of a small
 #: problem.
-LEVEL_OPTIONS = {"tol_gap_rel": 1e-12, "tol_feas": 1e-12}
+LEVEL_OPTIONS: dict[str, Any] = {"tol_gap_rel": 1e-12, "tol_feas": 1e-12}
 
 
 @dataclass
@@ -119,6 +119,8 @@ def solve_levels(data: ProblemData, constraints: Constraints) -> Leveled | None:
         free[group.members] = False
     bought, sold = [0] * len(found), [0] * len(found)
     seconds = 0.0
+    blocks: list[tuple[np.ndarray, str, Group]]
+    rows: dict[tuple[int, str], int]
     for rounds in range(MAX_ROUNDS + 1):
         if rounds == 0:  # each group as one name at one level, free to trade: feasible when the problem is
             blocks, rows = [(group.members, "both", group) for group in found], {}
@@ -170,7 +172,8 @@ def lowest_first(groups: list[Group], buy: np.ndarray, sell: np.ndarray) -> tupl
 def _blocks(found: list[Group], bought: list[int], sold: list[int],
             free: int) -> tuple[list[tuple[np.ndarray, str, Group]], dict[tuple[int, str], int]]:
     """The blocks of the current pattern (members, side, group) and each block's row in the restricted data."""
-    blocks, rows = [], {}
+    blocks: list[tuple[np.ndarray, str, Group]] = []
+    rows: dict[tuple[int, str], int] = {}
     for g, group in enumerate(found):
         for side, count in (("buy", bought[g]), ("sell", sold[g])):
             if count:
