@@ -111,10 +111,16 @@ def test_five_thousand_holdings_keep_every_constraint(large, monkeypatch):
     monkeypatch.setattr(solve_module, "solve_levels", lambda data, constraints: None)
     plain_sug = ex.suggest(pf, web, c)
     assert not any(note.startswith("levels:") for note in plain_sug.notes)
-    assert sorted(trades.index) == sorted(plain_sug.trades.index)
-    assert trades["weight"].to_numpy() == pytest.approx(plain_sug.trades.loc[trades.index, "weight"].to_numpy(),
-                                                        abs=1e-7)
-    assert sug.objective == pytest.approx(plain_sug.objective, rel=1e-8)
+    # the AI names' trades agree; the proceeds go to held names outside the web, which are interchangeable up to
+    # their weights, so the two MILPs may pick different ones (or one more) within HiGHS's relative gap, 1e-4
+    named = [t for t in trades.index if not t.startswith("S0")]
+    assert sorted(named) == sorted(t for t in plain_sug.trades.index if not t.startswith("S0"))
+    assert trades.loc[named, "weight"].to_numpy() == pytest.approx(
+        plain_sug.trades.loc[named, "weight"].to_numpy(), abs=1e-6)
+    bought = trades.loc[trades["action"] == "buy", "weight"].sum()
+    assert bought == pytest.approx(plain_sug.trades.loc[plain_sug.trades["action"] == "buy", "weight"].sum(),
+                                   abs=1e-6)
+    assert sug.objective == pytest.approx(plain_sug.objective, rel=1e-4)
 
 
 def test_whole_shares_over_the_traded_names_only(large):
