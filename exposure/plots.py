@@ -170,11 +170,11 @@ def deal_web(web: DealWeb, report: ExposureReport | None = None, hubs: Iterable[
     if report is not None:
         size_value = report.hubs["total"].reindex(involved, fill_value=0.0).astype(float)
         size_label = "portfolio exposure"
-        area = 20 + 1100 * size_value / max(float(size_value.max()), 1e-9)
     else:
         size_value = volume
         size_label = "disclosed deal volume"
-        area = 20 + 1100 * size_value / max(float(size_value.max()), 1e-9)
+    magnitude = size_value.abs()  # a short position's exposure is negative: its node is as large as a long's
+    area = 20 + 1100 * magnitude / max(float(magnitude.max()), 1e-9)
     positions = layout(involved, edges, companies["layer"], list(LAYER_COLORS))
 
     # a fixed layout (not "constrained"), so label positions can be measured before the first draw
