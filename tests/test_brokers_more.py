@@ -72,6 +72,10 @@ def test_a_fund_the_broker_names_is_a_fund_not_looked_through_not_a_typo():
     ("iShares MSCI EM UCITS ETF", True), ("Fidelity 500 Index Fund", True), ("Amundi MSCI World UCITS ETF Acc", True),
     ("Scottish Mortgage Investment Trust", True), ("Vanguard Total Bond Market ETF", True),
     ("Advanced Micro Devices", False), ("Fundamental Global Inc", False), ("Digital Realty Trust", False), ("", False),
+    # UK unit trusts and OEICs as HL prints them: share-class words only funds use
+    ("Vanguard FTSE Developed World ex-UK Equity Index Accumulation", True),
+    ("HSBC FTSE All-Share Index Tracker C Acc", True), ("Fundsmith Equity I Class Accumulation", True),
+    ("Ocado Group plc Ordinary 2p", False), ("Equity Residential", False), ("Accenture plc", False),
 ])
 def test_described_fund(name, fund):
     from exposure.holdings.identifiers import described_fund
@@ -158,3 +162,13 @@ def test_score_and_report_run_on_every_new_export(name, tmp_path):
     assert code == 0 and "Traceback" not in err and name in out
     code, _, err = run_cli("report", BROKERS / name, "--out", tmp_path / "report.html")
     assert code == 0 and (tmp_path / "report.html").stat().st_size > 0, err
+
+
+def test_an_hl_index_fund_is_a_fund_so_suggest_does_not_cap_it_like_a_stock():
+    """hl_2.csv: B59G4Q7, "Vanguard FTSE Developed World ex-UK Equity Index Accumulation", 9,710.09 of 12,497.70
+    (77.7%), is a fund not looked through; the single-stock cap of 10% never sells it down."""
+    pf = read("hl_2.csv")
+    report = ex.analyze(pf)
+    assert report.coverage["not_looked_through_weight"] == pytest.approx(9710.09 / 12497.70)
+    sug = ex.suggest(pf, None, ex.Constraints(hub_caps={"openai": 0.02}))
+    assert "B59G4Q7" not in sug.trades.index

@@ -112,9 +112,10 @@ def fixed_income(symbol: str) -> bool:
 
 
 #: A fund's name as a broker prints it ("iShares MSCI EM UCITS ETF", "Fidelity 500 Index Fund", "Scottish Mortgage
-#: Investment Trust", "Amundi MSCI World ETF"): a word only funds use.
-_FUND_WORD = re.compile(r"\b(?:ETFS?|ETPS?|ETNS?|UCITS|SICAV|OEIC|FUNDS?|FONDS|(?:INVESTMENT|UNIT|INDEX) TRUST)\b",
-                        re.IGNORECASE)
+#: Investment Trust", "Amundi MSCI World ETF", and UK share classes such as "Vanguard FTSE Developed World ex-UK
+#: Equity Index Accumulation" or "... Tracker C Acc"): a word only funds use.
+_FUND_WORD = re.compile(r"\b(?:ETFS?|ETPS?|ETNS?|UCITS|SICAV|OEIC|FUNDS?|FONDS|(?:INVESTMENT|UNIT|INDEX) TRUST"
+                        r"|ACCUMULATION|EQUITY INDEX|INDEX TRACKER|TRACKER\s+\w?\s*ACC)\b", re.IGNORECASE)
 
 
 def described_fund(name: str) -> bool:
