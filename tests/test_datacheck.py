@@ -104,8 +104,9 @@ def test_score_output_says_how_old_the_data_is():
     assert data["newest_deal"] >= "2026" and data["market_median_age_days"] > 0
 
 
-@pytest.mark.parametrize("command", [["paths", "--hub", "openai"], ["stress", "--default", "openai"]])
-def test_paths_and_stress_say_how_old_the_data_is(command):
+@pytest.mark.parametrize("command", [["paths", "--hub", "openai"], ["stress", "--default", "openai"],
+                                     ["suggest", "--hub-cap", "openai=0.02"]])
+def test_paths_stress_and_suggest_say_how_old_the_data_is(command):
     newest = max(r["announced"] for r in csv.DictReader(data_file("deals.csv").open(encoding="utf-8")))
     name, *options = command
     table = run_cli(name, PORTFOLIOS / "sixty_forty.csv", *options)

@@ -19,6 +19,7 @@ from exposure.cli.common import (
     Fmt,
     Live,
     check_out,
+    freshness_of,
     load_inputs,
     parse_number,
     parse_pair,
@@ -148,17 +149,14 @@ def suggest(
         check_out(out, file, deals, universe)
 
     portfolio, web, market = load_inputs(file, as_of, live, deals, account, base_currency)
-    if constraints.currency is None:  # the account's currency picks the diversifier funds (UCITS for GBP/EUR)
-        from exposure.optimize.inputs import with_account_currency
-
-        constraints = with_account_currency(constraints, portfolio)
     model = None if risk is Risk.none else _risk_model(risk.value, portfolio, web, market)
-    result = run_suggest(portfolio, web, constraints, risk=model, market=market)
+    result = run_suggest(portfolio, web, constraints, risk=model, market=market)  # currency read from the file
     if out is not None:
         atomic_write(out, result.target_csv(), inputs=[file, deals, universe])
-
-    if not emit_machine(format, result.to_dict(), result.weights):
+    freshness = freshness_of(web, market)
+    if not emit_machine(format, {**result.to_dict(), "data": freshness.to_dict()}, result.weights):
         _print(result, file, out)
+        say(freshness.line())
 
 
 def _risk_model(kind: str, portfolio: Portfolio, web: DealWeb, market: MarketData | None) -> RiskModel:
