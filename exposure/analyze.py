@@ -216,14 +216,22 @@ def analyze(pf: Portfolio, web: DealWeb | None = None, model: ExposureModel | De
 def _name_concentration(rows: _Rows) -> dict[str, object]:
     """Single-name concentration over non-cash look-through holdings: largest name, HHI, effective N.
 
-    A fund's remainder beyond its published holdings is many names, not one, so it is left out."""
-    named = [(t, w) for t, w, kind in zip(rows.ticker, rows.weight, rows.kind, strict=True)
-             if kind not in ("cash", "fund_other")]
+    A fund not looked through (AGG) and a fund's remainder beyond its published holdings are many names, each
+    too small to count: they add to the non-cash total the shares are taken of, but no square of their own.
+    So 50% NVDA and 50% AGG read HHI 0.25 (effective N 4), not 1.0 as if NVDA were all."""
+    named, dispersed = [], 0.0
+    for t, w, kind in zip(rows.ticker, rows.weight, rows.kind, strict=True):
+        if kind == "fund_other":
+            dispersed += w
+        elif kind != "cash":
+            named.append((t, w))
     by_name = _sums([t for t, _ in named], [w for _, w in named])
     names = np.fromiter(by_name.values(), dtype=float)
     largest = max(by_name, key=by_name.__getitem__) if by_name else None
+    total = float(np.clip(names, 0.0, None).sum()) + max(dispersed, 0.0)
+    index = float(np.sum((np.clip(names, 0.0, None) / total) ** 2)) if total > 0 else 0.0
     return {"largest_name": largest, "largest_name_weight": by_name[largest] if largest else 0.0,
-            "name_hhi": hhi(names), "effective_names": effective_number(names)}
+            "name_hhi": index, "effective_names": 1.0 / index if index > 0 else 0.0}
 
 
 def _carriers(ctx: Context, hub: str) -> list[dict[str, object]]:

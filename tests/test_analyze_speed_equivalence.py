@@ -156,8 +156,10 @@ def test_warm_cold_and_fresh_web_agree_and_match_the_definitions(path, web, fres
     assert report.coverage["unmapped_tickers"] == sorted(set(holdings.loc[holdings["kind"] == "unmapped", "ticker"]))
     assert report.coverage["deals_in_web"] == len(web.deals)
     assert report.coverage["channels_left_out"] == int((report.coverage["left_out"]["channel"] != "all").sum())
+    # a fund not looked through, and a fund's remainder, are many small names: in the total, no square of their own
     names = holdings[~holdings["kind"].isin(["cash", "fund_other"])].groupby("ticker")["weight"].sum()
-    hhi = float(((names / names.sum()) ** 2).sum()) if names.sum() > 0 else 0.0
+    total = names.sum() + holdings.loc[holdings["kind"] == "fund_other", "weight"].sum()
+    hhi = float(((names / total) ** 2).sum()) if total > 0 else 0.0
     assert report.metrics["name_hhi"] == pytest.approx(hhi, abs=1e-12)
 
     # The same totals from analyze_many (one sparse product over per-ticker loadings, another code path; long

@@ -310,3 +310,11 @@ def test_headline_splits_direct_fund_and_deal_exposure():
     report = ex.analyze(ex.Portfolio.from_weights({"NVDA": 0.3, "SMH": 0.2, "KO": 0.5}))
     assert report.top_hub == "nvidia"
     assert ", 30% held directly, 4% through funds (SMH) and " in report.headline()
+
+
+def test_a_bond_fund_beside_one_stock_is_not_single_name_concentration(tmp_path):
+    # 50% NVDA and 50% AGG (a bond fund, not looked through: thousands of bonds): NVDA is half, HHI 0.5^2 = 0.25,
+    # effective N 4; not HHI 1.0 as if NVDA were the whole portfolio
+    report = score_file(tmp_path, "ticker,weight\nNVDA,0.5\nAGG,0.5\n")
+    assert report.metrics["largest_name"] == "NVDA" and report.metrics["largest_name_weight"] == pytest.approx(0.5)
+    assert report.metrics["name_hhi"] == pytest.approx(0.25) and report.metrics["effective_names"] == pytest.approx(4)
