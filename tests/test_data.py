@@ -88,7 +88,10 @@ def test_financials_rows_are_sourced_dated_positive_and_name_known_companies():
     assert financials["source_url"].str.startswith("http").all()
     assert dates_parse(financials["date"])
     values = financials["value_usd_bn"].astype(float)
-    assert (values > 0).all() and values.map(math.isfinite).all()
+    # positive, but for pre-revenue Oklo's sourced revenue of 0
+    zero = values == 0
+    assert (values >= 0).all() and values.map(math.isfinite).all()
+    assert set(financials.loc[zero, "company_id"]) <= {"oklo"} and (financials.loc[zero, "metric"] == "revenue").all()
     assert set(financials["company_id"]) <= set(read("companies.csv")["id"])
     assert ((financials["metric"] == "revenue") & financials["period"].isin(["FY", "TTM"])
             | (financials["metric"] == "market_cap") & (financials["period"] == "point")).all()
@@ -185,20 +188,15 @@ def test_broad_funds_and_xlv_come_from_the_issuers_files_with_their_dates():
     assert prices.at["CHAT", "price"] == "81.96" and prices.at["CHAT", "as_of"] == "2026-07-31"
 
 
-#: Listed companies with no revenue at all: Oklo is pre-revenue (its filings report no revenue), and
-#: financials.csv holds positive figures only (SOURCES_MARKET.md, HF4 pass).
-PRE_REVENUE = {"oklo"}
-
-
-def test_every_listed_company_has_revenue_unless_pre_revenue():
-    # Issue 16, done-when: "Every listed company has revenue", in companies.csv and as a dated row.
+def test_every_listed_company_has_revenue():
+    # Issue 16, done-when: "Every listed company has revenue", in companies.csv and as a dated row. Oklo is
+    # pre-revenue: its revenue is a sourced 0 (Trefis, revenue LTM 0), not a blank.
     companies = read("companies.csv")
     financials = read("financials.csv")
     listed = companies[companies["ticker"] != ""]
-    without = set(listed.loc[listed["revenue_usd_bn"] == "", "id"])
-    assert without == PRE_REVENUE, f"listed companies without revenue: {sorted(without - PRE_REVENUE)}"
-    dated = set(financials.loc[financials["metric"] == "revenue", "company_id"])
-    assert set(listed["id"]) - dated == PRE_REVENUE
+    assert not set(listed.loc[listed["revenue_usd_bn"] == "", "id"])
+    assert set(listed["id"]) <= set(financials.loc[financials["metric"] == "revenue", "company_id"])
+    assert listed.set_index("id").at["oklo", "revenue_usd_bn"] == "0"
 
 
 def test_blue_owl_revenue_and_micron_ttm_match_their_sources():
