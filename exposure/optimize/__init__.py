@@ -12,9 +12,12 @@ diversifier universe, and ``cash``::
                 every trade zero or >= min_trade, at most max_trades trades (a MILP, see ``discrete``),
                 whole shares for share and value portfolios.
 
-Modules: ``constraints`` (what the user asks), ``inputs`` (universe, prices, cost basis), ``data`` (the
-numbers), ``program`` (the cvxpy problem, cached per shape), ``discrete`` (no dust, whole shares), ``explain``
-(infeasibility and binding constraints), ``solve``, ``result`` (:class:`Suggestion`), ``frontier``.
+Modules: ``constraints`` (what the user asks), ``inputs`` (universe file, prices, cost basis), ``universe`` (what
+may be bought: the reinvestment rule), ``data`` (the numbers), ``program`` (the cvxpy problem, cached per shape),
+``levels`` (interchangeable names solved as common levels), ``discrete`` (no dust, whole shares), ``cashfit``
+(cash back in its band after rounding), ``explain`` (infeasibility and binding constraints), ``solve``,
+``result`` (:class:`Suggestion`), ``frontier``; ``reduce``, ``running``, ``interior``, ``activeset``, ``warm`` and
+``blas`` make solves small, quiet and fast.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from exposure.analyze import build_context
 from exposure.errors import InfeasibleError
 from exposure.optimize.cashfit import fit_cash
 from exposure.optimize.constraints import Constraints
-from exposure.optimize.data import build, resolve_hub
+from exposure.optimize.data import build
 from exposure.optimize.explain import binding
-from exposure.optimize.inputs import MemoMarket, with_account_currency
+from exposure.optimize.inputs import MemoMarket, resolve_hub, with_account_currency
 from exposure.optimize.result import CASH
 from exposure.optimize.solve import solve
 

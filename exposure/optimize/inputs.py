@@ -4,7 +4,7 @@ Kept apart from the maths so the problem builder sees plain numbers. The bundled
 ``exposure/data/universe.csv`` (``ticker, name, category, layer, currency, source_url, as_of``): broad, sector,
 ex-US and bond funds an investor can buy to diversify away from the AI web, each with the currency of its
 listing and where and when it was listed. Rows are in order of preference within a category and currency (the
-first broad fund is the one sale proceeds go to, see ``data._add_universe``).
+first broad fund is the one sale proceeds go to, see ``universe.add_universe``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from exposure.errors import ConstraintError, ExposureError
+from exposure.errors import ConstraintError, DealWebError, ExposureError
 from exposure.portfolio import CASH_TICKERS, Portfolio
 
 if TYPE_CHECKING:
+    from exposure.dealweb import DealWeb
     from exposure.market import MarketData
     from exposure.optimize.constraints import Constraints
 
@@ -169,3 +170,11 @@ def account_currency(pf: Portfolio) -> str:
     held = int((~positions(pf)["ticker"].isin(CASH_TICKERS)).sum())
     best = max(votes, key=votes.__getitem__, default=None)
     return best if best is not None and 2 * votes[best] > held else "USD"
+
+
+def resolve_hub(web: DealWeb, key: str, field_name: str) -> str:
+    """A hub's company id from an id, name or ticker; a :class:`ConstraintError` naming the field otherwise."""
+    try:
+        return web.resolve(key)
+    except DealWebError as error:
+        raise ConstraintError(f"Constraints.{field_name}: {error}") from None
