@@ -228,10 +228,8 @@ def _name_concentration(rows: _Rows) -> dict[str, object]:
     by_name = _sums([t for t, _ in named], [w for _, w in named])
     names = np.fromiter(by_name.values(), dtype=float)
     largest = max(by_name, key=by_name.__getitem__) if by_name else None
-    total = float(np.clip(names, 0.0, None).sum()) + max(dispersed, 0.0)
-    index = float(np.sum((np.clip(names, 0.0, None) / total) ** 2)) if total > 0 else 0.0
     return {"largest_name": largest, "largest_name_weight": by_name[largest] if largest else 0.0,
-            "name_hhi": index, "effective_names": 1.0 / index if index > 0 else 0.0}
+            "name_hhi": hhi(names, dispersed), "effective_names": effective_number(names, dispersed)}
 
 
 def _carriers(ctx: Context, hub: str) -> list[dict[str, object]]:
@@ -481,10 +479,7 @@ _UNSEEN = object()
 
 
 def _memo(web: DealWeb) -> dict[Any, Any]:
-    memo = _WEB_MEMO.get(web)
-    if memo is None:
-        memo = _WEB_MEMO[web] = {}
-    return memo
+    return _WEB_MEMO.setdefault(web, {})
 
 
 def _future_deals_note(web: DealWeb) -> str | None:

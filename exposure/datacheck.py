@@ -254,8 +254,8 @@ def _market_problems(frame: pd.DataFrame, name: str, today: date, company_ids: s
         problems += _provenance(row, when, where, today)
         number = _number(row.get(value))
         zero_ok = name == "financials.csv" and row.get("metric") == "revenue"  # a pre-revenue company (Oklo): 0
-        if number is None or number < 0 or (number == 0 and not zero_ok) or (name == "fund_holdings.csv"
-                                                                             and number > 1):
+        too_small = number is None or number < 0 or (number == 0 and not zero_ok)
+        if number is None or too_small or (name == "fund_holdings.csv" and number > 1):
             bound = ("a fraction in (0, 1]" if name == "fund_holdings.csv" else
                      "a finite number, 0 or more" if zero_ok else "a finite number above 0")
             problems.append(_at(where, f"{value} {row.get(value)!r} is not {bound}", value))

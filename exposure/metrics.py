@@ -8,22 +8,24 @@ import numpy as np
 GRADES: tuple[tuple[float, str], ...] = ((10.0, "low"), (25.0, "moderate"), (50.0, "high"))
 
 
-def hhi(shares: np.ndarray) -> float:
+def hhi(shares: np.ndarray, dispersed: float = 0.0) -> float:
     """Herfindahl-Hirschman index of non-negative shares, normalized to sum to 1 (0 when all are 0).
 
-    Shares of 30/30/20/20 percent give 0.26 (2,600 in the DOJ/FTC percent convention).
+    Shares of 30/30/20/20 percent give 0.26 (2,600 in the DOJ/FTC percent convention). ``dispersed`` is a part
+    made of many positions too small to count (a fund not looked through): it adds to the total the shares are
+    taken of, but no square of its own.
     """
     values = np.clip(np.asarray(shares, dtype=float), 0.0, None)
-    total = values.sum()
+    total = values.sum() + max(dispersed, 0.0)
     if total <= 0:
         return 0.0
     fractions = values / total
     return float(np.sum(fractions**2))
 
 
-def effective_number(shares: np.ndarray) -> float:
+def effective_number(shares: np.ndarray, dispersed: float = 0.0) -> float:
     """``1 / HHI``: the number of equal positions with the same concentration (0 when all shares are 0)."""
-    index = hhi(shares)
+    index = hhi(shares, dispersed)
     return 1.0 / index if index > 0 else 0.0
 
 
